@@ -1,0 +1,1 @@
+"""Domain types shared by every layer: reports, tracks, warnings, partners, errors, time."""

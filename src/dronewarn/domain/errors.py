@@ -1,0 +1,78 @@
+"""The typed error hierarchy. Every error dronewarn raises on purpose derives from DronewarnError.
+
+    DronewarnError
+    ├── ConfigError                 a configuration or scenario file is wrong
+    │   └── ScenarioError           ... with the file, line and field at fault
+    ├── InputError                  bad input from a sensor or partner (counted, never fatal)
+    │   ├── DecodeError             bytes that do not decode (carries bytes, offset, field)
+    │   ├── ImplausibleReportError  values that cannot be physically true
+    │   └── TimeOrderError          time going backwards beyond a sensor's tolerance
+    ├── NaiveTimeError              a datetime without a timezone
+    └── GeoError                    unknown country, unusable geometry
+"""
+
+from __future__ import annotations
+
+
+class DronewarnError(Exception):
+    """Base of every error dronewarn raises on purpose."""
+
+
+class ConfigError(DronewarnError):
+    """A configuration or scenario file is invalid."""
+
+
+class ScenarioError(ConfigError):
+    """A scenario file is invalid at a known place."""
+
+    def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.message = message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+class InputError(DronewarnError):
+    """Bad input from outside the node. Counted by kind, recorded, never fatal."""
+
+    kind = "input"
+
+
+class DecodeError(InputError):
+    """Bytes that cannot be decoded."""
+
+    kind = "decode"
+
+    def __init__(
+        self, message: str, *, data: bytes = b"", offset: int | None = None, field: str = ""
+    ) -> None:
+        self.data = data
+        self.offset = offset
+        self.field = field
+        super().__init__(message)
+
+
+class ImplausibleReportError(InputError):
+    """A report whose values cannot be physically true (NaN, latitude 95, 3 Mach drones...)."""
+
+    kind = "implausible"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class TimeOrderError(InputError):
+    """A sensor's clock went backwards beyond its tolerance."""
+
+    kind = "time_backwards"
+
+
+class NaiveTimeError(DronewarnError, ValueError):
+    """A datetime without a timezone was given where UTC is required."""
+
+
+class GeoError(DronewarnError):
+    """Unknown country or unusable geometry."""

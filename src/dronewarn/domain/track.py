@@ -1,0 +1,49 @@
+"""Track: the node's estimate of one object, as the later stages and partners see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dronewarn.domain.report import GeoPoint, ObjectClass
+
+
+class TrackStatus(StrEnum):
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackState:
+    """A snapshot of a track at ``time_s``.
+
+    Position and velocity are in the node's local ENU frame (east, north; metres, m/s) and
+    the position is repeated in WGS84. ``cov_enu`` is the 4x4 covariance of
+    (east_m, north_m, vel_east_mps, vel_north_mps), row-major.
+    """
+
+    track_id: str
+    time_s: float
+    status: TrackStatus
+    east_m: float
+    north_m: float
+    vel_east_mps: float
+    vel_north_mps: float
+    cov_enu: tuple[float, ...]
+    position: GeoPoint
+    quality: float
+    updates: int
+    sensors: frozenset[str] = field(default_factory=frozenset)
+    object_class: ObjectClass = ObjectClass.UNKNOWN
+    class_confidence: float = 0.0
+    last_update_s: float = 0.0
+
+    @property
+    def speed_mps(self) -> float:
+        return float((self.vel_east_mps**2 + self.vel_north_mps**2) ** 0.5)
+
+    @property
+    def sigma_position_m(self) -> float:
+        """Root of the mean horizontal position variance: a one-number accuracy."""
+        return float(((self.cov_enu[0] + self.cov_enu[5]) / 2.0) ** 0.5)

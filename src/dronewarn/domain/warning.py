@@ -1,0 +1,52 @@
+"""Warning: one node telling a partner that a tracked object will enter its airspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dronewarn.domain.report import GeoPoint, ObjectClass
+
+
+class WarningState(StrEnum):
+    NEW = "new"
+    UPDATE = "update"
+    CROSSED = "crossed"
+    TURNED_AWAY = "turned_away"
+    LOST = "lost"
+    NEUTRALISED = "neutralised"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_closing(self) -> bool:
+        return self not in (WarningState.NEW, WarningState.UPDATE)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPrediction:
+    """Where and when a track is predicted to enter the partner's airspace."""
+
+    point: GeoPoint
+    time_s: float
+    earliest_s: float
+    latest_s: float
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """One warning message. A warning's life is a series of these sharing ``warning_id``."""
+
+    warning_id: str
+    sequence: int
+    state: WarningState
+    sender: str
+    recipient: str
+    track_id: str
+    issued_s: float
+    track_position: GeoPoint
+    track_speed_mps: float
+    track_course_deg: float
+    object_class: ObjectClass
+    entry: EntryPrediction | None
+    members: tuple[str, ...] = ()

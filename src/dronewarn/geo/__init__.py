@@ -1,0 +1,1 @@
+"""Geodesy and airspace geometry: local frames, geodesics, borders, zones, crossings."""

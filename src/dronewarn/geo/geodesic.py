@@ -1,0 +1,44 @@
+"""Geodesic distance, bearing and destination on the WGS84 ellipsoid (pyproj.Geod), vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from pyproj import Geod
+
+FloatArray = npt.NDArray[np.float64]
+
+_WGS84 = Geod(ellps="WGS84")  # immutable; pyproj's Geod holds no mutable state
+
+
+def distance_m(
+    lat1_deg: float | FloatArray,
+    lon1_deg: float | FloatArray,
+    lat2_deg: float | FloatArray,
+    lon2_deg: float | FloatArray,
+) -> FloatArray:
+    """Geodesic distance between two points (or arrays of points)."""
+    _, _, dist = _WGS84.inv(lon1_deg, lat1_deg, lon2_deg, lat2_deg)
+    return np.asarray(dist, dtype=np.float64)
+
+
+def bearing_deg(
+    lat1_deg: float | FloatArray,
+    lon1_deg: float | FloatArray,
+    lat2_deg: float | FloatArray,
+    lon2_deg: float | FloatArray,
+) -> FloatArray:
+    """Initial bearing from point 1 to point 2, degrees clockwise from true north in [0, 360)."""
+    az, _, _ = _WGS84.inv(lon1_deg, lat1_deg, lon2_deg, lat2_deg)
+    return np.mod(np.asarray(az, dtype=np.float64), 360.0)
+
+
+def destination(
+    lat_deg: float | FloatArray,
+    lon_deg: float | FloatArray,
+    bearing: float | FloatArray,
+    dist_m: float | FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """(lat_deg, lon_deg) reached from a point along a bearing after a geodesic distance."""
+    lon, lat, _ = _WGS84.fwd(lon_deg, lat_deg, bearing, dist_m)
+    return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)

@@ -1,0 +1,1 @@
+"""The simulator: scenario files, drone motion, sensor emulators, time-ordered replay."""

@@ -1,0 +1,98 @@
+"""Ground truth: what every simulated drone really did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Role(StrEnum):
+    CROSSER = "crosser"
+    DISTRACTOR = "distractor"
+    EXPLICIT = "explicit"
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The first moment a drone is inside a country it did not start in."""
+
+    country: str
+    time_s: float
+    lat_deg: float
+    lon_deg: float
+
+
+@dataclass(frozen=True)
+class DroneTruth:
+    """One drone's flight in UTC, sampled every ``motion.step_s``.
+
+    ``east_m``/``north_m`` are in the scenario frame (``Scenario.frame_origin``).
+    """
+
+    drone_id: str
+    drone_type: str
+    group: str
+    role: Role
+    destination: str
+    speed_mps: float
+    alt_m: float
+    rcs_m2: float
+    t_s: FloatArray
+    east_m: FloatArray
+    north_m: FloatArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    heading_deg: FloatArray
+    start_country: str
+    crossings: tuple[Crossing, ...] = field(default=())
+
+    @property
+    def launch_s(self) -> float:
+        return float(self.t_s[0])
+
+    @property
+    def end_s(self) -> float:
+        return float(self.t_s[-1])
+
+    def crossing_into(self, country: str) -> Crossing | None:
+        for crossing in self.crossings:
+            if crossing.country == country:
+                return crossing
+        return None
+
+    def active(self, time_s: float) -> bool:
+        return bool(self.t_s[0] <= time_s <= self.t_s[-1])
+
+    def position_at(self, time_s: float | FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Scenario-plane position at any time(s) within the flight (linear interpolation)."""
+        return (
+            np.interp(time_s, self.t_s, self.east_m),
+            np.interp(time_s, self.t_s, self.north_m),
+        )
+
+    def latlon_at(self, time_s: float | FloatArray) -> tuple[FloatArray, FloatArray]:
+        return (
+            np.interp(time_s, self.t_s, self.lat_deg),
+            np.interp(time_s, self.t_s, self.lon_deg),
+        )
+
+    def velocity_mps(self) -> tuple[FloatArray, FloatArray]:
+        """Ground velocity (east, north) at each sample."""
+        heading = np.radians(self.heading_deg)
+        return self.speed_mps * np.sin(heading), self.speed_mps * np.cos(heading)
+
+
+@dataclass(frozen=True)
+class Truth:
+    drones: tuple[DroneTruth, ...]
+
+    def by_id(self) -> dict[str, DroneTruth]:
+        return {drone.drone_id: drone for drone in self.drones}
+
+    def crossers(self, country: str) -> list[DroneTruth]:
+        return [d for d in self.drones if d.crossing_into(country) is not None]
