@@ -42,6 +42,7 @@ class PolarMeasurement:
     sigma_range_m: float
     sigma_bearing_deg: float
     elevation_deg: float | None = None
+    sigma_elevation_deg: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -228,6 +228,7 @@ class NodeSpec(_Model):
     name: str = ""
     partners: list[str] = []
     frame_origin: LatLon | None = None
+    track_coast_s: Positive = 60.0
 
 
 class Scenario(_Model):

@@ -1,0 +1,1 @@
+"""Assess: crossing prediction, classification and the warning lifecycle."""

@@ -1,0 +1,188 @@
+"""dronewarn demo | sim (more commands join as their issues land)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from dronewarn.cli.views import live_picture, summary_panel
+from dronewarn.domain.errors import DronewarnError
+from dronewarn.domain.time import iso, parse_iso
+from dronewarn.node.night import Night, Window, World, make_world
+from dronewarn.node.summary import summarise
+from dronewarn.sim.output import write_drones, write_reports, write_truth
+from dronewarn.sim.scenario import Scenario, load_scenario
+from dronewarn.sim.stream import ReplayClock
+
+app = typer.Typer(
+    help="dronewarn: cross-border drone early warning and track sharing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+
+def _parse_speed(text: str) -> float | None:
+    if text.lower() == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is neither a number nor 'max'") from None
+    if speed <= 0:
+        raise typer.BadParameter("speed must be positive")
+    return speed
+
+
+def _window(scenario: Scenario, start: str | None, hours: float | None) -> Window:
+    try:
+        start_s = parse_iso(start.replace("Z", "+00:00")) if start else scenario.start_s
+    except (ValueError, DronewarnError) as exc:
+        raise typer.BadParameter(f"--start: {exc}") from None
+    end_s = scenario.end_s if hours is None else min(scenario.end_s, start_s + hours * 3600.0)
+    if not scenario.start_s <= start_s < end_s:
+        raise typer.BadParameter(
+            f"--start must fall in {iso(scenario.start_s)} .. {iso(scenario.end_s)}"
+        )
+    return Window(start_s, end_s)
+
+
+def _build_world(scenario: Scenario, quiet: bool) -> World:
+    with Progress(
+        TextColumn("[bold]simulating[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        task = progress.add_task("drones", total=len(scenario.sensors) + 1)
+
+        def step(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total)
+
+        return make_world(scenario, step)
+
+
+@app.command()
+def demo(
+    scenario_name: Annotated[
+        str, typer.Option("--scenario", help="built-in scenario name or a scenario file")
+    ] = "night-0910",
+    headless: Annotated[bool, typer.Option(help="no live picture; print a summary")] = False,
+    speed: Annotated[
+        str, typer.Option(help="simulated seconds per wall second, or 'max'")
+    ] = "120",
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    start: Annotated[str | None, typer.Option(help="window start, ISO 8601 UTC")] = None,
+    hours: Annotated[float | None, typer.Option(help="window length in hours")] = None,
+    node: Annotated[str, typer.Option(help="node whose picture the live view shows")] = "PL",
+    store: Annotated[
+        Path | None, typer.Option(help="keep each node's SQLite store in this directory")
+    ] = None,
+) -> None:
+    """Run the scenario's nodes (BY, PL, UA for NIGHT-0910) and show warnings flowing."""
+    scenario = load_scenario(scenario_name)
+    window = _window(scenario, start, hours)
+    pace = _parse_speed(speed)
+    if node not in {n.id for n in scenario.nodes}:
+        raise typer.BadParameter(f"--node {node!r} is not a node of {scenario.name}")
+    world = _build_world(scenario, quiet=as_json)
+    night = Night(world, store)
+    clock = ReplayClock(window.start_s, pace)
+    wall0 = time.perf_counter()
+    try:
+        if headless or as_json:
+            _run_headless(night, window, clock, quiet=as_json)
+        else:
+            _run_live(night, window, clock, node, speed)
+    except KeyboardInterrupt:
+        err.print("[yellow]stopped by the operator; summary so far:[/]")
+        window = Window(window.start_s, max(n.now_s for n in night.nodes.values()))
+    summary = summarise(night, window, time.perf_counter() - wall0)
+    night.close()
+    if as_json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        Console().print(summary_panel(summary))
+
+
+def _run_headless(night: Night, window: Window, clock: ReplayClock, quiet: bool) -> None:
+    with Progress(
+        TextColumn("[bold]night[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=quiet,
+    ) as progress:
+        span = window.end_s - window.start_s
+        task = progress.add_task(iso(window.start_s), total=span)
+        last = [window.start_s]
+
+        def step(now_s: float) -> None:
+            if now_s - last[0] >= 60.0:
+                last[0] = now_s
+                progress.update(task, completed=now_s - window.start_s, description=iso(now_s))
+
+        night.run(window, clock, step)
+
+
+def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str, speed: str) -> None:
+    label = "max" if clock.speed is None else f"x{clock.speed:g}"
+    with Live(live_picture(night, node_id, window.start_s, label), refresh_per_second=4) as live:
+        shown = [time.monotonic()]
+
+        def step(now_s: float) -> None:
+            if time.monotonic() - shown[0] >= 0.25:
+                shown[0] = time.monotonic()
+                live.update(live_picture(night, node_id, now_s, label))
+
+        night.run(window, clock, step)
+        live.update(live_picture(night, node_id, window.end_s, label))
+
+
+@app.command()
+def sim(
+    scenario_name: Annotated[str, typer.Argument(help="built-in scenario name or a scenario file")],
+    out: Annotated[Path, typer.Option(help="directory to write drones.csv, truth.csv, reports.jsonl")],
+    truth_step_s: Annotated[float, typer.Option(help="truth sampling period, seconds")] = 1.0,
+) -> None:
+    """Simulate a scenario and write its ground truth and sensor output to files."""
+    if truth_step_s <= 0:
+        raise typer.BadParameter("--truth-step-s must be positive")
+    scenario = load_scenario(scenario_name)
+    world = _build_world(scenario, quiet=False)
+    out.mkdir(parents=True, exist_ok=True)
+    write_drones(world.truth, out / "drones.csv")
+    rows = write_truth(world.truth, out / "truth.csv", truth_step_s)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("writing reports", total=len(world.deliveries))
+        count = write_reports(
+            world.deliveries, out / "reports.jsonl", lambda: progress.advance(task)
+        )
+    Console().print(
+        f"{scenario.name}: {len(world.truth.drones)} drones, {rows:,} truth rows, "
+        f"{count:,} reports written to {out}/ (drones.csv, truth.csv, reports.jsonl)"
+    )
+
+
+def main() -> None:
+    """Console entry point: typed dronewarn errors are printed, never shown as tracebacks."""
+    try:
+        app()
+    except DronewarnError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

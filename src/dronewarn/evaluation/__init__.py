@@ -1,0 +1,1 @@
+"""Evaluation against ground truth: how early, how right, how noisy the warnings were."""

@@ -1,0 +1,1 @@
+"""Node: typed configuration, the composition root, and the multi-node night runner."""

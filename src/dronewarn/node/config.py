@@ -1,0 +1,88 @@
+"""Typed node configuration, built once (here from a scenario's embedded defaults) and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dronewarn.assess.lifecycle import AssessConfig
+from dronewarn.domain.partner import Partner
+from dronewarn.domain.report import GeoPoint
+from dronewarn.domain.sensor import SensorConfig, SensorKind
+from dronewarn.sim.scenario import (
+    AcousticGridSensor,
+    AcousticStripSensor,
+    AirborneRadarSensor,
+    RadarSensor,
+    Scenario,
+    Sensor,
+)
+from dronewarn.track.tracker import TrackerConfig
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    node_id: str
+    country_iso3: str
+    name: str
+    frame_origin: tuple[float, float]
+    partners: tuple[Partner, ...]
+    sensors: tuple[SensorConfig, ...]
+    tracker: TrackerConfig
+    assess: AssessConfig
+
+
+def sensor_config(sensor: Sensor) -> SensorConfig:
+    """What a node needs to know about a simulated sensor."""
+    if isinstance(sensor, RadarSensor):
+        return SensorConfig(
+            sensor.id,
+            SensorKind.RADAR,
+            GeoPoint(sensor.site[0], sensor.site[1], sensor.antenna_alt_m),
+            sensor.max_range_km * 1000.0,
+            max_reorder_s=sensor.scan_period_s + 1.0,
+        )
+    if isinstance(sensor, AirborneRadarSensor):
+        return SensorConfig(
+            sensor.id,
+            SensorKind.AIRBORNE_RADAR,
+            None,
+            sensor.max_range_km * 1000.0,
+            max_reorder_s=sensor.scan_period_s + 1.0,
+        )
+    if isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
+        spread = sensor.latency_s[1] - sensor.latency_s[0]
+        return SensorConfig(
+            sensor.id,
+            SensorKind.ACOUSTIC,
+            None,
+            sensor.radius_km * 1000.0,
+            max_reorder_s=spread + sensor.report_period_s + 1.0,
+        )
+    return SensorConfig(
+        sensor.id,
+        SensorKind.SIGHTING,
+        None,
+        sensor.max_distance_km * 1000.0,
+        max_reorder_s=sensor.delay_s[1] - sensor.delay_s[0] + 60.0,
+    )
+
+
+def node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
+    """One NodeConfig per scenario node."""
+    out: dict[str, NodeConfig] = {}
+    by_id = {node.id: node for node in scenario.nodes}
+    for node in scenario.nodes:
+        sensors = tuple(sensor_config(s) for s in scenario.sensors if s.node == node.id)
+        out[node.id] = NodeConfig(
+            node_id=node.id,
+            country_iso3=node.country,
+            name=node.name,
+            frame_origin=node.frame_origin or scenario.frame_origin,
+            partners=tuple(
+                Partner(p, by_id[p].country, by_id[p].name) for p in node.partners
+            ),
+            sensors=sensors,
+            tracker=TrackerConfig(coast_s=node.track_coast_s),
+            assess=AssessConfig(),
+        )
+    return out

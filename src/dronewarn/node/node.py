@@ -1,0 +1,106 @@
+"""One node: sense -> track -> assess -> share, wired by the composition root below."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shapely.geometry.base import BaseGeometry
+
+from dronewarn.assess.crossing import predict_crossings
+from dronewarn.assess.lifecycle import WarningBook
+from dronewarn.domain.report import Report
+from dronewarn.domain.track import TrackState
+from dronewarn.domain.warning import Warning
+from dronewarn.geo.airspace import AirspaceMap
+from dronewarn.geo.frame import LocalFrame
+from dronewarn.node.config import NodeConfig
+from dronewarn.sense.ingest import Sense
+from dronewarn.share.link import PartnerLink
+from dronewarn.store.sqlite import Direction, SqliteStore
+from dronewarn.track.tracker import Tracker
+
+
+class Node:
+    """A node's stages, each injected, with the hand-offs between them."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        airspace: AirspaceMap,
+        store: SqliteStore,
+    ) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.airspace = airspace
+        self.store = store
+        self.sense = Sense({s.sensor_id: s for s in config.sensors}, store.record_rejected)
+        self.tracker = Tracker(config.node_id, airspace.frame, config.tracker)
+        self.books = {
+            p.node_id: WarningBook(config.node_id, p.node_id, airspace.frame, config.assess)
+            for p in config.partners
+        }
+        self.links: dict[str, PartnerLink] = {}
+        self._next_assess_s = float("-inf")
+        self.now_s = float("-inf")
+        self.received = 0
+        self.duplicates = 0
+
+    def connect(self, link: PartnerLink) -> None:
+        if link.partner.node_id not in self.books:
+            raise ValueError(f"{link.partner.node_id} is not a partner of {self.node_id}")
+        self.links[link.partner.node_id] = link
+
+    # sense -> track
+    def on_reports(self, reports: list[Report], now_s: float) -> None:
+        self.now_s = max(self.now_s, now_s)
+        self.tracker.process(self.sense.ingest(reports, now_s))
+
+    # track maintenance -> assess -> share, once per assessment cycle
+    def tick(self, now_s: float) -> list[Warning]:
+        self.now_s = max(self.now_s, now_s)
+        if now_s < self._next_assess_s:
+            return []
+        self._next_assess_s = now_s + self.config.assess.cycle_s
+        deleted = self.tracker.prune(now_s)
+        tracks = self.tracker.states(now_s)
+        sent: list[Warning] = []
+        for partner in self.config.partners:
+            book = self.books[partner.node_id]
+            wanted = [t for t in tracks if book.needs_prediction(t)]
+            predicted = predict_crossings(
+                wanted, self.airspace, partner.country_iso3, now_s, self.config.assess.horizon_s
+            )
+            by_id = {p.track_id: p for p in predicted}
+            predictions = [by_id.get(t.track_id) for t in tracks]
+            for warning in book.assess(now_s, tracks, predictions, deleted):
+                self.store.record_warning(Direction.OUT, warning)
+                link = self.links.get(partner.node_id)
+                if link is not None:
+                    link.send(warning)
+                sent.append(warning)
+        return sent
+
+    # share <- partner
+    def receive(self, warning: Warning) -> None:
+        if warning.recipient != self.node_id:
+            raise ValueError(f"{self.node_id} received a warning for {warning.recipient}")
+        if self.store.record_warning(Direction.IN, warning):
+            self.received += 1
+        else:
+            self.duplicates += 1
+
+    def picture(self) -> list[TrackState]:
+        return self.tracker.states(self.now_s)
+
+    def warnings_in(self) -> list[Warning]:
+        return self.store.warnings(Direction.IN)
+
+    def warnings_out(self) -> list[Warning]:
+        return self.store.warnings(Direction.OUT)
+
+
+def build_node(
+    config: NodeConfig, countries: Mapping[str, BaseGeometry], store: SqliteStore
+) -> Node:
+    """Composition root of one node: its frame, its airspace map, its stages."""
+    return Node(config, AirspaceMap(LocalFrame(*config.frame_origin), countries), store)

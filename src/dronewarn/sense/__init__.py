@@ -1,0 +1,1 @@
+"""Sense: sensor input -> validated Reports. One module per wire format joins this package."""

@@ -1,0 +1,1 @@
+"""Share: partner links, policies, signed messages, audit. Today: the in-process link."""

@@ -1,0 +1,1 @@
+"""Store: what a node keeps. SQLite (WAL) by default."""

@@ -1,0 +1,101 @@
+"""The node's SQLite store: warnings sent and received, and refused input (never lost)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from dronewarn.domain.errors import InputError
+from dronewarn.domain.report import Report
+from dronewarn.domain.warning import Warning
+from dronewarn.store.records import warning_from_dict, warning_to_dict
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS warning (
+    id INTEGER PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    warning_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    track_id TEXT NOT NULL,
+    issued_s REAL NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (direction, warning_id, sequence)
+);
+CREATE TABLE IF NOT EXISTS rejected_input (
+    id INTEGER PRIMARY KEY,
+    sensor_id TEXT NOT NULL,
+    time_s REAL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+"""
+
+
+class Direction(StrEnum):
+    OUT = "out"
+    IN = "in"
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    sensor_id: str
+    kind: str
+    message: str
+
+
+class SqliteStore:
+    """One node's store. ``path=':memory:'`` keeps it in memory (headless runs)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_warning(self, direction: Direction, warning: Warning) -> bool:
+        """Store a warning message; False if this (id, sequence) was already stored."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO warning (direction, warning_id, sequence, state, sender,"
+            " recipient, track_id, issued_s, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                direction.value,
+                warning.warning_id,
+                warning.sequence,
+                warning.state.value,
+                warning.sender,
+                warning.recipient,
+                warning.track_id,
+                warning.issued_s,
+                json.dumps(warning_to_dict(warning)),
+            ),
+        )
+        self._db.commit()
+        return cur.rowcount == 1
+
+    def warnings(self, direction: Direction) -> list[Warning]:
+        rows = self._db.execute(
+            "SELECT body FROM warning WHERE direction = ? ORDER BY issued_s, id", (direction.value,)
+        )
+        return [warning_from_dict(json.loads(body)) for (body,) in rows]
+
+    def record_rejected(self, report: Report, error: InputError) -> None:
+        self._db.execute(
+            "INSERT INTO rejected_input (sensor_id, time_s, kind, message, report)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (report.sensor_id, report.time_s, error.kind, str(error), repr(report)),
+        )
+        self._db.commit()
+
+    def rejected(self) -> list[RejectedRow]:
+        rows = self._db.execute("SELECT sensor_id, kind, message FROM rejected_input ORDER BY id")
+        return [RejectedRow(*row) for row in rows]

@@ -1,0 +1,1 @@
+"""Track: fuse Reports into tracks. No I/O here: Reports in, TrackStates out."""
