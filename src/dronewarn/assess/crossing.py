@@ -51,7 +51,9 @@ def predict_crossings(
     jac = np.column_stack([vel[:, 1], -vel[:, 0]]) / (speed**2)[:, None]
     heading_sigma = np.sqrt(np.einsum("ni,nij,nj->n", jac, cov[:, 2:, 2:], jac))
     heading_sigma = np.minimum(heading_sigma, np.pi / 4)
-    speed_sigma = np.sqrt(np.einsum("ni,nij,nj->n", vel / speed[:, None], cov[:, 2:, 2:], vel / speed[:, None]))
+    speed_sigma = np.sqrt(
+        np.einsum("ni,nij,nj->n", vel / speed[:, None], cov[:, 2:, 2:], vel / speed[:, None])
+    )
     angle = FAN_SIGMAS[None, :] * heading_sigma[:, None]  # n x 5, clockwise rotation
     cos_a, sin_a = np.cos(angle), np.sin(angle)
     ve = vel[:, 0:1] * cos_a + vel[:, 1:2] * sin_a
@@ -82,7 +84,9 @@ def predict_crossings(
                 entry_east_m=float(entry_e[i]),
                 entry_north_m=float(entry_n[i]),
                 entry_time_s=now_s + float(eta[i, 0]) if enters else float("nan"),
-                earliest_s=now_s + float(max(early[i] - spread[i], 0.0)) if enters else float("nan"),
+                earliest_s=now_s + float(max(early[i] - spread[i], 0.0))
+                if enters
+                else float("nan"),
                 latest_s=now_s + float(late[i] + spread[i]) if enters else float("nan"),
             )
         )

@@ -91,7 +91,7 @@ class WarningBook:
             if current is None:
                 streak = self._streak.get(track.track_id, 0) + 1 if warn else 0
                 self._streak[track.track_id] = streak
-                if streak >= cfg.confirm_cycles:
+                if streak >= cfg.confirm_cycles and pred is not None:
                     out.append(self._new(now_s, track, pred))
                 continue
             if pred is not None and pred.inside_now:
@@ -133,7 +133,9 @@ class WarningBook:
 
     def _moved(self, current: _Open, pred: CrossingPrediction) -> bool:
         cfg = self.config
-        shift_m = math.hypot(pred.entry_east_m - current.sent_east_m, pred.entry_north_m - current.sent_north_m)
+        shift_m = math.hypot(
+            pred.entry_east_m - current.sent_east_m, pred.entry_north_m - current.sent_north_m
+        )
         return (
             abs(pred.entry_time_s - current.sent_entry_s) >= cfg.update_time_shift_s
             or shift_m >= cfg.update_point_shift_m
@@ -192,7 +194,8 @@ class WarningBook:
             issued_s=now_s,
             track_position=track.position,
             track_speed_mps=track.speed_mps,
-            track_course_deg=math.degrees(math.atan2(track.vel_east_mps, track.vel_north_mps)) % 360.0,
+            track_course_deg=math.degrees(math.atan2(track.vel_east_mps, track.vel_north_mps))
+            % 360.0,
             object_class=track.object_class,
             entry=entry,
         )

@@ -80,9 +80,7 @@ def demo(
         str, typer.Option("--scenario", help="built-in scenario name or a scenario file")
     ] = "night-0910",
     headless: Annotated[bool, typer.Option(help="no live picture; print a summary")] = False,
-    speed: Annotated[
-        str, typer.Option(help="simulated seconds per wall second, or 'max'")
-    ] = "120",
+    speed: Annotated[str, typer.Option(help="simulated seconds per wall second, or 'max'")] = "120",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     start: Annotated[str | None, typer.Option(help="window start, ISO 8601 UTC")] = None,
     hours: Annotated[float | None, typer.Option(help="window length in hours")] = None,
@@ -157,7 +155,9 @@ def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str, sp
 @app.command()
 def sim(
     scenario_name: Annotated[str, typer.Argument(help="built-in scenario name or a scenario file")],
-    out: Annotated[Path, typer.Option(help="directory to write drones.csv, truth.csv, reports.jsonl")],
+    out: Annotated[
+        Path, typer.Option(help="directory to write drones.csv, truth.csv, reports.jsonl")
+    ],
     truth_step_s: Annotated[float, typer.Option(help="truth sampling period, seconds")] = 1.0,
 ) -> None:
     """Simulate a scenario and write its ground truth and sensor output to files."""

@@ -43,8 +43,12 @@ def live_picture(night: Night, node_id: str, now_s: float, speed: str, max_rows:
     for t in tracks[:max_rows]:
         course = math.degrees(math.atan2(t.vel_east_mps, t.vel_north_mps)) % 360.0
         table.add_row(
-            t.track_id, f"{t.position.lat_deg:.3f}", f"{t.position.lon_deg:.3f}",
-            f"{t.speed_mps * 3.6:.0f}", f"{course:.0f}", ",".join(sorted(t.sensors))[:40],
+            t.track_id,
+            f"{t.position.lat_deg:.3f}",
+            f"{t.position.lon_deg:.3f}",
+            f"{t.speed_mps * 3.6:.0f}",
+            f"{course:.0f}",
+            ",".join(sorted(t.sensors))[:40],
             str(t.updates),
         )
     return Group(
@@ -86,12 +90,16 @@ def summary_panel(summary: NightSummary) -> Panel:
         if main.lead_time_min_median is not None
         else "-"
     )
-    lines.add_row("window", f"{iso(summary.window.start_s)} to {iso(summary.window.end_s)} ({hours:.1f} h)")
+    lines.add_row(
+        "window", f"{iso(summary.window.start_s)} to {iso(summary.window.end_s)} ({hours:.1f} h)"
+    )
     lines.add_row("wall time", f"{summary.wall_s:.1f} s for {summary.reports:,} sensor reports")
     lines.add_row("drones", str(main.drones))
     lines.add_row(f"crossers into {main.country}", str(main.crossers))
     lines.add_row("warned before crossing", f"{main.crossers_warned} of {main.crossers}")
-    lines.add_row("warned >= 10 min before", f"{main.warned_10min} ({main.warned_10min_fraction:.0%})")
+    lines.add_row(
+        "warned >= 10 min before", f"{main.warned_10min} ({main.warned_10min_fraction:.0%})"
+    )
     lines.add_row("lead time", lead)
     lines.add_row(
         "false warnings",
@@ -99,16 +107,35 @@ def summary_panel(summary: NightSummary) -> Panel:
         f"{main.distractors_warned} of {main.distractors} distractors warned about "
         f"({main.false_warning_fraction:.0%})",
     )
-    lines.add_row("rejected reports", ", ".join(f"{k} {v}" for k, v in summary.rejected.items()) or "none")
+    lines.add_row(
+        "rejected reports", ", ".join(f"{k} {v}" for k, v in summary.rejected.items()) or "none"
+    )
     table = Table(title="warnings received, per node", expand=True, title_justify="left")
-    for column in ("node", "guards", "crossers", "warned", ">=10 min", "lead p50 min",
-                   "lead p10 min", "warnings", "false", "messages"):
+    for column in (
+        "node",
+        "guards",
+        "crossers",
+        "warned",
+        ">=10 min",
+        "lead p50 min",
+        "lead p10 min",
+        "warnings",
+        "false",
+        "messages",
+    ):
         table.add_column(column, justify="right")
     for node_id, s in summary.scores.items():
         table.add_row(
-            node_id, s.country, str(s.crossers), str(s.crossers_warned), str(s.warned_10min),
-            str(s.lead_time_min_median or "-"), str(s.lead_time_min_p10 or "-"),
-            str(s.chains), str(s.false_chains), str(s.messages),
+            node_id,
+            s.country,
+            str(s.crossers),
+            str(s.crossers_warned),
+            str(s.warned_10min),
+            str(s.lead_time_min_median or "-"),
+            str(s.lead_time_min_p10 or "-"),
+            str(s.chains),
+            str(s.false_chains),
+            str(s.messages),
         )
     return Panel(
         Group(lines, table),

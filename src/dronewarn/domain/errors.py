@@ -1,14 +1,14 @@
 """The typed error hierarchy. Every error dronewarn raises on purpose derives from DronewarnError.
 
-    DronewarnError
-    ├── ConfigError                 a configuration or scenario file is wrong
-    │   └── ScenarioError           ... with the file, line and field at fault
-    ├── InputError                  bad input from a sensor or partner (counted, never fatal)
-    │   ├── DecodeError             bytes that do not decode (carries bytes, offset, field)
-    │   ├── ImplausibleReportError  values that cannot be physically true
-    │   └── TimeOrderError          time going backwards beyond a sensor's tolerance
-    ├── NaiveTimeError              a datetime without a timezone
-    └── GeoError                    unknown country, unusable geometry
+DronewarnError
+├── ConfigError                 a configuration or scenario file is wrong
+│   └── ScenarioError           ... with the file, line and field at fault
+├── InputError                  bad input from a sensor or partner (counted, never fatal)
+│   ├── DecodeError             bytes that do not decode (carries bytes, offset, field)
+│   ├── ImplausibleReportError  values that cannot be physically true
+│   └── TimeOrderError          time going backwards beyond a sensor's tolerance
+├── NaiveTimeError              a datetime without a timezone
+└── GeoError                    unknown country, unusable geometry
 """
 
 from __future__ import annotations

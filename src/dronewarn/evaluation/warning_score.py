@@ -98,7 +98,11 @@ def score_warnings(
     for w in received:
         if w.state is WarningState.NEW:
             chain_drone[w.warning_id] = match_drone(
-                truth, frame, w.issued_s, w.track_position.lat_deg, w.track_position.lon_deg,
+                truth,
+                frame,
+                w.issued_s,
+                w.track_position.lat_deg,
+                w.track_position.lon_deg,
                 match_radius_m,
             )
             chain_opened[w.warning_id] = w.issued_s

@@ -114,6 +114,7 @@ class AirspaceMap:
 
     def with_area(self, area_id: str, polygon_plane: BaseGeometry) -> AirspaceMap:
         """A copy with one more area given in the local plane (e.g. a derived strip)."""
+
         def to_lonlat(en: FloatArray) -> FloatArray:
             lat, lon = self.frame.from_plane(en[:, 0], en[:, 1])
             return np.column_stack([lon, lat])
@@ -154,10 +155,10 @@ class AirspaceMap:
         (point_idx, _), dist_found = area.edge_tree.query_nearest(
             pts, return_distance=True, all_matches=False
         )
-        dist = np.empty(len(pts))
-        dist[point_idx] = dist_found
-        dist = dist.reshape(east.shape)
-        return np.where(self.contains(area_id, east, north), -dist, dist)
+        flat = np.empty(len(pts))
+        flat[point_idx] = dist_found
+        dist = flat.reshape(east.shape)
+        return np.asarray(np.where(self.contains(area_id, east, north), -dist, dist))
 
     def path_comes_within(
         self, area_id: str, east_m: FloatArray, north_m: FloatArray, distance_m: float
@@ -177,7 +178,9 @@ class AirspaceMap:
     ) -> Entries:
         """Where each straight segment start -> end first enters the area."""
         area = self._area(area_id)
-        p = np.column_stack([np.asarray(start_e, float).ravel(), np.asarray(start_n, float).ravel()])
+        p = np.column_stack(
+            [np.asarray(start_e, float).ravel(), np.asarray(start_n, float).ravel()]
+        )
         q = np.column_stack([np.asarray(end_e, float).ravel(), np.asarray(end_n, float).ravel()])
         count = len(p)
         fraction = np.full(count, np.inf)
@@ -222,7 +225,9 @@ class AirspaceMap:
             north_m=np.where(hit, entries.north_m[flat], nan),
         )
 
-    def border_strip(self, area_id: str, neighbour_ids: Iterable[str], depth_m: float) -> BaseGeometry:
+    def border_strip(
+        self, area_id: str, neighbour_ids: Iterable[str], depth_m: float
+    ) -> BaseGeometry:
         """The part of an area within ``depth_m`` of its neighbours (e.g. a 30 km border strip)."""
         area = self._area(area_id).polygon
         neighbours = shapely.union_all([self._area(n).polygon for n in neighbour_ids])

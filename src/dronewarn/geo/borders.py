@@ -90,7 +90,9 @@ def load_geojson_zones(path: Path) -> dict[str, BaseGeometry]:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise GeoError(f"{where}: invalid geometry: {exc}") from exc
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise GeoError(f"{where}: geometry must be Polygon or MultiPolygon, not {geom.geom_type}")
+            raise GeoError(
+                f"{where}: geometry must be Polygon or MultiPolygon, not {geom.geom_type}"
+            )
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
         if zone_id in zones:

@@ -27,7 +27,7 @@ def _as_array(values: float | FloatArray | list[float]) -> FloatArray:
 
 @dataclass(frozen=True)
 class LocalFrame:
-    """A node's local frame, centred at (``origin_lat_deg``, ``origin_lon_deg``, ``origin_alt_m``)."""
+    """A node's local frame centred at its origin (latitude, longitude, altitude)."""
 
     origin_lat_deg: float
     origin_lon_deg: float
@@ -50,9 +50,11 @@ class LocalFrame:
         plane = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
         enu = Transformer.from_pipeline(topo)
         object.__setattr__(self, "_plane_fwd", plane)
-        object.__setattr__(self, "_plane_inv", Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True))
+        object.__setattr__(
+            self, "_plane_inv", Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True)
+        )
         object.__setattr__(self, "_enu_fwd", enu)
-        object.__setattr__(self, "_enu_inv", Transformer.from_pipeline(topo + " +inv"))
+        object.__setattr__(self, "_enu_inv", enu)
 
     def to_plane(
         self, lat_deg: float | FloatArray, lon_deg: float | FloatArray
@@ -75,9 +77,7 @@ class LocalFrame:
         alt_m: float | FloatArray,
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """True topocentric (east_m, north_m, up_m) relative to the origin."""
-        e, n, u = self._enu_fwd.transform(
-            _as_array(lon_deg), _as_array(lat_deg), _as_array(alt_m)
-        )
+        e, n, u = self._enu_fwd.transform(_as_array(lon_deg), _as_array(lat_deg), _as_array(alt_m))
         return (
             np.asarray(e, dtype=np.float64),
             np.asarray(n, dtype=np.float64),
@@ -92,7 +92,7 @@ class LocalFrame:
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(lat_deg, lon_deg, alt_m) of topocentric ENU coordinates."""
         lon, lat, alt = self._enu_inv.transform(
-            _as_array(east_m), _as_array(north_m), _as_array(up_m)
+            _as_array(east_m), _as_array(north_m), _as_array(up_m), direction="INVERSE"
         )
         return (
             np.asarray(lat, dtype=np.float64),
@@ -169,7 +169,9 @@ EFFECTIVE_EARTH_RADIUS_M = 4.0 / 3.0 * 6_371_000.0
 """The 4/3-earth model of radio refraction in the standard atmosphere."""
 
 
-def radar_horizon_m(antenna_height_m: float | FloatArray, target_height_m: float | FloatArray) -> FloatArray:
+def radar_horizon_m(
+    antenna_height_m: float | FloatArray, target_height_m: float | FloatArray
+) -> FloatArray:
     """Ground range at which a target at ``target_height_m`` rises above the radar horizon."""
     two_r = 2.0 * EFFECTIVE_EARTH_RADIUS_M
     h_a = np.maximum(np.asarray(antenna_height_m, dtype=np.float64), 0.0)

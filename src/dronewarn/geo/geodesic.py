@@ -23,7 +23,8 @@ def distance_m(
     lon2_deg: float | FloatArray,
 ) -> FloatArray:
     """Geodesic distance between two points (or arrays of points)."""
-    _, _, dist = _WGS84.inv(*_arrays(lon1_deg, lat1_deg, lon2_deg, lat2_deg))
+    lon1, lat1, lon2, lat2 = _arrays(lon1_deg, lat1_deg, lon2_deg, lat2_deg)
+    _, _, dist = _WGS84.inv(lon1, lat1, lon2, lat2)
     return np.asarray(dist, dtype=np.float64)
 
 
@@ -34,7 +35,8 @@ def bearing_deg(
     lon2_deg: float | FloatArray,
 ) -> FloatArray:
     """Initial bearing from point 1 to point 2, degrees clockwise from true north in [0, 360)."""
-    az, _, _ = _WGS84.inv(*_arrays(lon1_deg, lat1_deg, lon2_deg, lat2_deg))
+    lon1, lat1, lon2, lat2 = _arrays(lon1_deg, lat1_deg, lon2_deg, lat2_deg)
+    az, _, _ = _WGS84.inv(lon1, lat1, lon2, lat2)
     return np.mod(np.asarray(az, dtype=np.float64), 360.0)
 
 
@@ -45,5 +47,6 @@ def destination(
     dist_m: float | FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """(lat_deg, lon_deg) reached from a point along a bearing after a geodesic distance."""
-    lon, lat, _ = _WGS84.fwd(*_arrays(lon_deg, lat_deg, bearing, dist_m))
+    lon0, lat0, az, dist = _arrays(lon_deg, lat_deg, bearing, dist_m)
+    lon, lat, _ = _WGS84.fwd(lon0, lat0, az, dist)
     return np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)

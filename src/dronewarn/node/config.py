@@ -1,4 +1,4 @@
-"""Typed node configuration, built once (here from a scenario's embedded defaults) and passed down."""
+"""Typed node configuration: built once (here from a scenario's defaults), passed down."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class NodeConfig:
     sensors: tuple[SensorConfig, ...]
     tracker: TrackerConfig
     assess: AssessConfig
+    track_frame_s: float = 2.0
+    """Reports arriving within one frame are fused together (0: every delivery at once)."""
 
 
 def sensor_config(sensor: Sensor) -> SensorConfig:
@@ -78,9 +80,7 @@ def node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
             country_iso3=node.country,
             name=node.name,
             frame_origin=node.frame_origin or scenario.frame_origin,
-            partners=tuple(
-                Partner(p, by_id[p].country, by_id[p].name) for p in node.partners
-            ),
+            partners=tuple(Partner(p, by_id[p].country, by_id[p].name) for p in node.partners),
             sensors=sensors,
             tracker=TrackerConfig(coast_s=node.track_coast_s),
             assess=AssessConfig(),

@@ -44,6 +44,8 @@ class Node:
         self.now_s = float("-inf")
         self.received = 0
         self.duplicates = 0
+        self._pending: list[Report] = []
+        self._frame_end_s = float("-inf")
 
     def connect(self, link: PartnerLink) -> None:
         if link.partner.node_id not in self.books:
@@ -52,15 +54,32 @@ class Node:
 
     # sense -> track
     def on_reports(self, reports: list[Report], now_s: float) -> None:
+        """Validate reports now; fuse them with the rest of their frame (``track_frame_s``)."""
         self.now_s = max(self.now_s, now_s)
-        self.tracker.process(self.sense.ingest(reports, now_s))
+        good = self.sense.ingest(reports, now_s)
+        if not good:
+            return
+        if not self._pending:
+            self._frame_end_s = now_s + self.config.track_frame_s
+        self._pending.extend(good)
+        if now_s >= self._frame_end_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fuse the reports waiting in the current frame."""
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self.tracker.process(batch)
 
     # track maintenance -> assess -> share, once per assessment cycle
     def tick(self, now_s: float) -> list[Warning]:
         self.now_s = max(self.now_s, now_s)
+        if self._pending and now_s >= self._frame_end_s:
+            self.flush()
         if now_s < self._next_assess_s:
             return []
         self._next_assess_s = now_s + self.config.assess.cycle_s
+        self.flush()
         deleted = self.tracker.prune(now_s)
         tracks = self.tracker.states(now_s)
         sent: list[Warning] = []

@@ -84,7 +84,9 @@ def check_report(report: Report) -> None:
         _check_positive(m.sigma_bearing_deg, "sigma_bearing_deg")
         _finite(m.elevation_deg, "elevation_deg")
         if m.elevation_deg is not None and not -90.0 <= m.elevation_deg <= 90.0:
-            raise ImplausibleReportError(f"{m.elevation_deg} outside [-90, 90]", field="elevation_deg")
+            raise ImplausibleReportError(
+                f"{m.elevation_deg} outside [-90, 90]", field="elevation_deg"
+            )
     elif isinstance(m, BearingMeasurement):
         _check_point(m.site, "site")
         _check_positive(m.radius_m, "radius_m")

@@ -102,12 +102,21 @@ def _wave_drones(scenario: Scenario, airspace: AirspaceMap, wave: Wave) -> list[
                 "scenario", None, f"waves[{wave.id}]", f"drones never enter {wave.cross_into}"
             )
         cross_rel = float(flight.t_s[int(np.argmax(inside))])
-        window = [moment.timestamp() for moment in wave.crossing_window]
-        launch = float(rng.uniform(*window)) - cross_rel
+        first, last = (moment.timestamp() for moment in wave.crossing_window)
+        launch = float(rng.uniform(first, last)) - cross_rel
         out.append(
             _truth(
-                scenario, airspace, drone_id, kind, f"wave {wave.id}", Role.CROSSER, place,
-                speed, rng, flight, launch,
+                scenario,
+                airspace,
+                drone_id,
+                kind,
+                f"wave {wave.id}",
+                Role.CROSSER,
+                place,
+                speed,
+                rng,
+                flight,
+                launch,
             )
         )
     return out
@@ -137,7 +146,9 @@ def _loiter_drones(
                 break
         else:
             raise ScenarioError(
-                "scenario", None, f"loiter[{group.id}]",
+                "scenario",
+                None,
+                f"loiter[{group.id}]",
                 f"no path found that keeps {group.avoid_margin_km} km from {group.avoid}",
             )
         duration = float(flight.t_s[-1])
@@ -145,8 +156,17 @@ def _loiter_drones(
         launch = float(rng.uniform(scenario.start_s, latest))
         out.append(
             _truth(
-                scenario, airspace, f"{group.id}-{index + 1:02d}", kind, f"loiter {group.id}",
-                Role.DISTRACTOR, "", speed, rng, flight, launch,
+                scenario,
+                airspace,
+                f"{group.id}-{index + 1:02d}",
+                kind,
+                f"loiter {group.id}",
+                Role.DISTRACTOR,
+                "",
+                speed,
+                rng,
+                flight,
+                launch,
             )
         )
     return out
@@ -161,13 +181,27 @@ def _explicit_drone(
     stray = _draw_stray(scenario, rng, _path_length_m(points) / speed) if spec.strays else None
     noise = spec.heading_noise_deg
     flight = fly(
-        points, speed, scenario.motion.step_s,
+        points,
+        speed,
+        scenario.motion.step_s,
         scenario.motion.heading_noise_deg if noise is None else noise,
-        scenario.motion.heading_noise_tau_s, stray, rng,
+        scenario.motion.heading_noise_tau_s,
+        stray,
+        rng,
     )
     return _truth(
-        scenario, airspace, spec.id, spec.type, "explicit", Role.EXPLICIT, "", speed, rng,
-        flight, spec.launch.timestamp(), alt_m=spec.alt_m,
+        scenario,
+        airspace,
+        spec.id,
+        spec.type,
+        "explicit",
+        Role.EXPLICIT,
+        "",
+        speed,
+        rng,
+        flight,
+        spec.launch.timestamp(),
+        alt_m=spec.alt_m,
     )
 
 
@@ -180,8 +214,13 @@ def _fly(
 ) -> Flight:
     motion = scenario.motion
     return fly(
-        points, speed, motion.step_s, motion.heading_noise_deg, motion.heading_noise_tau_s,
-        stray, rng,
+        points,
+        speed,
+        motion.step_s,
+        motion.heading_noise_deg,
+        motion.heading_noise_tau_s,
+        stray,
+        rng,
     )
 
 

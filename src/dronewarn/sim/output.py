@@ -54,8 +54,17 @@ def write_drones(truth: Truth, path: Path) -> None:
         out = csv.writer(handle)
         out.writerow(
             [
-                "drone_id", "type", "group", "role", "destination", "speed_kmh", "alt_m",
-                "launch", "end", "start_country", "crossings",
+                "drone_id",
+                "type",
+                "group",
+                "role",
+                "destination",
+                "speed_kmh",
+                "alt_m",
+                "launch",
+                "end",
+                "start_country",
+                "crossings",
             ]
         )
         for d in truth.drones:
@@ -64,9 +73,17 @@ def write_drones(truth: Truth, path: Path) -> None:
             )
             out.writerow(
                 [
-                    d.drone_id, d.drone_type, d.group, d.role.value, d.destination,
-                    round(d.speed_mps * 3.6, 1), round(d.alt_m), iso(d.launch_s), iso(d.end_s),
-                    d.start_country, crossings,
+                    d.drone_id,
+                    d.drone_type,
+                    d.group,
+                    d.role.value,
+                    d.destination,
+                    round(d.speed_mps * 3.6, 1),
+                    round(d.alt_m),
+                    iso(d.launch_s),
+                    iso(d.end_s),
+                    d.start_country,
+                    crossings,
                 ]
             )
 
@@ -75,15 +92,24 @@ def write_truth(truth: Truth, path: Path, step_s: float) -> int:
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
-        out.writerow(["time", "drone_id", "lat_deg", "lon_deg", "alt_m", "speed_mps", "heading_deg"])
+        out.writerow(
+            ["time", "drone_id", "lat_deg", "lon_deg", "alt_m", "speed_mps", "heading_deg"]
+        )
         for d in truth.drones:
             times = np.arange(d.launch_s, d.end_s + 1e-9, step_s)
             lat, lon = d.latlon_at(times)
             heading = np.interp(times, d.t_s, np.unwrap(np.radians(d.heading_deg)))
             for t, la, lo, h in zip(times, lat, lon, np.degrees(heading) % 360.0, strict=True):
                 out.writerow(
-                    [iso(float(t)), d.drone_id, f"{la:.6f}", f"{lo:.6f}", round(d.alt_m),
-                     round(d.speed_mps, 2), round(float(h), 1)]
+                    [
+                        iso(float(t)),
+                        d.drone_id,
+                        f"{la:.6f}",
+                        f"{lo:.6f}",
+                        round(d.alt_m),
+                        round(d.speed_mps, 2),
+                        round(float(h), 1),
+                    ]
                 )
                 rows += 1
     return rows
@@ -96,7 +122,10 @@ def write_reports(
     with path.open("w", encoding="utf-8") as handle:
         for delivery in deliveries:
             for report in delivery.reports:
-                record = {"arrival": iso(delivery.arrival_s), "node": delivery.node_id}
+                record: dict[str, object] = {
+                    "arrival": iso(delivery.arrival_s),
+                    "node": delivery.node_id,
+                }
                 record.update(report_record(report))
                 handle.write(json.dumps(record, separators=(",", ":")) + "\n")
                 count += 1

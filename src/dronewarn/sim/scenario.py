@@ -345,7 +345,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 
 def _without_union_tags(loc: tuple[str | int, ...]) -> list[str | int]:
-    """Pydantic puts the discriminator value into locations: sensors[3].radar.pd -> sensors[3].pd."""
+    """Drop the discriminator pydantic puts in locations: sensors[3].radar.pd -> sensors[3].pd."""
     out: list[str | int] = []
     for index, part in enumerate(loc):
         if index >= 2 and loc[index - 2] == "sensors" and isinstance(loc[index - 1], int):

@@ -109,7 +109,9 @@ def _radar(
     orbit = _Orbit(airspace, sensor)
     max_range = sensor.max_range_km * 1000.0
     airborne = isinstance(sensor, AirborneRadarSensor)
-    antenna_height = sensor.alt_m if isinstance(sensor, AirborneRadarSensor) else sensor.antenna_alt_m
+    antenna_height = (
+        sensor.alt_m if isinstance(sensor, AirborneRadarSensor) else sensor.antenna_alt_m
+    )
 
     scan_idx: list[IntArray] = []
     times: list[FloatArray] = []
@@ -165,21 +167,26 @@ def _radar(
     all_elev = np.concatenate(elevations)
     all_site = [np.concatenate([s[i] for s in sites]) for i in range(3)]
     order = np.lexsort((all_time, all_scan))
+    columns = [
+        a[order].tolist() for a in (all_scan, all_time, all_range, all_bearing, all_elev, *all_site)
+    ]
+    fixed_site = (
+        GeoPoint(sensor.site[0], sensor.site[1], sensor.antenna_alt_m)
+        if isinstance(sensor, RadarSensor)
+        else None
+    )
     by_scan: dict[int, list[Report]] = defaultdict(list)
-    for i in order.tolist():
-        scan = int(all_scan[i])
+    for scan, t, rng_m, brg, elev, lat, lon, alt in zip(*columns, strict=True):
         measurement = PolarMeasurement(
-            site=GeoPoint(float(all_site[0][i]), float(all_site[1][i]), float(all_site[2][i])),
-            range_m=max(float(all_range[i]), 0.0),
-            bearing_deg=float(all_bearing[i]),
+            site=fixed_site or GeoPoint(lat, lon, alt),
+            range_m=max(rng_m, 0.0),
+            bearing_deg=brg,
             sigma_range_m=sensor.sigma_range_m,
             sigma_bearing_deg=sensor.sigma_bearing_deg,
-            elevation_deg=float(all_elev[i]) if airborne else None,
+            elevation_deg=elev if airborne else None,
             sigma_elevation_deg=0.5 if airborne else None,
         )
-        by_scan[scan].append(
-            Report(sensor.id, float(all_time[i]), measurement, source=f"{sensor.id}/scan{scan}")
-        )
+        by_scan[scan].append(Report(sensor.id, t, measurement, source=f"{sensor.id}/scan{scan}"))
     return [
         Delivery(float(scans[scan]) + period + sensor.latency_s, sensor.node, sensor.id, tuple(r))
         for scan, r in sorted(by_scan.items())
@@ -207,8 +214,8 @@ def acoustic_sites(
     west, south, east_edge, north_edge = region.bounds
     xs = np.arange(west, east_edge + spacing, spacing)
     ys = np.arange(south, north_edge + spacing, spacing)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    gx, gy = grid_x.ravel(), grid_y.ravel()
     shapely.prepare(region)
     inside = shapely.intersects_xy(region, gx, gy)
     return np.column_stack([gx[inside], gy[inside]])
@@ -246,9 +253,7 @@ def _acoustic(
     if not len(t_all):
         return []
     positions = np.column_stack([np.concatenate(rows_e), np.concatenate(rows_n)])
-    pairs = cKDTree(positions).sparse_distance_matrix(
-        cKDTree(sites), radius, output_type="ndarray"
-    )
+    pairs = cKDTree(positions).sparse_distance_matrix(cKDTree(sites), radius, output_type="ndarray")
     heard = pairs[rng.random(len(pairs)) < sensor.pd]
     drone_row = heard["i"].astype(np.int64)
     node = heard["j"].astype(np.int64)
@@ -262,17 +267,24 @@ def _acoustic(
     # the node's acoustic ingest forwards what arrived in each report period as one batch
     arrival = np.ceil((time_s + rng.uniform(*sensor.latency_s, len(node))) / period) * period
     groups: dict[float, list[Report]] = defaultdict(list)
-    for i in np.lexsort((time_s, arrival)).tolist():
-        j = int(node[i])
+    order = np.lexsort((time_s, arrival))
+    node_sites = [
+        GeoPoint(la, lo, 0.0) for la, lo in zip(site_lat.tolist(), site_lon.tolist(), strict=True)
+    ]
+    for j, t, brg, when in zip(
+        node[order].tolist(),
+        time_s[order].tolist(),
+        bearing[order].tolist(),
+        arrival[order].tolist(),
+        strict=True,
+    ):
         measurement = BearingMeasurement(
-            site=GeoPoint(float(site_lat[j]), float(site_lon[j]), 0.0),
+            site=node_sites[j],
             radius_m=radius,
-            bearing_deg=float(bearing[i]),
+            bearing_deg=brg,
             sigma_bearing_deg=sensor.sigma_bearing_deg,
         )
-        groups[float(arrival[i])].append(
-            Report(sensor.id, float(time_s[i]), measurement, source=f"{sensor.id}/n{j:05d}")
-        )
+        groups[when].append(Report(sensor.id, t, measurement, source=f"{sensor.id}/n{j:05d}"))
     return [
         Delivery(when, sensor.node, sensor.id, tuple(reports))
         for when, reports in sorted(groups.items())
@@ -315,7 +327,7 @@ def _sightings(
                 (t, re, rn, bearing, float(elevation), de + err * np.sin(b), dn + err * np.cos(b))
             )
     true_count = len(events)
-    false_count = int(round(true_count * sensor.false_fraction / (1.0 - sensor.false_fraction)))
+    false_count = round(true_count * sensor.false_fraction / (1.0 - sensor.false_fraction))
     for _ in range(false_count):
         base = events[int(rng.integers(true_count))]
         shift = rng.uniform(15e3, 60e3)
@@ -326,8 +338,13 @@ def _sightings(
         t = float(rng.uniform(scenario.start_s, scenario.end_s))
         events.append(
             (
-                t, re, rn, bearing, float(rng.uniform(10.0, 60.0)),
-                re + dist * np.sin(np.radians(bearing)), rn + dist * np.cos(np.radians(bearing)),
+                t,
+                re,
+                rn,
+                bearing,
+                float(rng.uniform(10.0, 60.0)),
+                re + dist * np.sin(np.radians(bearing)),
+                rn + dist * np.cos(np.radians(bearing)),
             )
         )
     if not events:

@@ -71,14 +71,14 @@ class DroneTruth:
     def position_at(self, time_s: float | FloatArray) -> tuple[FloatArray, FloatArray]:
         """Scenario-plane position at any time(s) within the flight (linear interpolation)."""
         return (
-            np.interp(time_s, self.t_s, self.east_m),
-            np.interp(time_s, self.t_s, self.north_m),
+            np.asarray(np.interp(time_s, self.t_s, self.east_m)),
+            np.asarray(np.interp(time_s, self.t_s, self.north_m)),
         )
 
     def latlon_at(self, time_s: float | FloatArray) -> tuple[FloatArray, FloatArray]:
         return (
-            np.interp(time_s, self.t_s, self.lat_deg),
-            np.interp(time_s, self.t_s, self.lon_deg),
+            np.asarray(np.interp(time_s, self.t_s, self.lat_deg)),
+            np.asarray(np.interp(time_s, self.t_s, self.lon_deg)),
         )
 
     def velocity_mps(self) -> tuple[FloatArray, FloatArray]:

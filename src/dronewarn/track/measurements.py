@@ -49,7 +49,9 @@ class PlaneMeasurements:
         return len(self.time_s)
 
 
-def local_cov(along_sigma: FloatArray, across_sigma: FloatArray, bearing_deg: FloatArray) -> FloatArray:
+def local_cov(
+    along_sigma: FloatArray, across_sigma: FloatArray, bearing_deg: FloatArray
+) -> FloatArray:
     """2x2 covariances (east, north) with the given sigmas along and across each bearing."""
     b = np.radians(bearing_deg)
     s, c = np.sin(b), np.cos(b)
@@ -82,15 +84,15 @@ class PlaneConverter:
         if len(missing) > 8 and np.ptp(lat) < 0.05 and np.ptp(lon) < 0.05:
             # a moving antenna (airborne radar) within one scan: every site projected exactly,
             # one Jacobian for all (it changes by far less than 1e-4 over a few km)
-            se, sn = self.frame.to_plane(lat, lon)
-            _, _, jac = site_jacobians(self.frame, lat[:1], lon[:1])
-            return se, sn, np.broadcast_to(jac[0], (len(lat), 2, 2))
+            site_e, site_n = self.frame.to_plane(lat, lon)
+            _, _, one = site_jacobians(self.frame, lat[:1], lon[:1])
+            return site_e, site_n, np.broadcast_to(one[0], (len(lat), 2, 2))
         if missing:
             m_lat = np.array([k[0] for k in missing])
             m_lon = np.array([k[1] for k in missing])
-            se, sn, jac = site_jacobians(self.frame, m_lat, m_lon)
+            m_e, m_n, m_jac = site_jacobians(self.frame, m_lat, m_lon)
             for i, key in enumerate(missing):
-                self._sites[key] = (float(se[i]), float(sn[i]), jac[i])
+                self._sites[key] = (float(m_e[i]), float(m_n[i]), m_jac[i])
             if len(self._sites) > 200_000:  # bound the cache whatever sites come
                 self._sites = dict(list(self._sites.items())[-100_000:])
         geo = [self._sites[k] for k in keys]
@@ -125,17 +127,24 @@ class PlaneConverter:
                 polar.append(i)
                 polar_rows.append(
                     (
-                        m.site.lat_deg, m.site.lon_deg, m.site.alt_m or 0.0, m.range_m,
+                        m.site.lat_deg,
+                        m.site.lon_deg,
+                        m.site.alt_m or 0.0,
+                        m.range_m,
                         m.bearing_deg,
                         np.nan if m.elevation_deg is None else m.elevation_deg,
-                        m.sigma_range_m, m.sigma_bearing_deg, m.sigma_elevation_deg or 0.0,
+                        m.sigma_range_m,
+                        m.sigma_bearing_deg,
+                        m.sigma_elevation_deg or 0.0,
                     )
                 )
             elif isinstance(m, BearingMeasurement):
                 acoustic.append(i)
                 acoustic_rows.append(
                     (
-                        m.site.lat_deg, m.site.lon_deg, m.radius_m,
+                        m.site.lat_deg,
+                        m.site.lon_deg,
+                        m.radius_m,
                         np.nan if m.bearing_deg is None else m.bearing_deg,
                         m.sigma_bearing_deg or 180.0,
                     )

@@ -43,7 +43,7 @@ _DENSE_PAIRS = 4096
 
 @dataclass(frozen=True)
 class TrackerConfig:
-    accel_sigma_mps2: float = 1.5
+    accel_sigma_mps2: float = 0.7
     gate_chi2: float = 13.8  # 99.9 % of chi-square with 2 degrees of freedom
     init_speed_sigma_mps: float = 60.0
     confirm_hits: int = 3
@@ -229,7 +229,7 @@ class Tracker:
     # ------------------------------------------------------------ maintenance
 
     def prune(self, now_s: float) -> list[str]:
-        """Confirm, merge and delete tracks as of ``now_s``; return ids of deleted confirmed tracks."""
+        """Confirm, merge and delete tracks as of ``now_s``; return deleted confirmed ids."""
         cfg = self.config
         tr = self._tracks
         if not len(tr):
@@ -243,14 +243,8 @@ class Tracker:
         tentative = ~tr.confirmed
         dead = (
             tentative
-            & (
-                (now_s - tr.born > cfg.confirm_window_s)
-                | (now_s - tr.last > cfg.tentative_coast_s)
-            )
-        ) | (
-            tr.confirmed
-            & ((now_s - tr.last > cfg.coast_s) | (sigma > cfg.max_position_sigma_m))
-        )
+            & ((now_s - tr.born > cfg.confirm_window_s) | (now_s - tr.last > cfg.tentative_coast_s))
+        ) | (tr.confirmed & ((now_s - tr.last > cfg.coast_s) | (sigma > cfg.max_position_sigma_m)))
         dead |= self._duplicates()
         deleted = [tr.ids[i] for i in np.nonzero(dead & tr.confirmed)[0].tolist()]
         if dead.any():

@@ -1,0 +1,77 @@
+"""The command line: headless demo JSON, sim output files, errors without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dronewarn.cli.app import app
+
+DATA = Path(__file__).parent.parent / "data"
+runner = CliRunner()
+
+
+def test_headless_demo_json_on_a_small_scenario() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "--scenario",
+            str(DATA / "one-drone.yaml"),
+            "--headless",
+            "--speed",
+            "max",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["recipient"] == "PL"
+    assert summary["drones"] == 2
+    assert summary["crossers"] == 1
+    assert summary["crossers_warned"] == 1
+    assert summary["warned_10min_fraction"] == 1.0
+    assert summary["lead_time_min_median"] > 10
+
+
+def test_sim_writes_truth_and_reports(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["sim", str(DATA / "one-drone.yaml"), "--out", str(tmp_path), "--truth-step-s", "10"]
+    )
+    assert result.exit_code == 0, result.output
+    drones = list(csv.DictReader((tmp_path / "drones.csv").open()))
+    assert [d["drone_id"] for d in drones] == ["G1", "P1"]
+    assert "POL@2025-09-09T21:" in drones[0]["crossings"]
+    truth = list(csv.DictReader((tmp_path / "truth.csv").open()))
+    assert truth[0]["time"].endswith("Z")
+    lines = (tmp_path / "reports.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    assert first["kind"] == "polar" and first["node"] == "BY"
+    assert first["time"] <= first["arrival"]
+    arrivals = [json.loads(line)["arrival"] for line in lines]
+    assert arrivals == sorted(arrivals)
+
+
+def test_bad_scenario_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "one-drone.yaml").read_text().replace("seed: 7", "seed: seven"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dronewarn", "sim", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if "seven" in text)
+    assert f"{bad}:{line}: seed:" in proc.stderr.replace("\n", "")
+
+
+def test_bad_speed_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["demo", "--headless", "--speed", "fast"])
+    assert result.exit_code == 2
