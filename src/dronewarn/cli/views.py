@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -110,31 +111,22 @@ def summary_panel(summary: NightSummary) -> Panel:
     lines.add_row(
         "rejected reports", ", ".join(f"{k} {v}" for k, v in summary.rejected.items()) or "none"
     )
-    table = Table(title="warnings received, per node", expand=True, title_justify="left")
-    for column in (
-        "node",
-        "guards",
-        "crossers",
-        "warned",
-        ">=10 min",
-        "lead p50 min",
-        "lead p10 min",
-        "warnings",
-        "false",
-        "messages",
-    ):
+    table = Table(
+        title="warnings received per node (lead time in minutes)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("node", "crossers", "warned", ">=10m", "p50", "p10", "false/all", "msgs"):
         table.add_column(column, justify="right")
     for node_id, s in summary.scores.items():
         table.add_row(
-            node_id,
-            s.country,
+            f"{node_id} {s.country}",
             str(s.crossers),
             str(s.crossers_warned),
             str(s.warned_10min),
-            str(s.lead_time_min_median or "-"),
-            str(s.lead_time_min_p10 or "-"),
-            str(s.chains),
-            str(s.false_chains),
+            "-" if s.lead_time_min_median is None else f"{s.lead_time_min_median:.1f}",
+            "-" if s.lead_time_min_p10 is None else f"{s.lead_time_min_p10:.1f}",
+            f"{s.false_chains}/{s.chains}",
             str(s.messages),
         )
     return Panel(
