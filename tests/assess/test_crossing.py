@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 
 from dronewarn.assess.crossing import predict_crossings
 from dronewarn.assess.lifecycle import AssessConfig, WarningBook
@@ -22,7 +24,9 @@ def _track(
     lon: float,
     course_deg: float,
     speed: float = 40.0,
+    cooperative: bool = False,
 ) -> TrackState:
+    """A confirmed track that has held its course for an hour."""
     east, north = airspace.frame.to_plane(np.array([lat]), np.array([lon]))
     c = math.radians(course_deg)
     cov = np.diag([150.0**2, 150.0**2, 2.0**2, 2.0**2])
@@ -38,6 +42,8 @@ def _track(
         position=GeoPoint(lat, lon),
         quality=1.0,
         updates=20,
+        course_since_s=t - 3600.0,
+        cooperative=cooperative,
     )
 
 
@@ -73,7 +79,9 @@ def test_straight_at_the_border_warns_with_entry_point_and_time(region: Airspace
     # 20 km east of Wlodawa, flying due west at 40 m/s: the Bug is ~4 km east of Wlodawa
     track = _track(region, "BY-T00001", 0.0, 51.549, 23.835, 270.0)
     pred = predict_crossings([track], region, "POL", 0.0, 3600.0)[0]
-    assert pred.enters and not pred.inside_now and pred.probability == 1.0
+    assert pred.enters and not pred.inside_now and pred.p_geometric == 1.0
+    # persistence: exp(-eta / 25 min) for the default time constant
+    assert pred.probability == pytest.approx(math.exp(-pred.entry_time_s / 1500.0))
     lat, lon = region.frame.from_plane(
         np.array([pred.entry_east_m]), np.array([pred.entry_north_m])
     )
@@ -111,7 +119,7 @@ def test_lifecycle_new_update_then_crossed(region: AirspaceMap) -> None:
 
 def test_turning_away_closes_as_turned_away(region: AirspaceMap) -> None:
     book = WarningBook("BY", "PL", region.frame, AssessConfig())
-    track = _track(region, "BY-T00004", 0.0, 51.549, 24.2, 270.0)
+    track = _track(region, "BY-T00004", 0.0, 51.549, 24.0, 270.0)
     messages: list[Warning] = []
     for k in range(30):
         course = 270.0 if k < 10 else 90.0
@@ -122,9 +130,42 @@ def test_turning_away_closes_as_turned_away(region: AirspaceMap) -> None:
 
 def test_deleted_track_closes_as_lost(region: AirspaceMap) -> None:
     book = WarningBook("BY", "PL", region.frame, AssessConfig())
-    track = _track(region, "BY-T00005", 0.0, 51.549, 24.2, 270.0)
+    track = _track(region, "BY-T00005", 0.0, 51.549, 24.0, 270.0)
     _cycle(book, region, [track], 0.0)
     opened = _cycle(book, region, [track], 10.0)
     lost = _cycle(book, region, [], 20.0, deleted=["BY-T00005"])
     assert [m.state for m in opened] == [WarningState.NEW]
     assert [m.state for m in lost] == [WarningState.LOST]
+
+
+def test_cooperative_airliner_never_warns(region: AirspaceMap) -> None:
+    """A track matched to ADS-B flies straight at Poland at airliner speed: no warning."""
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    track = _track(region, "BY-T00006", 0.0, 51.9, 24.6, 270.0, speed=230.0, cooperative=True)
+    for k in range(30):
+        assert _cycle(book, region, [track], 10.0 * k) == []
+        moved = _advance(region, track, 10.0)
+        track = _track(
+            region,
+            track.track_id,
+            moved.time_s,
+            moved.position.lat_deg,
+            moved.position.lon_deg,
+            270.0,
+            speed=230.0,
+            cooperative=True,
+        )
+
+
+def test_a_fresh_course_must_prove_itself_before_it_is_extrapolated(
+    region: AirspaceMap,
+) -> None:
+    """Same position and velocity, 15 min from the border: a course held for an hour warns,
+    a loitering drone's two-minute-old leg does not (yet)."""
+    held = _track(region, "BY-T00007", 0.0, 51.6, 24.0, 270.0)
+    fresh = dataclasses.replace(
+        _track(region, "BY-T00008", 0.0, 51.6, 24.0, 270.0), course_since_s=-120.0
+    )
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    messages = _cycle(book, region, [held, fresh], 0.0) + _cycle(book, region, [held, fresh], 10.0)
+    assert [(m.track_id, m.state) for m in messages] == [("BY-T00007", WarningState.NEW)]

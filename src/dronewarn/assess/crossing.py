@@ -1,12 +1,22 @@
-"""The thin crossing check: straight-line prediction with a heading fan.
+"""Crossing assessment: will a track enter an airspace, where, when, and how likely.
 
-For every track, five straight paths over the horizon start at its position: the estimated
-velocity, and the same speed turned by -2, -1, +1, +2 heading sigmas (the heading sigma comes
-from the velocity covariance). The share of paths entering the partner's airspace is the
-entry probability; the nominal path gives the entry point and time; the entering paths'
-spread, widened by the speed sigma, gives the time window. All tracks and all five paths are
-one vectorised first-entry query (``geo.airspace``). Replaced by the IMM-aware predictor of
-the assessment issue; its seam is ``predict_crossings``.
+For every track, a fan of straight paths over the horizon starts at its position: the
+estimated velocity turned by 0, +-0.75, +-1.5 and +-2.25 heading sigmas (the heading sigma
+comes from the velocity covariance), weighted by the normal density. All tracks and all fan
+paths are one vectorised first-entry query (``geo.airspace``).
+
+* geometric probability: the weight of the fan paths that enter;
+* persistence: a drone keeps a course for a while, then may turn (loitering decoys fly legs
+  of tens of kilometres; electronic warfare bends courses). The chance that it keeps its
+  course until entry decays with the time to entry, ``exp(-eta / persist_tau_s)``: a course
+  that ends at the border in a few minutes is very likely flown, one that reaches it in an
+  hour is not. On NIGHT-0910 this is what separates distractors (whose straight legs point at
+  Poland from 20-35 minutes out, then turn) from crossers (docs/assessment.md);
+* probability = geometric x persistence;
+* entry point: the nominal path's entry; its error ellipse is the position covariance
+  propagated to the entry time;
+* entry window: the entering fan paths' earliest and latest entry, widened by two sigmas of
+  the along-track and speed uncertainty.
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ from dronewarn.domain.track import TrackState
 from dronewarn.geo.airspace import AirspaceMap
 
 FloatArray = npt.NDArray[np.float64]
-FAN_SIGMAS = np.array([0.0, -2.0, -1.0, 1.0, 2.0])
+FAN_SIGMAS = np.array([0.0, -0.75, 0.75, -1.5, 1.5, -2.25, 2.25])
+FAN_WEIGHTS = np.exp(-0.5 * FAN_SIGMAS**2) / np.exp(-0.5 * FAN_SIGMAS**2).sum()
 
 
 @dataclass(frozen=True)
@@ -28,66 +39,91 @@ class CrossingPrediction:
     track_id: str
     inside_now: bool
     enters: bool
+    p_geometric: float
+    p_persist: float
     probability: float
     entry_east_m: float
     entry_north_m: float
+    entry_sigma_major_m: float
+    entry_sigma_minor_m: float
     entry_time_s: float
     earliest_s: float
     latest_s: float
 
 
 def predict_crossings(
-    tracks: list[TrackState], airspace: AirspaceMap, area_id: str, now_s: float, horizon_s: float
+    tracks: list[TrackState],
+    airspace: AirspaceMap,
+    area_id: str,
+    now_s: float,
+    horizon_s: float,
+    persist_tau_s: float = 1500.0,
 ) -> list[CrossingPrediction]:
     """One prediction per track (same order)."""
     if not tracks:
         return []
     n = len(tracks)
+    k = len(FAN_SIGMAS)
     pos = np.array([[t.east_m, t.north_m] for t in tracks])
     vel = np.array([[t.vel_east_mps, t.vel_north_mps] for t in tracks])
     cov = np.array([t.cov_enu for t in tracks]).reshape(n, 4, 4)
     speed = np.maximum(np.hypot(vel[:, 0], vel[:, 1]), 1e-3)
+    unit = vel / speed[:, None]
     # heading variance: J P_vv J^T with J = (vn, -ve) / |v|^2
     jac = np.column_stack([vel[:, 1], -vel[:, 0]]) / (speed**2)[:, None]
-    heading_sigma = np.sqrt(np.einsum("ni,nij,nj->n", jac, cov[:, 2:, 2:], jac))
-    heading_sigma = np.minimum(heading_sigma, np.pi / 4)
-    speed_sigma = np.sqrt(
-        np.einsum("ni,nij,nj->n", vel / speed[:, None], cov[:, 2:, 2:], vel / speed[:, None])
-    )
-    angle = FAN_SIGMAS[None, :] * heading_sigma[:, None]  # n x 5, clockwise rotation
+    heading_sigma = np.minimum(np.sqrt(np.einsum("ni,nij,nj->n", jac, cov[:, 2:, 2:], jac)), 0.6)
+    speed_sigma = np.sqrt(np.einsum("ni,nij,nj->n", unit, cov[:, 2:, 2:], unit))
+    along_sigma = np.sqrt(np.einsum("ni,nij,nj->n", unit, cov[:, :2, :2], unit))
+
+    angle = FAN_SIGMAS[None, :] * heading_sigma[:, None]  # clockwise rotation
     cos_a, sin_a = np.cos(angle), np.sin(angle)
     ve = vel[:, 0:1] * cos_a + vel[:, 1:2] * sin_a
     vn = -vel[:, 0:1] * sin_a + vel[:, 1:2] * cos_a
-    start_e = np.repeat(pos[:, 0:1], len(FAN_SIGMAS), axis=1)
-    start_n = np.repeat(pos[:, 1:2], len(FAN_SIGMAS), axis=1)
+    start_e = np.repeat(pos[:, 0:1], k, axis=1)
+    start_n = np.repeat(pos[:, 1:2], k, axis=1)
     entries = airspace.first_entry(
         area_id, start_e, start_n, start_e + ve * horizon_s, start_n + vn * horizon_s
     )
-    found = entries.found.reshape(n, len(FAN_SIGMAS))
-    eta = (entries.fraction * horizon_s).reshape(n, len(FAN_SIGMAS))
+    found = entries.found.reshape(n, k)
+    eta = (entries.fraction * horizon_s).reshape(n, k)
     inside = airspace.contains(area_id, pos[:, 0], pos[:, 1])
-    probability = found.mean(axis=1)
-    entry_e = entries.east_m.reshape(n, -1)[:, 0]
-    entry_n = entries.north_m.reshape(n, -1)[:, 0]
+    p_geo = (found * FAN_WEIGHTS[None, :]).sum(axis=1)
+    nominal_eta = np.where(found[:, 0], eta[:, 0], np.nan)
+    p_persist = np.where(found[:, 0], np.exp(-np.nan_to_num(nominal_eta) / persist_tau_s), 0.0)
+    probability = np.where(inside, 1.0, p_geo * p_persist)
+
+    entry_e = entries.east_m.reshape(n, k)[:, 0]
+    entry_n = entries.north_m.reshape(n, k)[:, 0]
     early = np.min(np.where(found, eta, np.inf), axis=1)
     late = np.max(np.where(found, eta, -np.inf), axis=1)
-    spread = eta[:, 0] * speed_sigma / speed
+    t = np.nan_to_num(nominal_eta)
+    sigma_t = np.sqrt((along_sigma / speed) ** 2 + (t * speed_sigma / speed) ** 2)
+    # position covariance at entry: P_pp + t (P_pv + P_vp) + t^2 P_vv
+    p_entry = (
+        cov[:, :2, :2]
+        + t[:, None, None] * (cov[:, :2, 2:] + cov[:, 2:, :2])
+        + (t**2)[:, None, None] * cov[:, 2:, 2:]
+    )
+    eig = np.sqrt(np.maximum(np.linalg.eigvalsh(p_entry), 0.0))
     out = []
     for i, track in enumerate(tracks):
         enters = bool(found[i, 0]) and not inside[i]
+        nan = float("nan")
         out.append(
             CrossingPrediction(
                 track_id=track.track_id,
                 inside_now=bool(inside[i]),
                 enters=enters,
+                p_geometric=float(p_geo[i]),
+                p_persist=float(p_persist[i]),
                 probability=float(probability[i]),
                 entry_east_m=float(entry_e[i]),
                 entry_north_m=float(entry_n[i]),
-                entry_time_s=now_s + float(eta[i, 0]) if enters else float("nan"),
-                earliest_s=now_s + float(max(early[i] - spread[i], 0.0))
-                if enters
-                else float("nan"),
-                latest_s=now_s + float(late[i] + spread[i]) if enters else float("nan"),
+                entry_sigma_major_m=float(eig[i, 1]) if enters else nan,
+                entry_sigma_minor_m=float(eig[i, 0]) if enters else nan,
+                entry_time_s=now_s + float(eta[i, 0]) if enters else nan,
+                earliest_s=now_s + float(max(early[i] - 2 * sigma_t[i], 0.0)) if enters else nan,
+                latest_s=now_s + float(late[i] + 2 * sigma_t[i]) if enters else nan,
             )
         )
     return out

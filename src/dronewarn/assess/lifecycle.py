@@ -25,6 +25,11 @@ class AssessConfig:
     cycle_s: float = 10.0
     min_speed_mps: float = 15.0
     min_probability: float = 0.5
+    keep_probability: float = 0.2
+    persist_tau_s: float = 1500.0
+    course_held_ratio: float = 1.2
+    """Warn only when the time to entry is at most this many times the time the course has
+    been held: a course must prove itself for about as long as it is extrapolated."""
     min_updates: int = 5
     confirm_cycles: int = 2
     clear_cycles: int = 6
@@ -80,23 +85,20 @@ class WarningBook:
         cfg = self.config
         out: list[Warning] = []
         for track, pred in zip(tracks, predictions, strict=True):
-            warn = (
-                pred is not None
-                and pred.enters
-                and pred.probability >= cfg.min_probability
-                and track.speed_mps >= cfg.min_speed_mps
-                and track.updates >= cfg.min_updates
-            )
             current = self._open.get(track.track_id)
             if current is None:
-                streak = self._streak.get(track.track_id, 0) + 1 if warn else 0
+                streak = (
+                    self._streak.get(track.track_id, 0) + 1
+                    if self._opens(now_s, track, pred)
+                    else 0
+                )
                 self._streak[track.track_id] = streak
                 if streak >= cfg.confirm_cycles and pred is not None:
                     out.append(self._new(now_s, track, pred))
                 continue
             if pred is not None and pred.inside_now:
                 out.append(self._close(now_s, track, WarningState.CROSSED, pred))
-            elif warn and pred is not None:
+            elif pred is not None and self._holds(track, pred):
                 current.misses = 0
                 if self._moved(current, pred) and now_s - current.sent_s >= cfg.update_interval_s:
                     out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
@@ -130,6 +132,28 @@ class WarningBook:
             if track_id not in live:
                 del self._streak[track_id]
         return out
+
+    def _opens(self, now_s: float, track: TrackState, pred: CrossingPrediction | None) -> bool:
+        """Whether this assessment supports opening a warning on the track."""
+        cfg = self.config
+        if track.cooperative or pred is None or not pred.enters:
+            return False
+        eta_s = pred.entry_time_s - now_s
+        held_s = max(now_s - track.course_since_s, 0.0)
+        return (
+            pred.probability >= cfg.min_probability
+            and eta_s <= cfg.course_held_ratio * held_s
+            and track.speed_mps >= cfg.min_speed_mps
+            and track.updates >= cfg.min_updates
+        )
+
+    def _holds(self, track: TrackState, pred: CrossingPrediction) -> bool:
+        """Whether an open warning is still supported (a lower bar than opening: hysteresis)."""
+        return (
+            not track.cooperative
+            and pred.enters
+            and pred.probability >= self.config.keep_probability
+        )
 
     def _moved(self, current: _Open, pred: CrossingPrediction) -> bool:
         cfg = self.config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -38,6 +39,15 @@ class TrackState:
     object_class: ObjectClass = ObjectClass.UNKNOWN
     class_confidence: float = 0.0
     last_update_s: float = 0.0
+    first_seen_s: float = 0.0
+    course_since_s: float = 0.0
+    """Since when the track has held its current course (within the tracker's tolerance)."""
+    cooperative: bool = False
+    """Matched to cooperative traffic (ADS-B, Remote ID): never a threat."""
+
+    @property
+    def course_deg(self) -> float:
+        return math.degrees(math.atan2(self.vel_east_mps, self.vel_north_mps)) % 360.0
 
     @property
     def speed_mps(self) -> float:

@@ -8,7 +8,15 @@ chain (all messages sharing a ``warning_id``) belongs to the drone its NEW messa
 * warned before crossing: a chain of that drone opened before its crossing time;
 * lead time: crossing time minus the first such NEW message's time;
 * false warning: a chain whose drone never enters the recipient's country, or that matched no
-  drone at all (a false track).
+  drone at all (a false track);
+* entry error at T-10 min: for each warned crosser, the distance from its true entry point to
+  the entry predicted by the latest message about it issued at least 10 minutes before it
+  crossed;
+* window coverage: the share of warned crossers whose true crossing time lies inside the
+  entry window of that same message (or, if none was that early, the last one before the
+  crossing);
+* warnings per crosser: warning chains about crossers / crossers warned (1.0: one warning per
+  drone, however many updates; more: flapping or fragmented tracks).
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import numpy as np
 
 from dronewarn.domain.warning import Warning, WarningState
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.sim.truth import Role, Truth
+from dronewarn.geo.geodesic import distance_m
+from dronewarn.sim.truth import DroneTruth, Role, Truth
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class WarningScore:
     unmatched_chains: int
     messages: int
     new_messages: int
+    entry_error_km_median_t10: float | None = None
+    window_coverage: float | None = None
+    warnings_per_crosser: float | None = None
 
     @property
     def warned_10min_fraction(self) -> float:
@@ -95,6 +107,7 @@ def score_warnings(
 
     chain_drone: dict[str, str | None] = {}
     chain_opened: dict[str, float] = {}
+    by_drone = truth.by_id()
     for w in received:
         if w.state is WarningState.NEW:
             chain_drone[w.warning_id] = match_drone(
@@ -121,6 +134,8 @@ def score_warnings(
         if d in first_warning and first_warning[d] < crossers[d]
     ]
     lead_min = np.array(leads) / 60.0
+    errors_km, covered, judged = _entry_quality(received, chain_drone, crossers, by_drone, country)
+    crosser_chains = sum(1 for d in chain_drone.values() if d in crossers)
     false_chains = [c for c, d in chain_drone.items() if d is None or d in never]
     warned_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
     return WarningScore(
@@ -139,4 +154,43 @@ def score_warnings(
         unmatched_chains=sum(1 for d in chain_drone.values() if d is None),
         messages=len(received),
         new_messages=sum(1 for w in received if w.state is WarningState.NEW),
+        entry_error_km_median_t10=round(float(np.median(errors_km)), 2) if errors_km else None,
+        window_coverage=round(covered / judged, 4) if judged else None,
+        warnings_per_crosser=round(crosser_chains / len(leads), 3) if leads else None,
     )
+
+
+def _entry_quality(
+    received: list[Warning],
+    chain_drone: dict[str, str | None],
+    crossers: dict[str, float],
+    by_drone: dict[str, DroneTruth],
+    country: str,
+) -> tuple[list[float], int, int]:
+    """Entry-point errors at T-10 min (km) and how many crossings fell in their window."""
+    about: dict[str, list[Warning]] = {}
+    for w in received:
+        drone_id = chain_drone.get(w.warning_id)
+        if drone_id in crossers and w.entry is not None and w.issued_s < crossers[drone_id]:
+            about.setdefault(drone_id, []).append(w)
+    errors_km: list[float] = []
+    covered = judged = 0
+    for drone_id, messages in about.items():
+        crossing = by_drone[drone_id].crossing_into(country)
+        assert crossing is not None
+        early = [w for w in messages if w.issued_s <= crossing.time_s - 600.0]
+        chosen = max(early or messages, key=lambda w: w.issued_s)
+        entry = chosen.entry
+        assert entry is not None
+        if early:
+            errors_km.append(
+                float(
+                    distance_m(
+                        entry.point.lat_deg, entry.point.lon_deg, crossing.lat_deg, crossing.lon_deg
+                    )
+                )
+                / 1000.0
+            )
+        judged += 1
+        covered += int(entry.earliest_s <= crossing.time_s <= entry.latest_s)
+    return errors_km, covered, judged

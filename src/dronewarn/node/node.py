@@ -87,7 +87,12 @@ class Node:
             book = self.books[partner.node_id]
             wanted = [t for t in tracks if book.needs_prediction(t)]
             predicted = predict_crossings(
-                wanted, self.airspace, partner.country_iso3, now_s, self.config.assess.horizon_s
+                wanted,
+                self.airspace,
+                partner.country_iso3,
+                now_s,
+                self.config.assess.horizon_s,
+                self.config.assess.persist_tau_s,
             )
             by_id = {p.track_id: p for p in predicted}
             predictions = [by_id.get(t.track_id) for t in tracks]

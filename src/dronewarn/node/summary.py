@@ -18,6 +18,7 @@ class NightSummary:
     rejected: dict[str, int]
     primary: str
     scores: dict[str, WarningScore]
+    links: dict[str, WarningScore]
 
     def to_dict(self) -> dict[str, object]:
         main = self.scores[self.primary]
@@ -40,7 +41,11 @@ class NightSummary:
             "distractors": main.distractors,
             "false_warning_fraction": round(main.false_warning_fraction, 4),
             "false_warnings": main.false_chains,
+            "entry_error_km_median_t10": main.entry_error_km_median_t10,
+            "window_coverage": main.window_coverage,
+            "warnings_per_crosser": main.warnings_per_crosser,
             "by_recipient": {k: v.to_dict() for k, v in self.scores.items()},
+            "by_link": {k: v.to_dict() for k, v in self.links.items()},
         }
 
 
@@ -48,15 +53,22 @@ def summarise(night: Night, window: Window, wall_s: float) -> NightSummary:
     world = night.world
     watched = {wave.cross_into for wave in world.scenario.waves}
     scores: dict[str, WarningScore] = {}
+    links: dict[str, WarningScore] = {}
+    span = (window.start_s, window.end_s)
     for node_id, node in night.nodes.items():
-        scores[node_id] = score_warnings(
-            world.truth,
-            world.airspace.frame,
-            node_id,
-            node.config.country_iso3,
-            node.warnings_in(),
-            (window.start_s, window.end_s),
-        )
+        received = node.warnings_in()
+        country = node.config.country_iso3
+        frame = world.airspace.frame
+        scores[node_id] = score_warnings(world.truth, frame, node_id, country, received, span)
+        for sender in sorted({w.sender for w in received}):
+            links[f"{sender}->{node_id}"] = score_warnings(
+                world.truth,
+                frame,
+                node_id,
+                country,
+                [w for w in received if w.sender == sender],
+                span,
+            )
     primary = max(
         scores,
         key=lambda k: (scores[k].country in watched, scores[k].crossers, scores[k].messages),
@@ -75,4 +87,5 @@ def summarise(night: Night, window: Window, wall_s: float) -> NightSummary:
         rejected=rejected,
         primary=primary,
         scores=scores,
+        links=links,
     )

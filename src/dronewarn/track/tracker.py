@@ -56,6 +56,9 @@ class TrackerConfig:
     assumed_alt_m: float = 1000.0
     assumed_alt_sigma_m: float = 1000.0
     assignment_rounds: int = 3
+    course_tolerance_deg: float = 20.0
+    history_step_s: float = 60.0
+    history_len: int = 90
 
 
 @dataclass
@@ -66,6 +69,7 @@ class _Tracks:
     p: FloatArray = field(default_factory=lambda: np.zeros((0, 4, 4)))
     t: FloatArray = field(default_factory=lambda: np.zeros(0))
     born: FloatArray = field(default_factory=lambda: np.zeros(0))
+    history: list[list[tuple[float, float, float]]] = field(default_factory=list)
     last: FloatArray = field(default_factory=lambda: np.zeros(0))
     hits: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     confirmed: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -78,6 +82,7 @@ class _Tracks:
     def keep(self, mask: BoolArray) -> None:
         self.x, self.p, self.t = self.x[mask], self.p[mask], self.t[mask]
         self.born, self.last, self.hits = self.born[mask], self.last[mask], self.hits[mask]
+        self.history = [h for h, k in zip(self.history, mask, strict=True) if k]
         self.confirmed = self.confirmed[mask]
         self.ids = [i for i, k in zip(self.ids, mask, strict=True) if k]
         self.sensors = [s for s, k in zip(self.sensors, mask, strict=True) if k]
@@ -218,6 +223,7 @@ class Tracker:
         tr.p = np.concatenate([tr.p, p])
         tr.t = np.concatenate([tr.t, t])
         tr.born = np.concatenate([tr.born, t])
+        tr.history.extend([] for _ in range(n))
         tr.last = np.concatenate([tr.last, t])
         tr.hits = np.concatenate([tr.hits, np.ones(n, dtype=np.int64)])
         tr.confirmed = np.concatenate([tr.confirmed, np.zeros(n, dtype=bool)])
@@ -239,6 +245,7 @@ class Tracker:
             tr.ids[row] = f"{self.node_id}-T{self._next_id:05d}"
             self._next_id += 1
         tr.confirmed |= promote
+        self._sample_history(now_s)
         sigma = np.sqrt((tr.p[:, 0, 0] + tr.p[:, 1, 1]) / 2.0)
         tentative = ~tr.confirmed
         dead = (
@@ -250,6 +257,42 @@ class Tracker:
         if dead.any():
             tr.keep(~dead)
         return deleted
+
+    def _sample_history(self, now_s: float) -> None:
+        """Every ``history_step_s`` remember where each confirmed track was."""
+        cfg = self.config
+        tr = self._tracks
+        for row in np.nonzero(tr.confirmed)[0].tolist():
+            past = tr.history[row]
+            if not past or now_s - past[-1][0] >= cfg.history_step_s:
+                past.append((float(tr.t[row]), float(tr.x[row, 0]), float(tr.x[row, 1])))
+                if len(past) > cfg.history_len:
+                    del past[0]
+
+    def _course_since(self, row: int, state: FloatArray, now_s: float) -> float:
+        """Since when the track has held its present course.
+
+        Looking back through the track's remembered positions, the course is held as long as
+        the chord from the past position to the present one stays within
+        ``course_tolerance_deg`` of the present velocity: long baselines make this robust to
+        velocity noise, and a turn shows at once. A drone that strays and steers back to its
+        route keeps its chord close to its course.
+        """
+        past = self._tracks.history[row]
+        speed = float(np.hypot(state[2], state[3]))
+        if len(past) < 2 or speed < 5.0:
+            return now_s
+        hist = np.asarray(past)[::-1]  # newest first
+        chord_e = state[0] - hist[:, 1]
+        chord_n = state[1] - hist[:, 2]
+        long_enough = np.hypot(chord_e, chord_n) > 2_000.0
+        course = np.arctan2(state[2], state[3])
+        off = np.abs((np.arctan2(chord_e, chord_n) - course + np.pi) % (2 * np.pi) - np.pi)
+        bad = long_enough & (off > np.radians(self.config.course_tolerance_deg))
+        if not bad.any():
+            return float(hist[-1, 0])
+        first_bad = int(np.argmax(bad))
+        return float(hist[first_bad - 1, 0]) if first_bad > 0 else now_s
 
     def _duplicates(self) -> BoolArray:
         """Confirmed tracks that have converged onto an older, better-fed track."""
@@ -295,6 +338,8 @@ class Tracker:
                     updates=int(tr.hits[row]),
                     sensors=frozenset(tr.sensors[row]),
                     last_update_s=float(tr.last[row]),
+                    first_seen_s=float(tr.born[row]),
+                    course_since_s=self._course_since(row, x[k], now_s),
                 )
             )
         return out
