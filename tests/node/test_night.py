@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dronewarn.domain.warning import WarningState
-from dronewarn.node.night import Night, Window, World, make_world
+from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.summary import summarise
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -38,7 +38,7 @@ def test_one_drone_is_warned_and_the_parallel_one_is_not() -> None:
     assert abs(last.entry.point.lon_deg - crossing.lon_deg) < 0.15
     closing = [w for w in received if w.state.is_closing]
     assert [w.state for w in closing] == [WarningState.CROSSED]
-    summary = summarise(night, window, 0.0)
+    summary = summarise(world, night.outcomes(), window, 0.0)
     score = summary.scores["PL"]
     assert (score.crossers, score.crossers_warned, score.false_chains) == (1, 1, 0)
 
@@ -54,7 +54,7 @@ def test_one_hour_of_the_night(night_world: World, tmp_path: Path) -> None:
     assert sent and sorted(sent) == sorted(got)  # every message delivered, exactly once
     assert pl.duplicates == 0
     assert (tmp_path / "PL.sqlite").exists()
-    summary = summarise(night, window, 0.0)
+    summary = summarise(night_world, night.outcomes(), window, 0.0)
     score = summary.scores["PL"]
     crossing_times = sorted(
         c.time_s
@@ -67,3 +67,39 @@ def test_one_hour_of_the_night(night_world: World, tmp_path: Path) -> None:
     assert score.crossers_warned >= len(later)
     assert summary.primary == "PL"
     assert summary.rejected == {}
+
+
+def test_nodes_in_their_own_processes_give_the_same_night() -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    window = Window(scenario.start_s, scenario.end_s)
+    night = Night(world)
+    night.run(window, ReplayClock(scenario.start_s, None))
+    together = summarise(world, night.outcomes(), window, 0.0).to_dict()
+    apart = summarise(world, run_parallel(world, window, "PL"), window, 0.0).to_dict()
+    assert together == apart
+    assert together["crossers_warned"] == 1
+
+
+def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    night = Night(world)
+    night.run(
+        Window(scenario.start_s, scenario.start_s + 25 * 60), ReplayClock(scenario.start_s, None)
+    )
+    by, pl = night.nodes["BY"], night.nodes["PL"]
+    (warning_id,) = {w.warning_id for w in by.warnings_out()}
+    by.confirm_warning(warning_id, "duty-officer-1", "seen on two radars")
+    by.suppress_warning(warning_id, "duty-officer-1", "friendly test flight")
+    actions = by.store.actions()
+    assert [(a.action, a.reason) for a in actions] == [
+        ("confirm", "seen on two radars"),
+        ("suppress", "friendly test flight"),
+    ]
+    assert pl.warnings_in()[-1].state is WarningState.CANCELLED
+    # the suppressed track does not warn again
+    night.run(
+        Window(scenario.start_s + 25 * 60, scenario.end_s), ReplayClock(scenario.start_s, None)
+    )
+    assert {w.state for w in pl.warnings_in() if w.issued_s > actions[-1].time_s} == set()

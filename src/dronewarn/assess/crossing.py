@@ -75,25 +75,40 @@ def predict_crossings(
     speed_sigma = np.sqrt(np.einsum("ni,nij,nj->n", unit, cov[:, 2:, 2:], unit))
     along_sigma = np.sqrt(np.einsum("ni,nij,nj->n", unit, cov[:, :2, :2], unit))
 
-    angle = FAN_SIGMAS[None, :] * heading_sigma[:, None]  # clockwise rotation
-    cos_a, sin_a = np.cos(angle), np.sin(angle)
-    ve = vel[:, 0:1] * cos_a + vel[:, 1:2] * sin_a
-    vn = -vel[:, 0:1] * sin_a + vel[:, 1:2] * cos_a
-    start_e = np.repeat(pos[:, 0:1], k, axis=1)
-    start_n = np.repeat(pos[:, 1:2], k, axis=1)
-    entries = airspace.first_entry(
-        area_id, start_e, start_n, start_e + ve * horizon_s, start_n + vn * horizon_s
+    # the nominal path first; the rest of the fan only where the nominal path enters (an
+    # entry needs the nominal path to enter, so the fan only refines those tracks)
+    nominal = airspace.first_entry(
+        area_id,
+        pos[:, 0],
+        pos[:, 1],
+        pos[:, 0] + vel[:, 0] * horizon_s,
+        pos[:, 1] + vel[:, 1] * horizon_s,
     )
-    found = entries.found.reshape(n, k)
-    eta = (entries.fraction * horizon_s).reshape(n, k)
-    inside = airspace.contains(area_id, pos[:, 0], pos[:, 1])
+    found = np.zeros((n, k), dtype=bool)
+    eta = np.full((n, k), np.nan)
+    found[:, 0] = nominal.found
+    eta[:, 0] = nominal.fraction * horizon_s
+    fan = np.nonzero(nominal.found)[0]
+    if len(fan):
+        angle = FAN_SIGMAS[None, 1:] * heading_sigma[fan, None]  # clockwise rotation
+        cos_a, sin_a = np.cos(angle), np.sin(angle)
+        ve = vel[fan, 0:1] * cos_a + vel[fan, 1:2] * sin_a
+        vn = -vel[fan, 0:1] * sin_a + vel[fan, 1:2] * cos_a
+        start_e = np.repeat(pos[fan, 0:1], k - 1, axis=1)
+        start_n = np.repeat(pos[fan, 1:2], k - 1, axis=1)
+        rest = airspace.first_entry(
+            area_id, start_e, start_n, start_e + ve * horizon_s, start_n + vn * horizon_s
+        )
+        found[fan, 1:] = rest.found.reshape(len(fan), k - 1)
+        eta[fan, 1:] = (rest.fraction * horizon_s).reshape(len(fan), k - 1)
+    inside = nominal.fraction == 0.0
     p_geo = (found * FAN_WEIGHTS[None, :]).sum(axis=1)
     nominal_eta = np.where(found[:, 0], eta[:, 0], np.nan)
     p_persist = np.where(found[:, 0], np.exp(-np.nan_to_num(nominal_eta) / persist_tau_s), 0.0)
     probability = np.where(inside, 1.0, p_geo * p_persist)
 
-    entry_e = entries.east_m.reshape(n, k)[:, 0]
-    entry_n = entries.north_m.reshape(n, k)[:, 0]
+    entry_e = nominal.east_m
+    entry_n = nominal.north_m
     early = np.min(np.where(found, eta, np.inf), axis=1)
     late = np.max(np.where(found, eta, -np.inf), axis=1)
     t = np.nan_to_num(nominal_eta)

@@ -1,22 +1,37 @@
-"""The warning lifecycle for one partner: NEW -> UPDATE* -> CROSSED | TURNED_AWAY | LOST.
+"""The warning lifecycle for one partner.
 
-Hysteresis keeps warnings from flapping: a warning opens only after ``confirm_cycles``
-consecutive assessments predict entry, an UPDATE goes out only when the prediction has moved
-(entry time by ``update_time_shift_s`` or entry point by ``update_point_shift_m``) and not
-more often than ``update_interval_s``, and a warning closes as TURNED_AWAY only after
-``clear_cycles`` consecutive assessments without predicted entry.
+    NEW -> UPDATE* -> CROSSED | TURNED_AWAY | LOST | CANCELLED (operator)
+
+* Opening takes evidence: ``confirm_cycles`` consecutive assessments in which the track is
+  a threat (not cooperative traffic, not a bird), is predicted to enter with probability at
+  least ``min_probability``, and has held its course for at least 1 / ``course_held_ratio``
+  of its time to entry (a course must prove itself for about as long as it is extrapolated).
+* Keeping is easier than opening (hysteresis): an open warning stays while entry is still
+  predicted with probability ``keep_probability``; it closes as TURNED_AWAY only after
+  ``clear_cycles`` assessments without.
+* UPDATEs go out only when the prediction has moved (entry time by ``update_time_shift_s``
+  or entry point by ``update_point_shift_m``) and not more often than ``update_interval_s``.
+* Drones flying together (within ``group_radius_m`` and ``group_speed_mps`` of an open
+  warning's lead track) join that warning as members instead of opening their own.
+* Priority 1 (act now): entry within ``priority1_eta_s`` or a Shahed-type / jet drone;
+  2: entry within ``priority2_eta_s``; 3: watch.
+* An operator can confirm a warning (recorded) or suppress it (CANCELLED is sent, the reason is
+  recorded, and the track does not warn again).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dronewarn.assess.crossing import CrossingPrediction
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.domain.warning import EntryPrediction, OperatorAction, Warning, WarningState
 from dronewarn.geo.frame import LocalFrame
+
+NOT_THREATS = frozenset({ObjectClass.BIRD_CLUTTER})
+URGENT_CLASSES = frozenset({ObjectClass.SHAHED, ObjectClass.JET_DRONE})
 
 
 @dataclass(frozen=True)
@@ -28,25 +43,31 @@ class AssessConfig:
     keep_probability: float = 0.2
     persist_tau_s: float = 1500.0
     course_held_ratio: float = 1.2
-    """Warn only when the time to entry is at most this many times the time the course has
-    been held: a course must prove itself for about as long as it is extrapolated."""
     min_updates: int = 5
     confirm_cycles: int = 2
     clear_cycles: int = 6
     update_interval_s: float = 60.0
     update_time_shift_s: float = 60.0
     update_point_shift_m: float = 2000.0
+    group_radius_m: float = 3000.0
+    group_speed_mps: float = 8.0
+    priority1_eta_s: float = 600.0
+    priority2_eta_s: float = 1200.0
 
 
 @dataclass
 class _Open:
     warning_id: str
-    sequence: int
-    sent_s: float
-    sent_entry_s: float
-    sent_east_m: float
-    sent_north_m: float
+    lead: str
+    sequence: int = 0
+    sent_s: float = -math.inf
+    sent_entry_s: float = math.nan
+    sent_east_m: float = math.nan
+    sent_north_m: float = math.nan
     misses: int = 0
+    members: list[str] = field(default_factory=list)
+    sent_members: list[str] = field(default_factory=list)
+    last: TrackState | None = None
 
 
 class WarningBook:
@@ -59,8 +80,10 @@ class WarningBook:
         self.recipient = recipient
         self.frame = frame
         self.config = config
-        self._open: dict[str, _Open] = {}
+        self._open: dict[str, _Open] = {}  # by lead track id
+        self._member_of: dict[str, str] = {}  # member track id -> lead track id
         self._streak: dict[str, int] = {}
+        self._suppressed: set[str] = set()
         self._counter = 0
 
     @property
@@ -74,6 +97,8 @@ class WarningBook:
             track.speed_mps >= cfg.min_speed_mps and track.updates >= cfg.min_updates
         )
 
+    # ---------------------------------------------------------------- one cycle
+
     def assess(
         self,
         now_s: float,
@@ -82,61 +107,94 @@ class WarningBook:
         deleted: list[str],
     ) -> list[Warning]:
         """Messages to send after one assessment cycle (None: track not assessed)."""
-        cfg = self.config
         out: list[Warning] = []
         for track, pred in zip(tracks, predictions, strict=True):
+            if track.track_id in self._member_of:
+                self._follow_member(track, pred)
+                continue
             current = self._open.get(track.track_id)
             if current is None:
-                streak = (
-                    self._streak.get(track.track_id, 0) + 1
-                    if self._opens(now_s, track, pred)
-                    else 0
-                )
-                self._streak[track.track_id] = streak
-                if streak >= cfg.confirm_cycles and pred is not None:
-                    out.append(self._new(now_s, track, pred))
-                continue
-            if pred is not None and pred.inside_now:
-                out.append(self._close(now_s, track, WarningState.CROSSED, pred))
-            elif pred is not None and self._holds(track, pred):
-                current.misses = 0
-                if self._moved(current, pred) and now_s - current.sent_s >= cfg.update_interval_s:
-                    out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
+                self._consider(now_s, track, pred, out)
             else:
-                current.misses += 1
-                if current.misses >= cfg.clear_cycles:
-                    out.append(self._close(now_s, track, WarningState.TURNED_AWAY, None))
+                self._advance(now_s, track, pred, current, out)
         for track_id in deleted:
             self._streak.pop(track_id, None)
+            lead = self._member_of.pop(track_id, None)
+            if lead is not None and lead in self._open:
+                self._open[lead].members.remove(track_id)
             current = self._open.pop(track_id, None)
             if current is not None:
-                current.sequence += 1
-                out.append(
-                    Warning(
-                        warning_id=current.warning_id,
-                        sequence=current.sequence,
-                        state=WarningState.LOST,
-                        sender=self.sender,
-                        recipient=self.recipient,
-                        track_id=track_id,
-                        issued_s=now_s,
-                        track_position=GeoPoint(math.nan, math.nan, None),
-                        track_speed_mps=math.nan,
-                        track_course_deg=math.nan,
-                        object_class=ObjectClass.UNKNOWN,
-                        entry=None,
-                    )
-                )
+                out.append(self._message(now_s, current, WarningState.LOST, current.last, None))
+                self._release_members(current)
         live = {t.track_id for t in tracks}
         for track_id in list(self._streak):
             if track_id not in live:
                 del self._streak[track_id]
         return out
 
+    def _consider(
+        self,
+        now_s: float,
+        track: TrackState,
+        pred: CrossingPrediction | None,
+        out: list[Warning],
+    ) -> None:
+        opens = self._opens(now_s, track, pred)
+        streak = self._streak.get(track.track_id, 0) + 1 if opens else 0
+        self._streak[track.track_id] = streak
+        if streak < self.config.confirm_cycles or pred is None:
+            return
+        group = self._group_for(now_s, track)
+        if group is not None:
+            group.members.append(track.track_id)
+            self._member_of[track.track_id] = group.lead
+            self._streak.pop(track.track_id, None)
+            return
+        self._counter += 1
+        current = _Open(f"{self.sender}-{self.recipient}-W{self._counter:04d}", track.track_id)
+        self._open[track.track_id] = current
+        out.append(self._emit(now_s, track, pred, current, WarningState.NEW))
+
+    def _advance(
+        self,
+        now_s: float,
+        track: TrackState,
+        pred: CrossingPrediction | None,
+        current: _Open,
+        out: list[Warning],
+    ) -> None:
+        cfg = self.config
+        current.last = track
+        if pred is not None and pred.inside_now:
+            out.append(self._close(now_s, track, WarningState.CROSSED, pred))
+        elif pred is not None and self._holds(track, pred):
+            current.misses = 0
+            due = now_s - current.sent_s >= cfg.update_interval_s
+            if due and (self._moved(current, pred) or current.members != current.sent_members):
+                out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
+        else:
+            current.misses += 1
+            if current.misses >= cfg.clear_cycles:
+                out.append(self._close(now_s, track, WarningState.TURNED_AWAY, None))
+
+    def _follow_member(self, track: TrackState, pred: CrossingPrediction | None) -> None:
+        """A member leaves its group when it enters or stops being predicted to enter."""
+        if pred is None or pred.inside_now or not pred.enters:
+            lead = self._member_of.pop(track.track_id)
+            self._open[lead].members.remove(track.track_id)
+
+    # ---------------------------------------------------------------- rules
+
     def _opens(self, now_s: float, track: TrackState, pred: CrossingPrediction | None) -> bool:
         """Whether this assessment supports opening a warning on the track."""
         cfg = self.config
-        if track.cooperative or pred is None or not pred.enters:
+        if (
+            track.cooperative
+            or track.object_class in NOT_THREATS
+            or track.track_id in self._suppressed
+            or pred is None
+            or not pred.enters
+        ):
             return False
         eta_s = pred.entry_time_s - now_s
         held_s = max(now_s - track.course_since_s, 0.0)
@@ -165,25 +223,76 @@ class WarningBook:
             or shift_m >= cfg.update_point_shift_m
         )
 
-    def _new(self, now_s: float, track: TrackState, pred: CrossingPrediction) -> Warning:
-        self._counter += 1
-        current = _Open(
-            warning_id=f"{self.sender}-{self.recipient}-W{self._counter:04d}",
-            sequence=0,
-            sent_s=now_s,
-            sent_entry_s=pred.entry_time_s,
-            sent_east_m=pred.entry_east_m,
-            sent_north_m=pred.entry_north_m,
-        )
-        self._open[track.track_id] = current
-        return self._emit(now_s, track, pred, current, WarningState.NEW)
+    def _group_for(self, now_s: float, track: TrackState) -> _Open | None:
+        """An open warning whose lead flies with this track, if any."""
+        cfg = self.config
+        for current in self._open.values():
+            lead = current.last
+            if lead is None:
+                continue
+            dt = now_s - lead.time_s
+            gap = math.hypot(
+                lead.east_m + lead.vel_east_mps * dt - track.east_m,
+                lead.north_m + lead.vel_north_mps * dt - track.north_m,
+            )
+            dv = math.hypot(
+                lead.vel_east_mps - track.vel_east_mps, lead.vel_north_mps - track.vel_north_mps
+            )
+            if gap <= cfg.group_radius_m and dv <= cfg.group_speed_mps:
+                return current
+        return None
+
+    def _priority(self, now_s: float, track: TrackState, pred: CrossingPrediction | None) -> int:
+        cfg = self.config
+        if pred is None or not pred.enters:
+            return 3
+        eta_s = pred.entry_time_s - now_s
+        if eta_s <= cfg.priority1_eta_s or track.object_class in URGENT_CLASSES:
+            return 1
+        return 2 if eta_s <= cfg.priority2_eta_s else 3
+
+    # ---------------------------------------------------------------- operator
+
+    def open_warning_ids(self) -> dict[str, str]:
+        """Open warning id -> its lead track id."""
+        return {c.warning_id: lead for lead, c in self._open.items()}
+
+    def confirm(self, warning_id: str, operator: str, reason: str, now_s: float) -> OperatorAction:
+        self._find(warning_id)
+        return OperatorAction(warning_id, "confirm", operator, reason, now_s)
+
+    def suppress(
+        self, warning_id: str, operator: str, reason: str, now_s: float
+    ) -> tuple[OperatorAction, Warning]:
+        """Cancel a warning: the partner is told, the track does not warn again."""
+        current = self._find(warning_id)
+        del self._open[current.lead]
+        self._suppressed.add(current.lead)
+        self._suppressed.update(current.members)
+        for member in current.members:
+            self._member_of.pop(member, None)
+        message = self._message(now_s, current, WarningState.CANCELLED, current.last, None)
+        return OperatorAction(warning_id, "suppress", operator, reason, now_s), message
+
+    def _find(self, warning_id: str) -> _Open:
+        for current in self._open.values():
+            if current.warning_id == warning_id:
+                return current
+        raise KeyError(f"no open warning {warning_id!r} to {self.recipient}")
+
+    # ---------------------------------------------------------------- messages
 
     def _close(
         self, now_s: float, track: TrackState, state: WarningState, pred: CrossingPrediction | None
     ) -> Warning:
         current = self._open.pop(track.track_id)
         self._streak.pop(track.track_id, None)
+        self._release_members(current)
         return self._emit(now_s, track, pred, current, state)
+
+    def _release_members(self, current: _Open) -> None:
+        for member in current.members:
+            self._member_of.pop(member, None)
 
     def _emit(
         self,
@@ -193,7 +302,7 @@ class WarningBook:
         current: _Open,
         state: WarningState,
     ) -> Warning:
-        current.sequence += 1
+        current.last = track
         entry = None
         if pred is not None and pred.enters:
             lat, lon = self.frame.from_plane(pred.entry_east_m, pred.entry_north_m)
@@ -203,23 +312,42 @@ class WarningBook:
                 earliest_s=pred.earliest_s,
                 latest_s=pred.latest_s,
                 probability=pred.probability,
+                sigma_major_m=pred.entry_sigma_major_m,
+                sigma_minor_m=pred.entry_sigma_minor_m,
             )
             current.sent_s = now_s
             current.sent_entry_s = pred.entry_time_s
             current.sent_east_m = pred.entry_east_m
             current.sent_north_m = pred.entry_north_m
+        current.sent_members = list(current.members)
+        return self._message(
+            now_s, current, state, track, entry, self._priority(now_s, track, pred)
+        )
+
+    def _message(
+        self,
+        now_s: float,
+        current: _Open,
+        state: WarningState,
+        track: TrackState | None,
+        entry: EntryPrediction | None,
+        priority: int = 3,
+    ) -> Warning:
+        current.sequence += 1
         return Warning(
             warning_id=current.warning_id,
             sequence=current.sequence,
             state=state,
             sender=self.sender,
             recipient=self.recipient,
-            track_id=track.track_id,
+            track_id=current.lead,
             issued_s=now_s,
-            track_position=track.position,
-            track_speed_mps=track.speed_mps,
-            track_course_deg=math.degrees(math.atan2(track.vel_east_mps, track.vel_north_mps))
-            % 360.0,
-            object_class=track.object_class,
+            track_position=track.position if track else GeoPoint(math.nan, math.nan, None),
+            track_speed_mps=track.speed_mps if track else math.nan,
+            track_course_deg=track.course_deg if track else math.nan,
+            object_class=track.object_class if track else ObjectClass.UNKNOWN,
             entry=entry,
+            members=tuple(current.members),
+            priority=priority,
+            class_confidence=track.class_confidence if track else 0.0,
         )

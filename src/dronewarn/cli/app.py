@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
-from dronewarn.node.night import Night, Window, World, make_world
+from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.summary import summarise
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
@@ -29,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
 def _parse_speed(text: str) -> float | None:
@@ -96,26 +99,35 @@ def demo(
     if node not in {n.id for n in scenario.nodes}:
         raise typer.BadParameter(f"--node {node!r} is not a node of {scenario.name}")
     world = _build_world(scenario, quiet=as_json)
-    night = Night(world, store)
-    clock = ReplayClock(window.start_s, pace)
     wall0 = time.perf_counter()
-    try:
-        if headless or as_json:
-            _run_headless(night, window, clock, quiet=as_json)
-        else:
-            _run_live(night, window, clock, node, speed)
-    except KeyboardInterrupt:
-        err.print("[yellow]stopped by the operator; summary so far:[/]")
-        window = Window(window.start_s, max(n.now_s for n in night.nodes.values()))
-    summary = summarise(night, window, time.perf_counter() - wall0)
-    night.close()
+    if (headless or as_json) and pace is None and store is None:
+        # as fast as possible: one process per node, warnings exchanged through queues
+        outcomes = _headless(window, as_json, lambda step: run_parallel(world, window, node, step))
+    else:
+        night = Night(world, store)
+        clock = ReplayClock(window.start_s, pace)
+        try:
+            if headless or as_json:
+                _headless(window, as_json, lambda step: night.run(window, clock, step))
+            else:
+                _run_live(night, window, clock, node)
+        except KeyboardInterrupt:
+            err.print("[yellow]stopped by the operator; summary so far:[/]")
+            window = Window(window.start_s, max(n.now_s for n in night.nodes.values()))
+        outcomes = night.outcomes()
+        night.close()
+    summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
     if as_json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         Console().print(summary_panel(summary))
 
 
-def _run_headless(night: Night, window: Window, clock: ReplayClock, quiet: bool) -> None:
+Run = Callable[[Callable[[float], None]], T]
+
+
+def _headless(window: Window, quiet: bool, run: Run[T]) -> T:
+    """Run with a progress bar over simulated time."""
     with Progress(
         TextColumn("[bold]night[/] {task.description}"),
         BarColumn(),
@@ -126,8 +138,7 @@ def _run_headless(night: Night, window: Window, clock: ReplayClock, quiet: bool)
         transient=True,
         disable=quiet,
     ) as progress:
-        span = window.end_s - window.start_s
-        task = progress.add_task(iso(window.start_s), total=span)
+        task = progress.add_task(iso(window.start_s), total=window.end_s - window.start_s)
         last = [window.start_s]
 
         def step(now_s: float) -> None:
@@ -135,10 +146,10 @@ def _run_headless(night: Night, window: Window, clock: ReplayClock, quiet: bool)
                 last[0] = now_s
                 progress.update(task, completed=now_s - window.start_s, description=iso(now_s))
 
-        night.run(window, clock, step)
+        return run(step)
 
 
-def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str, speed: str) -> None:
+def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str) -> None:
     label = "max" if clock.speed is None else f"x{clock.speed:g}"
     with Live(live_picture(night, node_id, window.start_s, label), refresh_per_second=4) as live:
         shown = [time.monotonic()]
@@ -150,6 +161,72 @@ def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str, sp
 
         night.run(window, clock, step)
         live.update(live_picture(night, node_id, window.end_s, label))
+
+
+EVAL_KEYS = (
+    "crossers",
+    "crossers_warned",
+    "warned_10min_fraction",
+    "lead_time_min_median",
+    "lead_time_min_p10",
+    "distractors",
+    "false_warning_fraction",
+    "entry_error_km_median_t10",
+    "window_coverage",
+    "warnings_per_crosser",
+)
+
+
+@app.command(name="eval")
+def evaluate(
+    scenario_name: Annotated[str, typer.Argument(help="built-in scenario name or a scenario file")],
+    recipient: Annotated[
+        str | None,
+        typer.Option(help="node whose received warnings are scored (default: the waves' target)"),
+    ] = None,
+    sender: Annotated[
+        str | None, typer.Option(help="score only this partner's warnings (default: all)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Run a scenario headless and score its warnings against ground truth."""
+    scenario = load_scenario(scenario_name)
+    window = Window(scenario.start_s, scenario.end_s)
+    world = _build_world(scenario, quiet=as_json)
+    wall0 = time.perf_counter()
+    host = recipient or scenario.nodes[0].id
+    outcomes = _headless(window, as_json, lambda step: run_parallel(world, window, host, step))
+    summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
+    target = recipient or summary.primary
+    if target not in summary.scores:
+        raise typer.BadParameter(f"--recipient {target!r} is not a node of {scenario.name}")
+    score = summary.scores[target] if sender is None else summary.links.get(f"{sender}->{target}")
+    if score is None:
+        raise typer.BadParameter(f"{sender!r} sent {target!r} no warnings")
+    row = score.to_dict()
+    result: dict[str, object] = {
+        "scenario": scenario.name,
+        "recipient": target,
+        "senders": sender or "all",
+        **{key: row[key] for key in EVAL_KEYS},
+        "false_warnings": row["false_chains"],
+        "links": {
+            k: {key: v.to_dict()[key] for key in EVAL_KEYS}
+            for k, v in summary.links.items()
+            if k.endswith(f"->{target}")
+        },
+    }
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table(
+        title=f"{scenario.name}: warnings received by {target} from {sender or 'all partners'}"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in (*EVAL_KEYS, "false_warnings"):
+        table.add_row(key, str(result[key]))
+    Console().print(table)
 
 
 @app.command()
@@ -184,5 +261,5 @@ def main() -> None:
     try:
         app()
     except DronewarnError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

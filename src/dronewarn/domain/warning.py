@@ -31,6 +31,8 @@ class EntryPrediction:
     earliest_s: float
     latest_s: float
     probability: float
+    sigma_major_m: float = float("nan")
+    sigma_minor_m: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +52,17 @@ class Warning:
     object_class: ObjectClass
     entry: EntryPrediction | None
     members: tuple[str, ...] = ()
+    priority: int = 3
+    """1 (act now) to 3 (watch): from time to entry, probability and class."""
+    class_confidence: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    """An operator's decision on a warning (``confirm`` or ``suppress``), kept on record."""
+
+    warning_id: str
+    action: str
+    operator: str
+    reason: str
+    time_s: float

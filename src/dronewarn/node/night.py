@@ -3,18 +3,23 @@ the nodes warn each other over in-process links, and the clock paces it (or not)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
 from pathlib import Path
+from queue import Empty
+from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from dronewarn.domain.warning import Warning
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import node_configs
 from dronewarn.node.node import Node, build_node
-from dronewarn.share.link import InProcessLink
+from dronewarn.share.link import InProcessLink, QueueLink
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.sensors import emulate
@@ -94,15 +99,142 @@ class Night:
         todo = (d for d in self.world.deliveries if d.arrival_s in window)
         for delivery in clock.pace(todo):
             now = delivery.arrival_s
-            self.nodes[delivery.node_id].on_reports(list(delivery.reports), now)
-            for node in self.nodes.values():
-                node.tick(now)
+            node = self.nodes[delivery.node_id]
+            node.on_reports(list(delivery.reports), now)
+            node.tick(now)  # each node keeps its own clock, as it would in its own process
             self.processed += 1
             if on_step is not None:
                 on_step(now)
         for node in self.nodes.values():
             node.tick(window.end_s)
 
+    def outcomes(self) -> dict[str, NodeOutcome]:
+        return {node_id: NodeOutcome.of(node) for node_id, node in self.nodes.items()}
+
     def close(self) -> None:
         for node in self.nodes.values():
             node.store.close()
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """What a node ended the run with: enough to score it, wherever it ran."""
+
+    node_id: str
+    country_iso3: str
+    warnings_in: list[Warning]
+    warnings_out: list[Warning]
+    accepted: int
+    rejected: dict[str, int]
+
+    @staticmethod
+    def of(node: Node) -> NodeOutcome:
+        return NodeOutcome(
+            node.node_id,
+            node.config.country_iso3,
+            node.warnings_in(),
+            node.warnings_out(),
+            node.sense.accepted,
+            dict(node.sense.rejected),
+        )
+
+
+class _ProcessNode:
+    """One node run in its own process, its partners reached through inbox queues."""
+
+    def __init__(self, world: World, node_id: str, inboxes: Mapping[str, Queue[Any]]) -> None:
+        config = node_configs(world.scenario)[node_id]
+        self.world = world
+        self.node = build_node(config, world.countries, SqliteStore(":memory:"))
+        self.inbox = inboxes[node_id]
+        for partner in config.partners:
+            self.node.connect(QueueLink(partner, inboxes[partner.node_id]))
+        self.partner_inboxes = [inboxes[p.node_id] for p in config.partners]
+        self.senders = {other.id for other in world.scenario.nodes if node_id in other.partners}
+        self._done: set[str] = set()
+
+    def run(self, window: Window, on_step: Callable[[float], None] | None) -> NodeOutcome:
+        node = self.node
+        mine = (
+            d for d in self.world.deliveries if d.node_id == node.node_id and d.arrival_s in window
+        )
+        for delivery in mine:
+            node.on_reports(list(delivery.reports), delivery.arrival_s)
+            node.tick(delivery.arrival_s)
+            self._drain(block=False)
+            if on_step is not None:
+                on_step(delivery.arrival_s)
+        node.tick(window.end_s)
+        for inbox in self.partner_inboxes:
+            inbox.put(("done", node.node_id))
+        self._drain(block=True)
+        return NodeOutcome.of(node)
+
+    def _drain(self, block: bool) -> None:
+        """Record the partners' warnings that have arrived; with ``block``, wait until every
+        node that warns this one has said it is done, then take what is left."""
+        while True:
+            wait = block and not self._done >= self.senders
+            try:
+                kind, item = self.inbox.get(block=wait)
+            except Empty:
+                return
+            if kind == "warning" and isinstance(item, Warning):
+                self.node.receive(item)
+            elif kind == "done" and isinstance(item, str):
+                self._done.add(item)
+
+
+def _child(
+    world: World,
+    node_id: str,
+    window: Window,
+    inboxes: Mapping[str, Queue[Any]],
+    results: Queue[Any],
+) -> None:
+    try:
+        runner = _ProcessNode(world, node_id, inboxes)
+        results.put(("ok", runner.run(window, None)))
+    except KeyboardInterrupt:
+        results.put(("interrupted", node_id))
+    except Exception as exc:  # reported to the parent, which raises it
+        results.put(("error", f"{node_id}: {type(exc).__name__}: {exc}"))
+
+
+def run_parallel(
+    world: World,
+    window: Window,
+    host: str,
+    on_step: Callable[[float], None] | None = None,
+) -> dict[str, NodeOutcome]:
+    """Run each node in its own process (forked: the world is shared copy-on-write).
+
+    The ``host`` node runs in this process and reports its progress; partners exchange
+    warnings through queues. Every message is delivered: each node, once its sensors are
+    done, tells its partners so and waits for all nodes that warn it to do the same.
+    """
+    context = multiprocessing.get_context("fork")
+    node_ids = [node.id for node in world.scenario.nodes]
+    inboxes: dict[str, Queue[Any]] = {node_id: context.Queue() for node_id in node_ids}
+    results: Queue[Any] = context.Queue()
+    children = [
+        context.Process(target=_child, args=(world, node_id, window, inboxes, results), daemon=True)
+        for node_id in node_ids
+        if node_id != host
+    ]
+    for child in children:
+        child.start()
+    try:
+        runner = _ProcessNode(world, host, inboxes)
+        outcomes = {host: runner.run(window, on_step)}
+        for _ in children:
+            status, payload = results.get()
+            if status != "ok" or not isinstance(payload, NodeOutcome):
+                raise RuntimeError(f"a node process failed: {payload}")
+            outcomes[payload.node_id] = payload
+    finally:
+        for child in children:
+            child.join(timeout=5)
+            if child.is_alive():
+                child.terminate()
+    return {node_id: outcomes[node_id] for node_id in node_ids}

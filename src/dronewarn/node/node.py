@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from shapely.geometry.base import BaseGeometry
 
+from dronewarn.assess.classification import classify
 from dronewarn.assess.crossing import predict_crossings
 from dronewarn.assess.lifecycle import WarningBook
 from dronewarn.domain.report import Report
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import Warning
+from dronewarn.domain.warning import OperatorAction, Warning
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
@@ -81,7 +83,7 @@ class Node:
         self._next_assess_s = now_s + self.config.assess.cycle_s
         self.flush()
         deleted = self.tracker.prune(now_s)
-        tracks = self.tracker.states(now_s)
+        tracks = [self._classified(t) for t in self.tracker.states(now_s)]
         sent: list[Warning] = []
         for partner in self.config.partners:
             book = self.books[partner.node_id]
@@ -97,12 +99,41 @@ class Node:
             by_id = {p.track_id: p for p in predicted}
             predictions = [by_id.get(t.track_id) for t in tracks]
             for warning in book.assess(now_s, tracks, predictions, deleted):
-                self.store.record_warning(Direction.OUT, warning)
-                link = self.links.get(partner.node_id)
-                if link is not None:
-                    link.send(warning)
+                self._send(warning)
                 sent.append(warning)
         return sent
+
+    @staticmethod
+    def _classified(track: TrackState) -> TrackState:
+        result = classify(track, dict(track.class_evidence))
+        return replace(track, object_class=result.object_class, class_confidence=result.confidence)
+
+    def _send(self, warning: Warning) -> None:
+        self.store.record_warning(Direction.OUT, warning)
+        link = self.links.get(warning.recipient)
+        if link is not None:
+            link.send(warning)
+
+    # operator decisions on outgoing warnings
+    def confirm_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:
+        book = self._book_with(warning_id)
+        action = book.confirm(warning_id, operator, reason, self.now_s)
+        self.store.record_action(action)
+        return action
+
+    def suppress_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:
+        """Cancel a warning: CANCELLED goes to the partner, the reason stays on record."""
+        book = self._book_with(warning_id)
+        action, message = book.suppress(warning_id, operator, reason, self.now_s)
+        self.store.record_action(action)
+        self._send(message)
+        return action
+
+    def _book_with(self, warning_id: str) -> WarningBook:
+        for book in self.books.values():
+            if warning_id in book.open_warning_ids():
+                return book
+        raise KeyError(f"{self.node_id} has no open warning {warning_id!r}")
 
     # share <- partner
     def receive(self, warning: Warning) -> None:

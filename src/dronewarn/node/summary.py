@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dronewarn.evaluation.warning_score import WarningScore, score_warnings
-from dronewarn.node.night import Night, Window
+from dronewarn.node.night import NodeOutcome, Window, World
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,16 @@ class NightSummary:
         }
 
 
-def summarise(night: Night, window: Window, wall_s: float) -> NightSummary:
-    world = night.world
+def summarise(
+    world: World, outcomes: dict[str, NodeOutcome], window: Window, wall_s: float
+) -> NightSummary:
     watched = {wave.cross_into for wave in world.scenario.waves}
     scores: dict[str, WarningScore] = {}
     links: dict[str, WarningScore] = {}
     span = (window.start_s, window.end_s)
-    for node_id, node in night.nodes.items():
-        received = node.warnings_in()
-        country = node.config.country_iso3
+    for node_id, outcome in outcomes.items():
+        received = outcome.warnings_in
+        country = outcome.country_iso3
         frame = world.airspace.frame
         scores[node_id] = score_warnings(world.truth, frame, node_id, country, received, span)
         for sender in sorted({w.sender for w in received}):
@@ -75,8 +76,8 @@ def summarise(night: Night, window: Window, wall_s: float) -> NightSummary:
     )
     in_window = [d for d in world.deliveries if d.arrival_s in window]
     rejected: dict[str, int] = {}
-    for node in night.nodes.values():
-        for kind, count in node.sense.rejected.items():
+    for outcome in outcomes.values():
+        for kind, count in outcome.rejected.items():
             rejected[kind] = rejected.get(kind, 0) + count
     return NightSummary(
         scenario=world.scenario.name,

@@ -42,3 +42,30 @@ class InProcessLink:
     @property
     def sent(self) -> int:
         return self._sent
+
+
+class Inbox(Protocol):
+    """Where messages for a node in another process are put (a multiprocessing queue)."""
+
+    def put(self, item: tuple[str, object]) -> None: ...
+
+
+class QueueLink:
+    """Delivers to a partner node in another process through its inbox queue."""
+
+    def __init__(self, partner: Partner, inbox: Inbox) -> None:
+        self.partner = partner
+        self._inbox = inbox
+        self._sent = 0
+
+    def send(self, warning: Warning) -> None:
+        if warning.recipient != self.partner.node_id:
+            raise ValueError(
+                f"warning for {warning.recipient} sent on the link to {self.partner.node_id}"
+            )
+        self._inbox.put(("warning", warning))
+        self._sent += 1
+
+    @property
+    def sent(self) -> int:
+        return self._sent

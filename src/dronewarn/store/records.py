@@ -30,6 +30,8 @@ def warning_to_dict(w: Warning) -> dict[str, Any]:
             "earliest_s": _num(w.entry.earliest_s),
             "latest_s": _num(w.entry.latest_s),
             "probability": w.entry.probability,
+            "sigma_major_m": _num(w.entry.sigma_major_m),
+            "sigma_minor_m": _num(w.entry.sigma_minor_m),
         }
     return {
         "warning_id": w.warning_id,
@@ -49,6 +51,8 @@ def warning_to_dict(w: Warning) -> dict[str, Any]:
         "object_class": w.object_class.value,
         "entry": entry,
         "members": list(w.members),
+        "priority": w.priority,
+        "class_confidence": w.class_confidence,
     }
 
 
@@ -62,6 +66,8 @@ def warning_from_dict(d: dict[str, Any]) -> Warning:
             earliest_s=math.nan if e["earliest_s"] is None else e["earliest_s"],
             latest_s=math.nan if e["latest_s"] is None else e["latest_s"],
             probability=e["probability"],
+            sigma_major_m=math.nan if e.get("sigma_major_m") is None else e["sigma_major_m"],
+            sigma_minor_m=math.nan if e.get("sigma_minor_m") is None else e["sigma_minor_m"],
         )
     return Warning(
         warning_id=d["warning_id"],
@@ -77,4 +83,6 @@ def warning_from_dict(d: dict[str, Any]) -> Warning:
         object_class=ObjectClass(d["object_class"]),
         entry=entry,
         members=tuple(d["members"]),
+        priority=d.get("priority", 3),
+        class_confidence=d.get("class_confidence", 0.0),
     )

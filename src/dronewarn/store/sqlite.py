@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dronewarn.domain.errors import InputError
 from dronewarn.domain.report import Report
-from dronewarn.domain.warning import Warning
+from dronewarn.domain.warning import OperatorAction, Warning
 from dronewarn.store.records import warning_from_dict, warning_to_dict
 
 _SCHEMA = """
@@ -26,6 +26,14 @@ CREATE TABLE IF NOT EXISTS warning (
     issued_s REAL NOT NULL,
     body TEXT NOT NULL,
     UNIQUE (direction, warning_id, sequence)
+);
+CREATE TABLE IF NOT EXISTS operator_action (
+    id INTEGER PRIMARY KEY,
+    warning_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    time_s REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rejected_input (
     id INTEGER PRIMARY KEY,
@@ -87,6 +95,20 @@ class SqliteStore:
             "SELECT body FROM warning WHERE direction = ? ORDER BY issued_s, id", (direction.value,)
         )
         return [warning_from_dict(json.loads(body)) for (body,) in rows]
+
+    def record_action(self, action: OperatorAction) -> None:
+        self._db.execute(
+            "INSERT INTO operator_action (warning_id, action, operator, reason, time_s)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (action.warning_id, action.action, action.operator, action.reason, action.time_s),
+        )
+        self._db.commit()
+
+    def actions(self) -> list[OperatorAction]:
+        rows = self._db.execute(
+            "SELECT warning_id, action, operator, reason, time_s FROM operator_action ORDER BY id"
+        )
+        return [OperatorAction(*row) for row in rows]
 
     def record_rejected(self, report: Report, error: InputError) -> None:
         self._db.execute(

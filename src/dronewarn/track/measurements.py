@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from dronewarn.domain.report import (
     BearingMeasurement,
+    ClassHint,
     PolarMeasurement,
     PositionMeasurement,
     Report,
@@ -44,6 +45,7 @@ class PlaneMeasurements:
     z: FloatArray
     r: FloatArray
     sensor_ids: tuple[str, ...]
+    hints: tuple[ClassHint | None, ...] = ()
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -70,17 +72,19 @@ class PlaneConverter:
         self.frame = frame
         self.assumed_alt_m = assumed_alt_m
         self.assumed_alt_sigma_m = assumed_alt_sigma_m
-        self._sites: dict[tuple[float, float], tuple[float, float, FloatArray]] = {}
+        # fixed sites (radars, acoustic nodes): index by (lat, lon); geometry in arrays
+        self._index: dict[tuple[float, float], int] = {}
+        self._site_en = np.zeros((0, 2))
+        self._site_jac = np.zeros((0, 2, 2))
+
+    _MAX_SITES = 200_000
 
     def _site_geometry(
         self, lat: FloatArray, lon: FloatArray
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        if (lat == lat[0]).all() and (lon == lon[0]).all():  # one fixed site (ground radar)
-            se, sn, jac = self._cached(float(lat[0]), float(lon[0]))
-            count = len(lat)
-            return np.full(count, se), np.full(count, sn), np.broadcast_to(jac, (count, 2, 2))
         keys = list(zip(lat.tolist(), lon.tolist(), strict=True))
-        missing = sorted({k for k in keys if k not in self._sites})
+        index = self._index
+        missing = sorted({k for k in keys if k not in index})
         if len(missing) > 8 and np.ptp(lat) < 0.05 and np.ptp(lon) < 0.05:
             # a moving antenna (airborne radar) within one scan: every site projected exactly,
             # one Jacobian for all (it changes by far less than 1e-4 over a few km)
@@ -88,28 +92,22 @@ class PlaneConverter:
             _, _, one = site_jacobians(self.frame, lat[:1], lon[:1])
             return site_e, site_n, np.broadcast_to(one[0], (len(lat), 2, 2))
         if missing:
-            m_lat = np.array([k[0] for k in missing])
-            m_lon = np.array([k[1] for k in missing])
-            m_e, m_n, m_jac = site_jacobians(self.frame, m_lat, m_lon)
-            for i, key in enumerate(missing):
-                self._sites[key] = (float(m_e[i]), float(m_n[i]), m_jac[i])
-            if len(self._sites) > 200_000:  # bound the cache whatever sites come
-                self._sites = dict(list(self._sites.items())[-100_000:])
-        geo = [self._sites[k] for k in keys]
-        return (
-            np.array([g[0] for g in geo]),
-            np.array([g[1] for g in geo]),
-            np.array([g[2] for g in geo]).reshape(len(keys), 2, 2),
-        )
-
-    def _cached(self, lat: float, lon: float) -> tuple[float, float, FloatArray]:
-        key = (lat, lon)
-        found = self._sites.get(key)
-        if found is None:
-            se, sn, jac = site_jacobians(self.frame, np.array([lat]), np.array([lon]))
-            found = (float(se[0]), float(sn[0]), jac[0])
-            self._sites[key] = found
-        return found
+            if len(index) + len(missing) > self._MAX_SITES:  # bound the cache
+                index.clear()
+                self._site_en = np.zeros((0, 2))
+                self._site_jac = np.zeros((0, 2, 2))
+                missing = sorted(set(keys))
+            m_e, m_n, m_jac = site_jacobians(
+                self.frame, np.array([k[0] for k in missing]), np.array([k[1] for k in missing])
+            )
+            start = len(index)
+            for offset, key in enumerate(missing):
+                index[key] = start + offset
+            self._site_en = np.concatenate([self._site_en, np.column_stack([m_e, m_n])])
+            self._site_jac = np.concatenate([self._site_jac, m_jac])
+        rows = [index[k] for k in keys]
+        en = self._site_en[rows]
+        return en[:, 0], en[:, 1], self._site_jac[rows]
 
     def convert(self, reports: list[Report]) -> PlaneMeasurements:
         n = len(reports)
@@ -169,6 +167,7 @@ class PlaneConverter:
             z=z,
             r=cov,
             sensor_ids=tuple(r.sensor_id for r in reports),
+            hints=tuple(r.class_hint for r in reports),
         )
 
     def _to_plane(

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from dronewarn.domain.report import GeoPoint, Report
+from dronewarn.domain.report import GeoPoint, ObjectClass, Report
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.track.kalman import predict, update
@@ -70,6 +70,8 @@ class _Tracks:
     t: FloatArray = field(default_factory=lambda: np.zeros(0))
     born: FloatArray = field(default_factory=lambda: np.zeros(0))
     history: list[list[tuple[float, float, float]]] = field(default_factory=list)
+    evidence: list[dict[ObjectClass, float]] = field(default_factory=list)
+    held_since: FloatArray = field(default_factory=lambda: np.zeros(0))
     last: FloatArray = field(default_factory=lambda: np.zeros(0))
     hits: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     confirmed: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -83,6 +85,8 @@ class _Tracks:
         self.x, self.p, self.t = self.x[mask], self.p[mask], self.t[mask]
         self.born, self.last, self.hits = self.born[mask], self.last[mask], self.hits[mask]
         self.history = [h for h, k in zip(self.history, mask, strict=True) if k]
+        self.evidence = [e for e, k in zip(self.evidence, mask, strict=True) if k]
+        self.held_since = self.held_since[mask]
         self.confirmed = self.confirmed[mask]
         self.ids = [i for i, k in zip(self.ids, mask, strict=True) if k]
         self.sensors = [s for s, k in zip(self.sensors, mask, strict=True) if k]
@@ -206,6 +210,10 @@ class Tracker:
         tr.last[rows] = np.maximum(tr.last[rows], t_meas)
         for row, m in zip(rows.tolist(), idx.tolist(), strict=True):
             tr.sensors[row].add(meas.sensor_ids[m])
+            hint = meas.hints[m] if meas.hints else None
+            if hint is not None:
+                votes = tr.evidence[row]
+                votes[hint.object_class] = votes.get(hint.object_class, 0.0) + hint.confidence
 
     def _initiate(self, meas: PlaneMeasurements, new: BoolArray) -> None:
         idx = np.nonzero(new)[0]
@@ -224,6 +232,8 @@ class Tracker:
         tr.t = np.concatenate([tr.t, t])
         tr.born = np.concatenate([tr.born, t])
         tr.history.extend([] for _ in range(n))
+        tr.evidence.extend({} for _ in range(n))
+        tr.held_since = np.concatenate([tr.held_since, t])
         tr.last = np.concatenate([tr.last, t])
         tr.hits = np.concatenate([tr.hits, np.ones(n, dtype=np.int64)])
         tr.confirmed = np.concatenate([tr.confirmed, np.zeros(n, dtype=bool)])
@@ -268,6 +278,8 @@ class Tracker:
                 past.append((float(tr.t[row]), float(tr.x[row, 0]), float(tr.x[row, 1])))
                 if len(past) > cfg.history_len:
                     del past[0]
+                # the course check runs once per remembered position, not every cycle
+                tr.held_since[row] = self._course_since(row, tr.x[row], now_s)
 
     def _course_since(self, row: int, state: FloatArray, now_s: float) -> float:
         """Since when the track has held its present course.
@@ -339,7 +351,8 @@ class Tracker:
                     sensors=frozenset(tr.sensors[row]),
                     last_update_s=float(tr.last[row]),
                     first_seen_s=float(tr.born[row]),
-                    course_since_s=self._course_since(row, x[k], now_s),
+                    course_since_s=float(tr.held_since[row]),
+                    class_evidence=tuple(tr.evidence[row].items()),
                 )
             )
         return out

@@ -1,0 +1,106 @@
+"""Classification from speed, altitude and sensor hints; priorities and grouping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dronewarn.assess.classification import classify
+from dronewarn.assess.crossing import predict_crossings
+from dronewarn.assess.lifecycle import AssessConfig, WarningBook
+from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.track import TrackState, TrackStatus
+from dronewarn.domain.warning import WarningState
+from dronewarn.geo.airspace import AirspaceMap
+
+
+def _track(speed_kmh: float, alt_m: float | None = None, **extra: object) -> TrackState:
+    cov = tuple(np.diag([200.0**2, 200.0**2, 2.0**2, 2.0**2]).ravel().tolist())
+    return TrackState(
+        "T",
+        0.0,
+        TrackStatus.CONFIRMED,
+        0.0,
+        0.0,
+        speed_kmh / 3.6,
+        0.0,
+        cov,
+        GeoPoint(52.0, 24.0, alt_m),
+        1.0,
+        20,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_speed_separates_the_classes() -> None:
+    assert classify(_track(140)).object_class is ObjectClass.GERBERA
+    assert classify(_track(175)).object_class is ObjectClass.SHAHED
+    assert classify(_track(650)).object_class is ObjectClass.JET_DRONE
+    assert classify(_track(30)).object_class is ObjectClass.BIRD_CLUTTER
+    # gerbera and shahed overlap: kinematics alone is not sure of either
+    assert classify(_track(158)).confidence < 0.7
+
+
+def test_sensor_hints_and_cooperative_traffic() -> None:
+    hinted = classify(_track(158), {ObjectClass.SHAHED: 0.9})
+    assert hinted.object_class is ObjectClass.SHAHED and hinted.confidence > 0.7
+    airliner = classify(_track(800, 11_000.0, cooperative=True))
+    assert airliner.object_class is ObjectClass.CREWED and not airliner.is_threat
+
+
+def _moving(region: AirspaceMap, track_id: str, lat: float, lon: float, speed: float) -> TrackState:
+    east, north = region.frame.to_plane(np.array([lat]), np.array([lon]))
+    cov = tuple(np.diag([150.0**2, 150.0**2, 2.0**2, 2.0**2]).ravel().tolist())
+    return TrackState(
+        track_id,
+        0.0,
+        TrackStatus.CONFIRMED,
+        float(east[0]),
+        float(north[0]),
+        -speed,
+        0.0,
+        cov,
+        GeoPoint(lat, lon),
+        1.0,
+        20,
+        course_since_s=-3600.0,
+        object_class=ObjectClass.SHAHED if speed > 45 else ObjectClass.GERBERA,
+    )
+
+
+def test_drones_flying_together_share_one_warning(region: AirspaceMap) -> None:
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    lead = _moving(region, "BY-T1", 51.55, 23.95, 40.0)
+    wing = _moving(region, "BY-T2", 51.56, 23.96, 40.0)
+    alone = _moving(region, "BY-T3", 51.80, 23.95, 40.0)
+    messages = []
+    for k in range(4):
+        tracks = [lead, wing, alone]
+        preds = predict_crossings(tracks, region, "POL", 10.0 * k, 3600.0)
+        messages += book.assess(10.0 * k, tracks, list(preds), [])
+    news = [m for m in messages if m.state is WarningState.NEW]
+    assert sorted(m.track_id for m in news) == ["BY-T1", "BY-T3"]
+    assert book.open_count == 2
+    later = book.assess(
+        70.0,
+        [lead, wing, alone],
+        list(predict_crossings([lead, wing, alone], region, "POL", 70.0, 3600.0)),
+        [],
+    )
+    grouped = [m for m in later if m.track_id == "BY-T1"]
+    assert grouped and grouped[0].members == ("BY-T2",)
+
+
+def test_priority_follows_time_to_entry_and_class(region: AirspaceMap) -> None:
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    near = _moving(region, "BY-T4", 51.55, 23.75, 40.0)  # a few minutes out
+    far = _moving(region, "BY-T5", 51.80, 24.10, 40.0)  # about 15 minutes out, gerbera
+    messages = []
+    for k in range(2):
+        preds = predict_crossings([near, far], region, "POL", 10.0 * k, 3600.0)
+        messages += book.assess(10.0 * k, [near, far], list(preds), [])
+    priority = {m.track_id: m.priority for m in messages}
+    assert priority["BY-T4"] == 1
+    assert priority["BY-T5"] == 2
+    assert math.isfinite(messages[0].entry.sigma_major_m)  # type: ignore[union-attr]
