@@ -22,7 +22,8 @@ def test_one_drone_is_warned_and_the_parallel_one_is_not() -> None:
     night = Night(world)
     window = Window(scenario.start_s, scenario.end_s)
     night.run(window, ReplayClock(scenario.start_s, None))
-    received = night.nodes["PL"].warnings_in()
+    everything = night.nodes["PL"].warnings_in()
+    received = [w for w in everything if w.area == "POL"]
     news = [w for w in received if w.state is WarningState.NEW]
     assert len(news) == 1
     new = news[0]
@@ -89,7 +90,7 @@ def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
         Window(scenario.start_s, scenario.start_s + 25 * 60), ReplayClock(scenario.start_s, None)
     )
     by, pl = night.nodes["BY"], night.nodes["PL"]
-    (warning_id,) = {w.warning_id for w in by.warnings_out()}
+    (warning_id,) = {w.warning_id for w in by.warnings_out() if w.area == "POL"}
     by.confirm_warning(warning_id, "duty-officer-1", "seen on two radars")
     by.suppress_warning(warning_id, "duty-officer-1", "friendly test flight")
     actions = by.store.actions()
@@ -97,9 +98,30 @@ def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
         ("confirm", "seen on two radars"),
         ("suppress", "friendly test flight"),
     ]
-    assert pl.warnings_in()[-1].state is WarningState.CANCELLED
+    cancelled = [w for w in pl.warnings_in() if w.warning_id == warning_id][-1]
+    assert cancelled.state is WarningState.CANCELLED
     # the suppressed track does not warn again
     night.run(
         Window(scenario.start_s + 25 * 60, scenario.end_s), ReplayClock(scenario.start_s, None)
     )
-    assert {w.state for w in pl.warnings_in() if w.issued_s > actions[-1].time_s} == set()
+    later = [w for w in pl.warnings_in() if w.area == "POL" and w.issued_s > actions[-1].time_s]
+    assert later == []
+
+
+def test_partners_are_warned_about_their_zones_too() -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    night = Night(world)
+    night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
+    received = night.nodes["PL"].warnings_in()
+    by_area = {w.area: w for w in received if w.state is WarningState.NEW}
+    assert set(by_area) == {"POL", "ZONE1", "STRIP"}
+    assert by_area["ZONE1"].warning_id.startswith("BY-PL-ZONE1-W")
+    crossing = world.truth.by_id()["G1"].crossing_into("POL")
+    assert crossing is not None
+    # the strip starts at the border: entering it is crossing the border
+    strip = by_area["STRIP"].entry
+    assert strip is not None and abs(strip.time_s - by_area["POL"].entry.time_s) < 120  # type: ignore[union-attr]
+    # the airport-like circle lies 30 km inside Poland: entered later than the border
+    zone = by_area["ZONE1"].entry
+    assert zone is not None and zone.time_s > crossing.time_s

@@ -74,10 +74,18 @@ class WarningBook:
     """Open warnings to one partner and the rules that move them through their states."""
 
     def __init__(
-        self, sender: str, recipient: str, frame: LocalFrame, config: AssessConfig
+        self,
+        sender: str,
+        recipient: str,
+        frame: LocalFrame,
+        config: AssessConfig,
+        area: str = "",
+        label: str = "",
     ) -> None:
         self.sender = sender
         self.recipient = recipient
+        self.area = area
+        self._prefix = "-".join(part for part in (sender, recipient, label) if part)
         self.frame = frame
         self.config = config
         self._open: dict[str, _Open] = {}  # by lead track id
@@ -151,7 +159,7 @@ class WarningBook:
             self._streak.pop(track.track_id, None)
             return
         self._counter += 1
-        current = _Open(f"{self.sender}-{self.recipient}-W{self._counter:04d}", track.track_id)
+        current = _Open(f"{self._prefix}-W{self._counter:04d}", track.track_id)
         self._open[track.track_id] = current
         out.append(self._emit(now_s, track, pred, current, WarningState.NEW))
 
@@ -350,4 +358,5 @@ class WarningBook:
             members=tuple(current.members),
             priority=priority,
             class_confidence=track.class_confidence if track else 0.0,
+            area=self.area,
         )

@@ -53,6 +53,8 @@ class Warning:
     entry: EntryPrediction | None
     members: tuple[str, ...] = ()
     priority: int = 3
+    area: str = ""
+    """The airspace the warning is about: the recipient's country (ISO alpha-3) or a zone id."""
     """1 (act now) to 3 (watch): from time to entry, probability and class."""
     class_confidence: float = 0.0
 

@@ -96,6 +96,7 @@ def score_warnings(
 ) -> WarningScore:
     """Score what ``recipient`` (guarding ``country``) received during ``window``."""
     start_s, end_s = window
+    received = [w for w in received if w.area in ("", country)]  # the country, not its zones
     drones = [d for d in truth.drones if d.end_s >= start_s and d.launch_s < end_s]
     crossers = {
         d.drone_id: c.time_s

@@ -80,7 +80,10 @@ def node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
             country_iso3=node.country,
             name=node.name,
             frame_origin=node.frame_origin or scenario.frame_origin,
-            partners=tuple(Partner(p, by_id[p].country, by_id[p].name) for p in node.partners),
+            partners=tuple(
+                Partner(p, by_id[p].country, by_id[p].name, tuple(z.id for z in by_id[p].zones))
+                for p in node.partners
+            ),
             sensors=sensors,
             tracker=TrackerConfig(coast_s=node.track_coast_s),
             assess=AssessConfig(),

@@ -19,6 +19,7 @@ from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import node_configs
 from dronewarn.node.node import Node, build_node
+from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link import InProcessLink, QueueLink
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
@@ -33,7 +34,8 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class World:
-    """Everything the simulator makes for a scenario: borders, truth, the sensor stream."""
+    """Everything the simulator makes for a scenario: airspaces (countries and the nodes'
+    zones, lon/lat), truth, the sensor stream."""
 
     scenario: Scenario
     countries: dict[str, BaseGeometry]
@@ -47,8 +49,10 @@ class World:
 
 
 def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
-    countries = load_countries(scenario.countries)
-    airspace = AirspaceMap(LocalFrame(*scenario.frame_origin), countries)
+    borders = load_countries(scenario.countries)
+    airspace = AirspaceMap(LocalFrame(*scenario.frame_origin), borders)
+    # the nodes' protected zones join the countries as airspaces every node knows
+    countries = {**borders, **zone_polygons(scenario, borders, airspace)}
     total = len(scenario.sensors) + 1
     if progress:
         progress("drones", 0, total)

@@ -37,9 +37,18 @@ class Node:
         self.store = store
         self.sense = Sense({s.sensor_id: s for s in config.sensors}, store.record_rejected)
         self.tracker = Tracker(config.node_id, airspace.frame, config.tracker)
+        # one warning book per partner and per airspace of theirs (country, zones)
         self.books = {
-            p.node_id: WarningBook(config.node_id, p.node_id, airspace.frame, config.assess)
+            (p.node_id, area): WarningBook(
+                config.node_id,
+                p.node_id,
+                airspace.frame,
+                config.assess,
+                area=area,
+                label="" if area == p.country_iso3 else area,
+            )
             for p in config.partners
+            for area in p.areas
         }
         self.links: dict[str, PartnerLink] = {}
         self._next_assess_s = float("-inf")
@@ -50,7 +59,7 @@ class Node:
         self._frame_end_s = float("-inf")
 
     def connect(self, link: PartnerLink) -> None:
-        if link.partner.node_id not in self.books:
+        if link.partner.node_id not in {p.node_id for p in self.config.partners}:
             raise ValueError(f"{link.partner.node_id} is not a partner of {self.node_id}")
         self.links[link.partner.node_id] = link
 
@@ -85,13 +94,12 @@ class Node:
         deleted = self.tracker.prune(now_s)
         tracks = [self._classified(t) for t in self.tracker.states(now_s)]
         sent: list[Warning] = []
-        for partner in self.config.partners:
-            book = self.books[partner.node_id]
+        for (_, area), book in self.books.items():
             wanted = [t for t in tracks if book.needs_prediction(t)]
             predicted = predict_crossings(
                 wanted,
                 self.airspace,
-                partner.country_iso3,
+                area,
                 now_s,
                 self.config.assess.horizon_s,
                 self.config.assess.persist_tau_s,

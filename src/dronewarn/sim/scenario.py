@@ -222,6 +222,36 @@ Sensor = Annotated[
 ]
 
 
+class CircleZone(_Model):
+    """A protected circle, e.g. an airport's control zone."""
+
+    id: str
+    kind: Literal["circle"]
+    centre: LatLon
+    radius_km: Positive
+
+
+class BorderStripZone(_Model):
+    """The node's country within ``depth_km`` of ``along`` (e.g. Poland's EP R129)."""
+
+    id: str
+    kind: Literal["border_strip"]
+    along: Annotated[list[Iso3], Field(min_length=1)]
+    depth_km: Positive
+
+
+class GeoJsonZone(_Model):
+    """Polygons from a GeoJSON file (path relative to the scenario file), ``feature`` by id."""
+
+    id: str
+    kind: Literal["geojson"]
+    path: str
+    feature: str
+
+
+Zone = Annotated[CircleZone | BorderStripZone | GeoJsonZone, Field(discriminator="kind")]
+
+
 class NodeSpec(_Model):
     id: str
     country: Iso3
@@ -229,6 +259,7 @@ class NodeSpec(_Model):
     partners: list[str] = []
     frame_origin: LatLon | None = None
     track_coast_s: Positive = 60.0
+    zones: list[Zone] = []
 
 
 class Scenario(_Model):
@@ -247,6 +278,8 @@ class Scenario(_Model):
     drones: list[ExplicitDrone] = []
     sensors: list[Sensor] = []
     nodes: Annotated[list[NodeSpec], Field(min_length=1)]
+    source_dir: str = ""
+    """Set by the loader: the scenario file's folder, for relative paths inside it."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -329,7 +362,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(shown, 1, "", "a scenario must be a YAML mapping")
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
+        return scenario.model_copy(update={"source_dir": str(path.parent)})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = _without_union_tags(first["loc"])
@@ -348,7 +382,11 @@ def _without_union_tags(loc: tuple[str | int, ...]) -> list[str | int]:
     """Drop the discriminator pydantic puts in locations: sensors[3].radar.pd -> sensors[3].pd."""
     out: list[str | int] = []
     for index, part in enumerate(loc):
-        if index >= 2 and loc[index - 2] == "sensors" and isinstance(loc[index - 1], int):
+        if (
+            index >= 2
+            and loc[index - 2] in ("sensors", "zones")
+            and isinstance(loc[index - 1], int)
+        ):
             continue
         out.append(part)
     return out

@@ -52,6 +52,7 @@ def warning_to_dict(w: Warning) -> dict[str, Any]:
         "entry": entry,
         "members": list(w.members),
         "priority": w.priority,
+        "area": w.area,
         "class_confidence": w.class_confidence,
     }
 
@@ -84,5 +85,6 @@ def warning_from_dict(d: dict[str, Any]) -> Warning:
         entry=entry,
         members=tuple(d["members"]),
         priority=d.get("priority", 3),
+        area=d.get("area", ""),
         class_confidence=d.get("class_confidence", 0.0),
     )
