@@ -92,12 +92,16 @@ def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
     by, pl = night.nodes["BY"], night.nodes["PL"]
     (warning_id,) = {w.warning_id for w in by.warnings_out() if w.area == "POL"}
     by.confirm_warning(warning_id, "duty-officer-1", "seen on two radars")
+    zone_ids = {w.warning_id for w in by.warnings_out() if w.area == "STRIP"}
+    by.neutralise_warning(zone_ids.pop(), "duty-officer-1", "shot down over Brest")
     by.suppress_warning(warning_id, "duty-officer-1", "friendly test flight")
     actions = by.store.actions()
     assert [(a.action, a.reason) for a in actions] == [
         ("confirm", "seen on two radars"),
+        ("neutralise", "shot down over Brest"),
         ("suppress", "friendly test flight"),
     ]
+    assert WarningState.NEUTRALISED in {w.state for w in pl.warnings_in() if w.area == "STRIP"}
     cancelled = [w for w in pl.warnings_in() if w.warning_id == warning_id][-1]
     assert cancelled.state is WarningState.CANCELLED
     # the suppressed track does not warn again

@@ -15,8 +15,8 @@
   warning's lead track) join that warning as members instead of opening their own.
 * Priority 1 (act now): entry within ``priority1_eta_s`` or a Shahed-type / jet drone;
   2: entry within ``priority2_eta_s``; 3: watch.
-* An operator can confirm a warning (recorded) or suppress it (CANCELLED is sent, the reason is
-  recorded, and the track does not warn again).
+* An operator can confirm a warning (recorded), suppress it (CANCELLED is sent, the reason is
+  recorded, and the track does not warn again) or mark it neutralised (NEUTRALISED is sent).
 """
 
 from __future__ import annotations
@@ -273,14 +273,35 @@ class WarningBook:
         self, warning_id: str, operator: str, reason: str, now_s: float
     ) -> tuple[OperatorAction, Warning]:
         """Cancel a warning: the partner is told, the track does not warn again."""
+        return self._close_by_operator(
+            warning_id, "suppress", WarningState.CANCELLED, operator, reason, now_s
+        )
+
+    def neutralise(
+        self, warning_id: str, operator: str, reason: str, now_s: float
+    ) -> tuple[OperatorAction, Warning]:
+        """The threat was shot down or otherwise stopped: close as NEUTRALISED."""
+        return self._close_by_operator(
+            warning_id, "neutralise", WarningState.NEUTRALISED, operator, reason, now_s
+        )
+
+    def _close_by_operator(
+        self,
+        warning_id: str,
+        action: str,
+        state: WarningState,
+        operator: str,
+        reason: str,
+        now_s: float,
+    ) -> tuple[OperatorAction, Warning]:
         current = self._find(warning_id)
         del self._open[current.lead]
         self._suppressed.add(current.lead)
         self._suppressed.update(current.members)
         for member in current.members:
             self._member_of.pop(member, None)
-        message = self._message(now_s, current, WarningState.CANCELLED, current.last, None)
-        return OperatorAction(warning_id, "suppress", operator, reason, now_s), message
+        message = self._message(now_s, current, state, current.last, None)
+        return OperatorAction(warning_id, action, operator, reason, now_s), message
 
     def _find(self, warning_id: str) -> _Open:
         for current in self._open.values():

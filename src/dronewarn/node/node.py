@@ -137,6 +137,14 @@ class Node:
         self._send(message)
         return action
 
+    def neutralise_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:
+        """The threat was shot down: NEUTRALISED goes to the partner, the reason stays."""
+        book = self._book_with(warning_id)
+        action, message = book.neutralise(warning_id, operator, reason, self.now_s)
+        self.store.record_action(action)
+        self._send(message)
+        return action
+
     def _book_with(self, warning_id: str) -> WarningBook:
         for book in self.books.values():
             if warning_id in book.open_warning_ids():
