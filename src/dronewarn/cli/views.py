@@ -62,7 +62,20 @@ def live_picture(night: Night, node_id: str, now_s: float, speed: str, max_rows:
 
 def _warnings_table(title: str, warnings: list[Warning], now_s: float) -> Table:
     table = Table(title=title, expand=True, title_justify="left")
-    for column in ("time", "from", "to", "warning", "state", "track", "entry", "in min", "p"):
+    columns = (
+        "time",
+        "from",
+        "to",
+        "area",
+        "warning",
+        "state",
+        "prio",
+        "track",
+        "entry",
+        "in min",
+        "p",
+    )
+    for column in columns:
         table.add_column(column)
     for w in reversed(warnings):
         entry = w.entry
@@ -70,8 +83,10 @@ def _warnings_table(title: str, warnings: list[Warning], now_s: float) -> Table:
             iso(w.issued_s)[11:19],
             w.sender,
             w.recipient,
+            w.area,
             w.warning_id,
             Text(w.state.value, style=_STATE_STYLE.get(w.state, "")),
+            str(w.priority),
             w.track_id,
             f"{entry.point.lat_deg:.3f},{entry.point.lon_deg:.3f}" if entry else "",
             _minutes(entry.time_s - now_s) if entry else "",
