@@ -75,3 +75,9 @@ def test_bad_scenario_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
 def test_bad_speed_is_a_usage_error() -> None:
     result = runner.invoke(app, ["demo", "--headless", "--speed", "fast"])
     assert result.exit_code == 2
+
+
+def test_eval_refuses_an_unknown_node_before_running() -> None:
+    result = runner.invoke(app, ["eval", str(DATA / "one-drone.yaml"), "--recipient", "XX"])
+    assert result.exit_code == 2
+    assert "not a node" in result.output

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-from dronewarn.domain.warning import WarningState
+import pytest
+
+from dronewarn.domain.warning import Warning, WarningState
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
+from dronewarn.node.node import Node
 from dronewarn.node.summary import summarise
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -129,3 +133,24 @@ def test_partners_are_warned_about_their_zones_too() -> None:
     # the airport-like circle lies 30 km inside Poland: entered later than the border
     zone = by_area["ZONE1"].entry
     assert zone is not None and zone.time_s > crossing.time_s
+
+
+def test_a_failing_node_process_is_reported_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    original = Node.tick
+
+    def tick(self: Node, now_s: float) -> list[Warning]:
+        if self.node_id == "BY":
+            raise ValueError("BY's disk is full")
+        return original(self, now_s)
+
+    monkeypatch.setattr(Node, "tick", tick)
+    signal.alarm(120)  # a hang would fail the run instead of blocking it
+    try:
+        with pytest.raises(RuntimeError, match="BY's disk is full"):
+            run_parallel(world, Window(scenario.start_s, scenario.end_s), "PL")
+    finally:
+        signal.alarm(0)

@@ -70,6 +70,13 @@ def test_time_going_backwards_and_from_the_future() -> None:
     assert "went back 100.0 s" in str(rejected[0][1])
 
 
+def test_plot_beyond_the_radars_range() -> None:
+    sense, rejected = _sense()
+    assert sense.ingest([_polar(100.0, range_m=170_000.0)], now_s=100.0)  # within 20 %
+    assert sense.ingest([_polar(100.0, range_m=400_000.0)], now_s=100.0) == []
+    assert "beyond the sensor's 150 km" in str(rejected[0][1])
+
+
 def test_unknown_sensor() -> None:
     sense, rejected = _sense()
     stray = Report("nobody", 1.0, PositionMeasurement(GeoPoint(52.0, 23.0), 100.0))
@@ -79,14 +86,27 @@ def test_unknown_sensor() -> None:
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 points = st.builds(GeoPoint, floats, floats, st.one_of(st.none(), floats))
+maybe = st.one_of(st.none(), floats)
 measurements = st.one_of(
-    st.builds(PositionMeasurement, points, floats, st.one_of(st.none(), floats)),
-    st.builds(
-        PolarMeasurement, points, floats, floats, floats, floats, st.one_of(st.none(), floats)
-    ),
-    st.builds(BearingMeasurement, points, floats, st.one_of(st.none(), floats)),
+    st.builds(PositionMeasurement, points, floats, maybe),
+    st.builds(PolarMeasurement, points, floats, floats, floats, floats, maybe, maybe),
+    st.builds(BearingMeasurement, points, floats, maybe, maybe),
     st.builds(SightingMeasurement, points, floats, floats, points, floats),
 )
+
+
+def _sigmas(report: Report) -> list[float]:
+    """Every sigma a report carries (the ones it leaves out excepted)."""
+    m = report.measurement
+    if isinstance(m, PositionMeasurement):
+        values = [m.sigma_h_m, m.sigma_v_m]
+    elif isinstance(m, PolarMeasurement):
+        values = [m.sigma_range_m, m.sigma_bearing_deg, m.sigma_elevation_deg]
+    elif isinstance(m, BearingMeasurement):
+        values = [m.radius_m, m.sigma_bearing_deg]
+    else:
+        values = [m.sigma_m]
+    return [v for v in values if v is not None]
 
 
 @settings(max_examples=400, deadline=None)
@@ -97,3 +117,5 @@ def test_fuzzed_reports_never_escape_as_exceptions(reports: list[Report]) -> Non
     assert len(passed) + len(rejected) == len(reports)
     for report in passed:
         assert math.isfinite(report.time_s)
+        # whatever passes can go into a covariance: every sigma finite and positive
+        assert all(math.isfinite(s) and s > 0 for s in _sigmas(report))

@@ -19,19 +19,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from dronewarn.domain.report import ObjectClass
 from dronewarn.domain.track import TrackState
 
 # (mean km/h, sigma km/h, prior)
-_SPEED_MODEL: dict[ObjectClass, tuple[float, float, float]] = {
-    ObjectClass.GERBERA: (140.0, 15.0, 0.35),
-    ObjectClass.SHAHED: (168.0, 14.0, 0.25),
-    ObjectClass.JET_DRONE: (600.0, 120.0, 0.05),
-    ObjectClass.MULTIROTOR: (45.0, 25.0, 0.1),
-    ObjectClass.CREWED: (450.0, 200.0, 0.1),
-    ObjectClass.BIRD_CLUTTER: (35.0, 20.0, 0.15),
-}
+_SPEED_MODEL: Mapping[ObjectClass, tuple[float, float, float]] = MappingProxyType(
+    {
+        ObjectClass.GERBERA: (140.0, 15.0, 0.35),
+        ObjectClass.SHAHED: (168.0, 14.0, 0.25),
+        ObjectClass.JET_DRONE: (600.0, 120.0, 0.05),
+        ObjectClass.MULTIROTOR: (45.0, 25.0, 0.1),
+        ObjectClass.CREWED: (450.0, 200.0, 0.1),
+        ObjectClass.BIRD_CLUTTER: (35.0, 20.0, 0.15),
+    }
+)
 THREATS = frozenset({ObjectClass.GERBERA, ObjectClass.SHAHED, ObjectClass.JET_DRONE})
 
 

@@ -32,6 +32,8 @@ from dronewarn.geo.airspace import AirspaceMap
 FloatArray = npt.NDArray[np.float64]
 FAN_SIGMAS = np.array([0.0, -0.75, 0.75, -1.5, 1.5, -2.25, 2.25])
 FAN_WEIGHTS = np.exp(-0.5 * FAN_SIGMAS**2) / np.exp(-0.5 * FAN_SIGMAS**2).sum()
+FAN_SIGMAS.setflags(write=False)
+FAN_WEIGHTS.setflags(write=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def predict_crossings(
     now_s: float,
     horizon_s: float,
     persist_tau_s: float = 1500.0,
+    accel_sigma_mps2: float = 0.7,
 ) -> list[CrossingPrediction]:
     """One prediction per track (same order)."""
     if not tracks:
@@ -112,12 +115,15 @@ def predict_crossings(
     early = np.min(np.where(found, eta, np.inf), axis=1)
     late = np.max(np.where(found, eta, -np.inf), axis=1)
     t = np.nan_to_num(nominal_eta)
-    sigma_t = np.sqrt((along_sigma / speed) ** 2 + (t * speed_sigma / speed) ** 2)
-    # position covariance at entry: P_pp + t (P_pv + P_vp) + t^2 P_vv
+    q_pos = accel_sigma_mps2**2 * t**3 / 3.0  # the tracker's process noise over the lead time
+    sigma_t = np.sqrt((along_sigma**2 + q_pos) / speed**2 + (t * speed_sigma / speed) ** 2)
+    # position covariance at entry, as in assess.prediction:
+    # P_pp + t (P_pv + P_vp) + t^2 P_vv + q t^3 / 3 I
     p_entry = (
         cov[:, :2, :2]
         + t[:, None, None] * (cov[:, :2, 2:] + cov[:, 2:, :2])
         + (t**2)[:, None, None] * cov[:, 2:, 2:]
+        + q_pos[:, None, None] * np.eye(2)
     )
     eig = np.sqrt(np.maximum(np.linalg.eigvalsh(p_entry), 0.0))
     out = []

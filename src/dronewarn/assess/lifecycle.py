@@ -67,6 +67,7 @@ class _Open:
     misses: int = 0
     members: list[str] = field(default_factory=list)
     sent_members: list[str] = field(default_factory=list)
+    handed_over: bool = False
     last: TrackState | None = None
 
 
@@ -127,13 +128,13 @@ class WarningBook:
                 self._advance(now_s, track, pred, current, out)
         for track_id in deleted:
             self._streak.pop(track_id, None)
+            self._suppressed.discard(track_id)
             lead = self._member_of.pop(track_id, None)
             if lead is not None and lead in self._open:
                 self._open[lead].members.remove(track_id)
             current = self._open.pop(track_id, None)
-            if current is not None:
+            if current is not None and not self._hand_over(current):
                 out.append(self._message(now_s, current, WarningState.LOST, current.last, None))
-                self._release_members(current)
         live = {t.track_id for t in tracks}
         for track_id in list(self._streak):
             if track_id not in live:
@@ -174,16 +175,17 @@ class WarningBook:
         cfg = self.config
         current.last = track
         if pred is not None and pred.inside_now:
-            out.append(self._close(now_s, track, WarningState.CROSSED, pred))
+            out.extend(self._close(now_s, track, WarningState.CROSSED, pred))
         elif pred is not None and self._holds(track, pred):
             current.misses = 0
             due = now_s - current.sent_s >= cfg.update_interval_s
-            if due and (self._moved(current, pred) or current.members != current.sent_members):
+            changed = current.handed_over or current.members != current.sent_members
+            if due and (changed or self._moved(current, pred)):
                 out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
         else:
             current.misses += 1
             if current.misses >= cfg.clear_cycles:
-                out.append(self._close(now_s, track, WarningState.TURNED_AWAY, None))
+                out.extend(self._close(now_s, track, WarningState.TURNED_AWAY, None))
 
     def _follow_member(self, track: TrackState, pred: CrossingPrediction | None) -> None:
         """A member leaves its group when it enters or stops being predicted to enter."""
@@ -313,15 +315,27 @@ class WarningBook:
 
     def _close(
         self, now_s: float, track: TrackState, state: WarningState, pred: CrossingPrediction | None
-    ) -> Warning:
+    ) -> list[Warning]:
+        """Close the lead's warning, or, if drones fly with it, hand the warning to them."""
         current = self._open.pop(track.track_id)
         self._streak.pop(track.track_id, None)
-        self._release_members(current)
-        return self._emit(now_s, track, pred, current, state)
+        if self._hand_over(current):
+            return []  # the next UPDATE names the new lead and the remaining members
+        return [self._emit(now_s, track, pred, current, state)]
 
-    def _release_members(self, current: _Open) -> None:
+    def _hand_over(self, current: _Open) -> bool:
+        """Give a group's warning to its first remaining member; False if it has none."""
+        if not current.members:
+            return False
+        lead = current.members.pop(0)
+        self._member_of.pop(lead, None)
         for member in current.members:
-            self._member_of.pop(member, None)
+            self._member_of[member] = lead
+        current.lead = lead
+        current.last = None
+        current.handed_over = True  # the partner hears of the new lead at the next chance
+        self._open[lead] = current
+        return True
 
     def _emit(
         self,
@@ -349,6 +363,7 @@ class WarningBook:
             current.sent_east_m = pred.entry_east_m
             current.sent_north_m = pred.entry_north_m
         current.sent_members = list(current.members)
+        current.handed_over = False
         return self._message(
             now_s, current, state, track, entry, self._priority(now_s, track, pred)
         )

@@ -30,7 +30,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+
+
+def _stderr() -> Console:
+    """A console on standard error (progress, messages), separate from results on stdout."""
+    return Console(stderr=True)
+
+
 T = TypeVar("T")
 
 
@@ -65,7 +71,7 @@ def _build_world(scenario: Scenario, quiet: bool) -> World:
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=err,
+        console=_stderr(),
         transient=True,
         disable=quiet,
     ) as progress:
@@ -112,8 +118,9 @@ def demo(
             else:
                 _run_live(night, window, clock, node)
         except KeyboardInterrupt:
-            err.print("[yellow]stopped by the operator; summary so far:[/]")
-            window = Window(window.start_s, max(n.now_s for n in night.nodes.values()))
+            _stderr().print("[yellow]stopped by the operator; summary so far:[/]")
+            reached = max(n.now_s for n in night.nodes.values())
+            window = Window(window.start_s, max(reached, window.start_s + 1.0))
         outcomes = night.outcomes()
         night.close()
     summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
@@ -134,7 +141,7 @@ def _headless(window: Window, quiet: bool, run: Run[T]) -> T:
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=_stderr(),
         transient=True,
         disable=quiet,
     ) as progress:
@@ -192,6 +199,12 @@ def evaluate(
     """Run a scenario headless and score its warnings against ground truth."""
     scenario = load_scenario(scenario_name)
     window = Window(scenario.start_s, scenario.end_s)
+    names = [node.id for node in scenario.nodes]
+    for option, value in (("--recipient", recipient), ("--sender", sender)):
+        if value is not None and value not in names:
+            raise typer.BadParameter(
+                f"{option} {value!r} is not a node of {scenario.name}: {names}"
+            )
     world = _build_world(scenario, quiet=as_json)
     wall0 = time.perf_counter()
     host = recipient or scenario.nodes[0].id
@@ -245,7 +258,7 @@ def sim(
     out.mkdir(parents=True, exist_ok=True)
     write_drones(world.truth, out / "drones.csv")
     rows = write_truth(world.truth, out / "truth.csv", truth_step_s)
-    with Progress(console=err, transient=True) as progress:
+    with Progress(console=_stderr(), transient=True) as progress:
         task = progress.add_task("writing reports", total=len(world.deliveries))
         count = write_reports(
             world.deliveries, out / "reports.jsonl", lambda: progress.advance(task)
@@ -261,5 +274,5 @@ def main() -> None:
     try:
         app()
     except DronewarnError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _stderr().print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from rich import box
 from rich.console import Group
@@ -15,13 +17,15 @@ from dronewarn.domain.warning import Warning, WarningState
 from dronewarn.node.night import Night
 from dronewarn.node.summary import NightSummary
 
-_STATE_STYLE = {
-    WarningState.NEW: "bold red",
-    WarningState.UPDATE: "yellow",
-    WarningState.CROSSED: "magenta",
-    WarningState.TURNED_AWAY: "green",
-    WarningState.LOST: "dim",
-}
+_STATE_STYLE: Mapping[WarningState, str] = MappingProxyType(
+    {
+        WarningState.NEW: "bold red",
+        WarningState.UPDATE: "yellow",
+        WarningState.CROSSED: "magenta",
+        WarningState.TURNED_AWAY: "green",
+        WarningState.LOST: "dim",
+    }
+)
 
 
 def _minutes(seconds: float) -> str:

@@ -136,7 +136,12 @@ def score_warnings(
     ]
     lead_min = np.array(leads) / 60.0
     errors_km, covered, judged = _entry_quality(received, chain_drone, crossers, by_drone, country)
-    crosser_chains = sum(1 for d in chain_drone.values() if d in crossers)
+    # chains opened before the drone crossed, per drone warned before crossing
+    crosser_chains = sum(
+        1
+        for chain, d in chain_drone.items()
+        if d in first_warning and d in crossers and chain_opened[chain] < crossers[d]
+    )
     false_chains = [c for c, d in chain_drone.items() if d is None or d in never]
     warned_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
     return WarningScore(

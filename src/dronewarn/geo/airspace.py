@@ -6,8 +6,8 @@ or polylines into an area.
 
 The first-entry query finds candidate (segment, boundary edge) pairs with shapely's STRtree
 and solves the segment-segment intersections for all pairs at once in numpy; an R-tree plus
-one vector solve keeps the cost near-linear in the number of segments (see bench/assess.py
-once it exists). A segment that starts inside the area enters it at fraction 0.
+one vector solve keeps the cost near-linear in the number of segments (bench/first_entry.py
+measures it). A segment that starts inside the area enters it at fraction 0.
 """
 
 from __future__ import annotations
@@ -92,10 +92,6 @@ class AirspaceMap:
             return np.column_stack([east, north])
 
         return shapely.transform(geom, to_plane)
-
-    @property
-    def area_ids(self) -> list[str]:
-        return list(self._areas)
 
     def polygon(self, area_id: str) -> BaseGeometry:
         """The area's polygon in the local plane."""

@@ -4,6 +4,7 @@ the nodes warn each other over in-process links, and the clock paces it (or not)
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
@@ -42,10 +43,6 @@ class World:
     airspace: AirspaceMap
     truth: Truth
     deliveries: list[Delivery]
-
-    @property
-    def report_count(self) -> int:
-        return sum(len(d.reports) for d in self.deliveries)
 
 
 def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
@@ -91,7 +88,6 @@ class Night:
         for node in self.nodes.values():
             for partner in node.config.partners:
                 node.connect(InProcessLink(partner, self.nodes[partner.node_id].receive))
-        self.processed = 0
 
     def run(
         self,
@@ -106,7 +102,6 @@ class Night:
             node = self.nodes[delivery.node_id]
             node.on_reports(list(delivery.reports), now)
             node.tick(now)  # each node keeps its own clock, as it would in its own process
-            self.processed += 1
             if on_step is not None:
                 on_step(now)
         for node in self.nodes.values():
@@ -157,7 +152,13 @@ class _ProcessNode:
         self.senders = {other.id for other in world.scenario.nodes if node_id in other.partners}
         self._done: set[str] = set()
 
-    def run(self, window: Window, on_step: Callable[[float], None] | None) -> NodeOutcome:
+    def run(
+        self,
+        window: Window,
+        on_step: Callable[[float], None] | None,
+        check: Callable[[], None] | None = None,
+    ) -> NodeOutcome:
+        """Feed this node its deliveries; ``check`` raises if a partner process failed."""
         node = self.node
         mine = (
             d for d in self.world.deliveries if d.node_id == node.node_id and d.arrival_s in window
@@ -169,19 +170,26 @@ class _ProcessNode:
             if on_step is not None:
                 on_step(delivery.arrival_s)
         node.tick(window.end_s)
-        for inbox in self.partner_inboxes:
-            inbox.put(("done", node.node_id))
-        self._drain(block=True)
+        self.say_done()
+        self._drain(block=True, check=check)
         return NodeOutcome.of(node)
 
-    def _drain(self, block: bool) -> None:
+    def say_done(self) -> None:
+        for inbox in self.partner_inboxes:
+            inbox.put(("done", self.node.node_id))
+
+    def _drain(self, block: bool, check: Callable[[], None] | None = None) -> None:
         """Record the partners' warnings that have arrived; with ``block``, wait until every
         node that warns this one has said it is done, then take what is left."""
         while True:
             wait = block and not self._done >= self.senders
             try:
-                kind, item = self.inbox.get(block=wait)
+                kind, item = self.inbox.get(block=wait, timeout=1.0 if wait else None)
             except Empty:
+                if wait:
+                    if check is not None:
+                        check()
+                    continue
                 return
             if kind == "warning" and isinstance(item, Warning):
                 self.node.receive(item)
@@ -196,6 +204,7 @@ def _child(
     inboxes: Mapping[str, Queue[Any]],
     results: Queue[Any],
 ) -> None:
+    runner: _ProcessNode | None = None
     try:
         runner = _ProcessNode(world, node_id, inboxes)
         results.put(("ok", runner.run(window, None)))
@@ -203,6 +212,8 @@ def _child(
         results.put(("interrupted", node_id))
     except Exception as exc:  # reported to the parent, which raises it
         results.put(("error", f"{node_id}: {type(exc).__name__}: {exc}"))
+        if runner is not None:
+            runner.say_done()  # partners must not wait for a node that will not finish
 
 
 def run_parallel(
@@ -228,14 +239,30 @@ def run_parallel(
     ]
     for child in children:
         child.start()
-    try:
-        runner = _ProcessNode(world, host, inboxes)
-        outcomes = {host: runner.run(window, on_step)}
-        for _ in children:
-            status, payload = results.get()
+    finished: list[NodeOutcome] = []
+
+    def check() -> None:
+        """Raise as soon as a node process reports a failure or dies without a word."""
+        while True:
+            try:
+                status, payload = results.get_nowait()
+            except Empty:
+                break
             if status != "ok" or not isinstance(payload, NodeOutcome):
                 raise RuntimeError(f"a node process failed: {payload}")
-            outcomes[payload.node_id] = payload
+            finished.append(payload)
+        dead = [c for c in children if not c.is_alive() and c.exitcode not in (0, None)]
+        if dead:
+            raise RuntimeError(f"a node process died with exit code {dead[0].exitcode}")
+
+    try:
+        runner = _ProcessNode(world, host, inboxes)
+        outcomes = {host: runner.run(window, on_step, check)}
+        while len(finished) < len(children):
+            check()
+            if len(finished) < len(children):
+                time.sleep(0.05)
+        outcomes.update({outcome.node_id: outcome for outcome in finished})
     finally:
         for child in children:
             child.join(timeout=5)

@@ -53,7 +53,6 @@ class Node:
         self.links: dict[str, PartnerLink] = {}
         self._next_assess_s = float("-inf")
         self.now_s = float("-inf")
-        self.received = 0
         self.duplicates = 0
         self._pending: list[Report] = []
         self._frame_end_s = float("-inf")
@@ -103,6 +102,7 @@ class Node:
                 now_s,
                 self.config.assess.horizon_s,
                 self.config.assess.persist_tau_s,
+                self.config.tracker.accel_sigma_mps2,
             )
             by_id = {p.track_id: p for p in predicted}
             predictions = [by_id.get(t.track_id) for t in tracks]
@@ -155,9 +155,7 @@ class Node:
     def receive(self, warning: Warning) -> None:
         if warning.recipient != self.node_id:
             raise ValueError(f"{self.node_id} received a warning for {warning.recipient}")
-        if self.store.record_warning(Direction.IN, warning):
-            self.received += 1
-        else:
+        if not self.store.record_warning(Direction.IN, warning):
             self.duplicates += 1
 
     def picture(self) -> list[TrackState]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -35,7 +34,7 @@ def zone_polygons(
                 strip = airspace.border_strip(node.country, zone.along, zone.depth_km * 1000.0)
                 out[zone.id] = airspace.with_area(zone.id, strip).polygon_lonlat(zone.id)
             else:
-                path = Path(scenario.source_dir) / zone.path
+                path = scenario.source_dir / zone.path
                 features = load_geojson_zones(path)
                 if zone.feature not in features:
                     raise GeoError(f"{path}: no feature with id {zone.feature!r}")

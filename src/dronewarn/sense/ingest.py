@@ -26,6 +26,8 @@ from dronewarn.domain.sensor import SensorConfig
 MAX_RANGE_M = 1_000_000.0
 """No sensor dronewarn knows sees farther than 1,000 km."""
 MAX_ALT_M = 30_000.0
+RANGE_MARGIN = 1.2
+"""A plot up to 20 % beyond a radar's configured range is still believed (ducting)."""
 MAX_FUTURE_S = 5.0
 """Reports stamped more than this ahead of the node's clock are refused."""
 
@@ -74,6 +76,8 @@ def check_report(report: Report) -> None:
     if isinstance(m, PositionMeasurement):
         _check_point(m.point, "point")
         _check_positive(m.sigma_h_m, "sigma_h_m")
+        if m.sigma_v_m is not None:
+            _check_positive(m.sigma_v_m, "sigma_v_m")
     elif isinstance(m, PolarMeasurement):
         _check_point(m.site, "site")
         _finite(m.range_m, "range_m")
@@ -87,10 +91,14 @@ def check_report(report: Report) -> None:
             raise ImplausibleReportError(
                 f"{m.elevation_deg} outside [-90, 90]", field="elevation_deg"
             )
+        if m.sigma_elevation_deg is not None:
+            _check_positive(m.sigma_elevation_deg, "sigma_elevation_deg")
     elif isinstance(m, BearingMeasurement):
         _check_point(m.site, "site")
         _check_positive(m.radius_m, "radius_m")
         _check_bearing(m.bearing_deg, "bearing_deg")
+        if m.sigma_bearing_deg is not None:
+            _check_positive(m.sigma_bearing_deg, "sigma_bearing_deg")
     elif isinstance(m, SightingMeasurement):
         _check_point(m.reporter, "reporter")
         _check_point(m.estimate, "estimate")
@@ -127,6 +135,17 @@ class Sense:
         if config is None:
             raise UnknownSensorError(f"report from unconfigured sensor {report.sensor_id!r}")
         check_report(report)
+        m = report.measurement
+        if (
+            isinstance(m, PolarMeasurement)
+            and config.max_range_m is not None
+            and m.range_m > RANGE_MARGIN * config.max_range_m
+        ):
+            raise ImplausibleReportError(
+                f"{m.range_m / 1000:.1f} km is beyond the sensor's "
+                f"{config.max_range_m / 1000:.0f} km",
+                field="range_m",
+            )
         if report.time_s > now_s + MAX_FUTURE_S:
             raise TimeOrderError(
                 f"{report.sensor_id}: report time is {report.time_s - now_s:.1f} s in the future"

@@ -99,7 +99,10 @@ def _wave_drones(scenario: Scenario, airspace: AirspaceMap, wave: Wave) -> list[
                 break
         else:
             raise ScenarioError(
-                "scenario", None, f"waves[{wave.id}]", f"drones never enter {wave.cross_into}"
+                scenario.source_path or scenario.name,
+                None,
+                f"waves[{scenario.waves.index(wave)}]",
+                f"wave {wave.id}: its drones never enter {wave.cross_into}; check route and legs",
             )
         cross_rel = float(flight.t_s[int(np.argmax(inside))])
         first, last = (moment.timestamp() for moment in wave.crossing_window)
@@ -146,9 +149,9 @@ def _loiter_drones(
                 break
         else:
             raise ScenarioError(
-                "scenario",
+                scenario.source_path or scenario.name,
                 None,
-                f"loiter[{group.id}]",
+                f"loiter[{scenario.loiter.index(group)}]",
                 f"no path found that keeps {group.avoid_margin_km} km from {group.avoid}",
             )
         duration = float(flight.t_s[-1])

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -28,12 +29,14 @@ from dronewarn.domain.time import iso
 from dronewarn.sim.stream import Delivery
 from dronewarn.sim.truth import Truth
 
-_KIND = {
-    PolarMeasurement: "polar",
-    BearingMeasurement: "bearing",
-    SightingMeasurement: "sighting",
-    PositionMeasurement: "position",
-}
+_KIND: Mapping[type, str] = MappingProxyType(
+    {
+        PolarMeasurement: "polar",
+        BearingMeasurement: "bearing",
+        SightingMeasurement: "sighting",
+        PositionMeasurement: "position",
+    }
+)
 
 
 def report_record(report: Report) -> dict[str, object]:

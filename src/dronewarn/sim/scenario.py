@@ -278,8 +278,8 @@ class Scenario(_Model):
     drones: list[ExplicitDrone] = []
     sensors: list[Sensor] = []
     nodes: Annotated[list[NodeSpec], Field(min_length=1)]
-    source_dir: str = ""
-    """Set by the loader: the scenario file's folder, for relative paths inside it."""
+    source_path: str = ""
+    """Set by the loader: the scenario file, for messages and relative paths inside it."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -313,18 +313,16 @@ class Scenario(_Model):
         return self
 
     @property
+    def source_dir(self) -> Path:
+        return Path(self.source_path).parent
+
+    @property
     def start_s(self) -> float:
         return self.start.timestamp()
 
     @property
     def end_s(self) -> float:
         return self.end.timestamp()
-
-    def node(self, node_id: str) -> NodeSpec:
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
 
 
 BUILTIN_SCENARIOS = ("night-0910",)
@@ -363,7 +361,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(shown, 1, "", "a scenario must be a YAML mapping")
     try:
         scenario = Scenario.model_validate(data)
-        return scenario.model_copy(update={"source_dir": str(path.parent)})
+        return scenario.model_copy(update={"source_path": str(path)})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = _without_union_tags(first["loc"])

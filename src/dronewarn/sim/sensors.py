@@ -35,7 +35,6 @@ from dronewarn.domain.report import (
 )
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import line_of_sight, radar_horizon_m
-from dronewarn.geo.geodesic import destination
 from dronewarn.sim.scenario import (
     AcousticGridSensor,
     AcousticStripSensor,
@@ -366,9 +365,3 @@ def _sightings(
         report = Report(sensor.id, float(data[i, 0]), measurement, source=f"{sensor.id}/s{i:05d}")
         out.append(Delivery(float(data[i, 0] + delays[i]), sensor.node, sensor.id, (report,)))
     return out
-
-
-def destination_of(site: GeoPoint, bearing_deg: float, dist_m: float) -> GeoPoint:
-    """A point ``dist_m`` from ``site`` along ``bearing_deg`` (for tests and tools)."""
-    lat, lon = destination(site.lat_deg, site.lon_deg, bearing_deg, dist_m)
-    return GeoPoint(float(lat), float(lon), None)

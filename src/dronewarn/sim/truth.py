@@ -81,11 +81,6 @@ class DroneTruth:
             np.asarray(np.interp(time_s, self.t_s, self.lon_deg)),
         )
 
-    def velocity_mps(self) -> tuple[FloatArray, FloatArray]:
-        """Ground velocity (east, north) at each sample."""
-        heading = np.radians(self.heading_deg)
-        return self.speed_mps * np.sin(heading), self.speed_mps * np.cos(heading)
-
 
 @dataclass(frozen=True)
 class Truth:

@@ -13,7 +13,9 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 _DIAG = np.arange(4)
+_DIAG.setflags(write=False)
 H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+H.setflags(write=False)
 
 
 def transition(dt: FloatArray) -> FloatArray:

@@ -274,7 +274,8 @@ class Tracker:
         tr = self._tracks
         for row in np.nonzero(tr.confirmed)[0].tolist():
             past = tr.history[row]
-            if not past or now_s - past[-1][0] >= cfg.history_step_s:
+            # sample the last update, and only once per update: a coasting track adds nothing
+            if not past or tr.t[row] - past[-1][0] >= cfg.history_step_s:
                 past.append((float(tr.t[row]), float(tr.x[row, 0]), float(tr.x[row, 1])))
                 if len(past) > cfg.history_len:
                     del past[0]
