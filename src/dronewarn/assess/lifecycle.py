@@ -1,6 +1,6 @@
 """The warning lifecycle for one partner.
 
-    NEW -> UPDATE* -> CROSSED | TURNED_AWAY | LOST | CANCELLED (operator)
+    NEW -> UPDATE* -> CROSSED | TURNED_AWAY | LOST | CANCELLED, NEUTRALISED (operator)
 
 * Opening takes evidence: ``confirm_cycles`` consecutive assessments in which the track is
   a threat (not cooperative traffic, not a bird), is predicted to enter with probability at

@@ -43,9 +43,9 @@ class TrackState:
     course_since_s: float = 0.0
     """Since when the track has held its current course (within the tracker's tolerance)."""
     cooperative: bool = False
+    """Matched to cooperative traffic (ADS-B, Remote ID): never a threat."""
     class_evidence: tuple[tuple[ObjectClass, float], ...] = ()
     """Sensor class hints accumulated on the track: (class, summed confidence)."""
-    """Matched to cooperative traffic (ADS-B, Remote ID): never a threat."""
 
     @property
     def course_deg(self) -> float:

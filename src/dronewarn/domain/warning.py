@@ -53,15 +53,15 @@ class Warning:
     entry: EntryPrediction | None
     members: tuple[str, ...] = ()
     priority: int = 3
+    """1 (act now) to 3 (watch): from time to entry, probability and class."""
     area: str = ""
     """The airspace the warning is about: the recipient's country (ISO alpha-3) or a zone id."""
-    """1 (act now) to 3 (watch): from time to entry, probability and class."""
     class_confidence: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class OperatorAction:
-    """An operator's decision on a warning (``confirm`` or ``suppress``), kept on record."""
+    """An operator's decision on a warning (confirm, suppress, neutralise), kept on record."""
 
     warning_id: str
     action: str
