@@ -104,3 +104,29 @@ def test_priority_follows_time_to_entry_and_class(region: AirspaceMap) -> None:
     assert priority["BY-T4"] == 1
     assert priority["BY-T5"] == 2
     assert math.isfinite(messages[0].entry.sigma_major_m)  # type: ignore[union-attr]
+
+
+def test_a_group_warning_passes_to_a_member_when_its_lead_is_lost(region: AirspaceMap) -> None:
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    lead = _moving(region, "BY-T1", 51.55, 23.95, 40.0)
+    wing = _moving(region, "BY-T2", 51.56, 23.96, 40.0)
+    messages = []
+    for k in range(8):
+        tracks = [lead, wing]
+        preds = predict_crossings(tracks, region, "POL", 10.0 * k, 3600.0)
+        messages += book.assess(10.0 * k, tracks, list(preds), [])
+    (warning_id,) = {m.warning_id for m in messages}
+    # the lead's track is deleted (merged into the wing's): no LOST, the wing carries on
+    preds = predict_crossings([wing], region, "POL", 80.0, 3600.0)
+    assert book.assess(80.0, [wing], list(preds), ["BY-T1"]) == []
+    later = []
+    for now in range(90, 200, 10):
+        preds = predict_crossings([wing], region, "POL", float(now), 3600.0)
+        later += book.assess(float(now), [wing], list(preds), [])
+    update = later[0]  # once the update interval allows
+    assert (update.warning_id, update.state, update.track_id) == (
+        warning_id,
+        WarningState.UPDATE,
+        "BY-T2",
+    )
+    assert update.members == ()
