@@ -81,3 +81,13 @@ def test_eval_refuses_an_unknown_node_before_running() -> None:
     result = runner.invoke(app, ["eval", str(DATA / "one-drone.yaml"), "--recipient", "XX"])
     assert result.exit_code == 2
     assert "not a node" in result.output
+
+
+def test_eval_draws_the_map(tmp_path: Path) -> None:
+    target = tmp_path / "night.png"
+    result = runner.invoke(
+        app, ["eval", str(DATA / "one-drone.yaml"), "--json", "--map", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(result.stdout)["crossers_warned"] == 1

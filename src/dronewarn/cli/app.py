@@ -18,6 +18,7 @@ from rich.table import Table
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
+from dronewarn.evaluation.night_map import draw_night_map
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.summary import summarise
 from dronewarn.sim.output import write_drones, write_reports, write_truth
@@ -195,6 +196,9 @@ def evaluate(
         str | None, typer.Option(help="score only this partner's warnings (default: all)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    map_path: Annotated[
+        Path | None, typer.Option("--map", help="also draw the night's map to this PNG")
+    ] = None,
 ) -> None:
     """Run a scenario headless and score its warnings against ground truth."""
     scenario = load_scenario(scenario_name)
@@ -216,6 +220,20 @@ def evaluate(
     score = summary.scores[target] if sender is None else summary.links.get(f"{sender}->{target}")
     if score is None:
         raise typer.BadParameter(f"{sender!r} sent {target!r} no warnings")
+    if map_path is not None:
+        received = [
+            w
+            for w in outcomes[target].warnings_in
+            if w.area in ("", score.country) and (sender is None or w.sender == sender)
+        ]
+        draw_night_map(
+            map_path,
+            world.countries,
+            world.truth,
+            received,
+            score,
+            f"{scenario.name}: warnings received by {target} from {sender or 'all partners'}",
+        )
     row = score.to_dict()
     result: dict[str, object] = {
         "scenario": scenario.name,
