@@ -46,7 +46,7 @@ def test_sensor_hints_and_cooperative_traffic() -> None:
     hinted = classify(_track(158), {ObjectClass.SHAHED: 0.9})
     assert hinted.object_class is ObjectClass.SHAHED and hinted.confidence > 0.7
     airliner = classify(_track(800, 11_000.0, cooperative=True))
-    assert airliner.object_class is ObjectClass.CREWED and not airliner.is_threat
+    assert airliner.object_class is ObjectClass.CREWED and airliner.confidence > 0.9
 
 
 def _moving(region: AirspaceMap, track_id: str, lat: float, lon: float, speed: float) -> TrackState:

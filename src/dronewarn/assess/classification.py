@@ -35,7 +35,6 @@ _SPEED_MODEL: Mapping[ObjectClass, tuple[float, float, float]] = MappingProxyTyp
         ObjectClass.BIRD_CLUTTER: (35.0, 20.0, 0.15),
     }
 )
-THREATS = frozenset({ObjectClass.GERBERA, ObjectClass.SHAHED, ObjectClass.JET_DRONE})
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,6 @@ class Classification:
     object_class: ObjectClass
     confidence: float
     posterior: Mapping[ObjectClass, float]
-
-    @property
-    def is_threat(self) -> bool:
-        return self.object_class in THREATS or self.object_class is ObjectClass.UNKNOWN
 
 
 def classify(track: TrackState, hints: Mapping[ObjectClass, float] | None = None) -> Classification:

@@ -31,6 +31,8 @@ from dronewarn.domain.warning import EntryPrediction, OperatorAction, Warning, W
 from dronewarn.geo.frame import LocalFrame
 
 NOT_THREATS = frozenset({ObjectClass.BIRD_CLUTTER})
+"""Never warned about. Cooperative traffic is excluded by its flag; a non-cooperative crewed
+aircraft or multirotor crossing a border is still a violation a partner wants to hear of."""
 URGENT_CLASSES = frozenset({ObjectClass.SHAHED, ObjectClass.JET_DRONE})
 
 
