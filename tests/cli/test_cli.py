@@ -91,3 +91,15 @@ def test_eval_draws_the_map(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(result.stdout)["crossers_warned"] == 1
+
+
+def test_keys_generate_writes_a_usable_pair(tmp_path: Path) -> None:
+    from dronewarn.share import keys
+
+    result = runner.invoke(app, ["keys", "generate", "--node", "BY", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    public = next(tmp_path.glob("*.public.jwk.json"))
+    private = next(tmp_path.glob("*.private.jwk.json"))
+    assert keys.load_public(public).node_id == "BY"
+    assert keys.load_private(private).kid == keys.load_public(public).kid
+    assert "d" not in json.loads(public.read_text())

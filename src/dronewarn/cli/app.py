@@ -21,6 +21,7 @@ from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.summary import summarise
+from dronewarn.share import keys
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -258,6 +259,22 @@ def evaluate(
     for key in (*EVAL_KEYS, "false_warnings"):
         table.add_row(key, str(result[key]))
     Console().print(table)
+
+
+keys_app = typer.Typer(help="A node's signing keys (Ed25519 JWK) for signed partner messages.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate(
+    node: Annotated[str, typer.Option(help="the node's id, e.g. BY")],
+    out: Annotated[Path, typer.Option(help="folder for the key files")],
+) -> None:
+    """Make a node's Ed25519 signing key: give partners the .public.jwk.json file."""
+    signing = keys.generate(node)
+    private, public = keys.save(signing, out)
+    Console().print(f"key id {signing.kid}\nprivate (keep it here, mode 0600): {private}")
+    Console().print(f"public (give it to partners): {public}")
 
 
 @app.command()

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from dronewarn.domain.codec import warning_from_dict, warning_to_dict
 from dronewarn.domain.errors import InputError
 from dronewarn.domain.report import Report
 from dronewarn.domain.warning import OperatorAction, Warning
-from dronewarn.store.records import warning_from_dict, warning_to_dict
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS warning (

@@ -1,4 +1,4 @@
-"""Plain-dict forms of domain records, for storage (not the partner wire schema)."""
+"""Plain-dict forms of domain records (JSON-ready): the store and the partner messages use them."""
 
 from __future__ import annotations
 

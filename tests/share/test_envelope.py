@@ -1,0 +1,128 @@
+"""Signed partner messages: what the receiver accepts and every kind of message it refuses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jwcrypto import jwk as jwcrypto_jwk
+from jwcrypto import jws as jwcrypto_jws
+
+from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.share import keys
+from dronewarn.share.envelope import RejectedMessageError, RejectReason, Signer, Verifier
+
+NOW = datetime(2025, 9, 9, 21, 30, tzinfo=UTC).timestamp()
+
+
+def _warning(recipient: str = "PL") -> Warning:
+    return Warning(
+        warning_id="BY-PL-W0001",
+        sequence=1,
+        state=WarningState.NEW,
+        sender="BY",
+        recipient=recipient,
+        track_id="BY-T00001",
+        issued_s=NOW,
+        track_position=GeoPoint(51.7, 24.1),
+        track_speed_mps=40.0,
+        track_course_deg=265.0,
+        object_class=ObjectClass.GERBERA,
+        entry=EntryPrediction(
+            GeoPoint(51.62, 23.55), NOW + 900, NOW + 800, NOW + 1000, 0.8, 1200.0, 400.0
+        ),
+        priority=2,
+        area="POL",
+    )
+
+
+@pytest.fixture
+def by_key() -> keys.SigningKey:
+    return keys.generate("BY", datetime(2025, 9, 1, tzinfo=UTC))
+
+
+def _verifier(by_key: keys.SigningKey, now: float = NOW) -> Verifier:
+    public = keys.PublicKey("BY", by_key.kid, by_key.key)
+    return Verifier("PL", {by_key.kid: public}, clock=lambda: now)
+
+
+def _reason(verifier: Verifier, token: str) -> RejectReason:
+    with pytest.raises(RejectedMessageError) as caught:
+        verifier.verify(token)
+    return caught.value.reason
+
+
+def test_a_signed_warning_round_trips(by_key: keys.SigningKey) -> None:
+    token = Signer(by_key, clock=lambda: NOW).sign_warning(_warning())
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header == {"alg": "Ed25519", "kid": "BY-20250901T000000Z", "typ": "dronewarn-msg+jws"}
+    envelope = _verifier(by_key).verify(token)
+    assert (envelope.sender, envelope.recipient, envelope.sequence) == ("BY", "PL", 1)
+    assert envelope.warning() == _warning()
+
+
+def test_an_independent_jose_library_verifies_it(by_key: keys.SigningKey) -> None:
+    token = Signer(by_key, clock=lambda: NOW).sign_warning(_warning())
+    public = jwcrypto_jwk.JWK(**by_key.public_jwk())
+    signed = jwcrypto_jws.JWS()
+    signed.deserialize(token)
+    signed.verify(public, alg="Ed25519")
+    assert json.loads(signed.payload)["body"]["warning_id"] == "BY-PL-W0001"
+
+
+def test_forged_altered_unknown_and_malformed(by_key: keys.SigningKey) -> None:
+    verifier = _verifier(by_key)
+    # forged: another key claims BY's key id
+    impostor = keys.SigningKey("BY", by_key.kid, keys.generate("XX").key)
+    assert _reason(verifier, Signer(impostor, lambda: NOW).sign_warning(_warning())) is (
+        RejectReason.BAD_SIGNATURE
+    )
+    # altered: one byte of the payload changed after signing
+    token = Signer(by_key, lambda: NOW).sign_warning(_warning())
+    head, body, signature = token.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=="))
+    payload["body"]["entry"]["point"]["lon_deg"] = 20.0
+    forged_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    assert _reason(verifier, f"{head}.{forged_body}.{signature}") is RejectReason.BAD_SIGNATURE
+    # unknown key
+    stranger = keys.generate("LT")
+    assert _reason(verifier, Signer(stranger, lambda: NOW).sign_warning(_warning())) is (
+        RejectReason.UNKNOWN_KEY
+    )
+    assert _reason(verifier, "not a jws at all") is RejectReason.MALFORMED
+
+
+def test_replayed_expired_and_misaddressed(by_key: keys.SigningKey) -> None:
+    signer = Signer(by_key, lambda: NOW, ttl_s=600.0)
+    first, second = signer.sign_warning(_warning()), signer.sign_warning(_warning())
+    verifier = _verifier(by_key)
+    verifier.verify(second)
+    assert _reason(verifier, second) is RejectReason.REPLAY  # same message again
+    assert _reason(verifier, first) is RejectReason.REPLAY  # older sequence after a newer one
+    late = _verifier(by_key, now=NOW + 700.0)  # ttl 600 s + 30 s skew allowed
+    assert _reason(late, signer.sign_warning(_warning())) is RejectReason.EXPIRED
+    assert _reason(verifier, signer.sign_warning(_warning("LT"))) is RejectReason.WRONG_RECIPIENT
+
+
+def test_schema_violation_and_wrong_sender(by_key: keys.SigningKey) -> None:
+    verifier = _verifier(by_key)
+    broken = Signer(by_key, lambda: NOW).sign("warning", "PL", {"warning_id": "x"})
+    assert _reason(verifier, broken) is RejectReason.SCHEMA
+    # BY's key, but the envelope says it is from UA
+    lying = keys.SigningKey("UA", by_key.kid, by_key.key)
+    assert _reason(verifier, Signer(lying, lambda: NOW).sign_warning(_warning())) is (
+        RejectReason.WRONG_SENDER
+    )
+
+
+def test_keys_save_and_load(tmp_path: Path, by_key: keys.SigningKey) -> None:
+    private, public = keys.save(by_key, tmp_path)
+    assert private.stat().st_mode & 0o777 == 0o600
+    loaded = keys.load_public(public)
+    assert (loaded.node_id, loaded.kid) == ("BY", by_key.kid)
+    token = Signer(keys.load_private(private), lambda: NOW).sign_warning(_warning())
+    assert Verifier("PL", {loaded.kid: loaded}, lambda: NOW).verify(token).sender == "BY"
