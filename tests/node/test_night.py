@@ -11,7 +11,7 @@ from dronewarn.domain.warning import Warning, WarningState
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.node import Node
 from dronewarn.node.summary import summarise
-from dronewarn.sim.scenario import load_scenario
+from dronewarn.sim.scenario import PolicySpec, load_scenario
 from dronewarn.sim.stream import ReplayClock
 
 DATA = Path(__file__).parent.parent / "data"
@@ -154,3 +154,27 @@ def test_a_failing_node_process_is_reported_not_waited_for(
             run_parallel(world, Window(scenario.start_s, scenario.end_s), "PL")
     finally:
         signal.alarm(0)
+
+
+def test_the_sharing_policy_is_applied_and_what_it_withholds_is_recorded() -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    by = scenario.nodes[0].model_copy(
+        update={
+            "share": {
+                "PL": PolicySpec(areas=["POL", "ZONE1"], position_precision_deg=0.05),
+            }
+        }
+    )
+    scenario = scenario.model_copy(update={"nodes": [by, *scenario.nodes[1:]]})
+    world = make_world(scenario)
+    night = Night(world)
+    night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
+    received = night.nodes["PL"].warnings_in()
+    assert {w.area for w in received} == {"POL", "ZONE1"}
+    for w in received:
+        if w.entry is not None:
+            assert (
+                abs(w.track_position.lat_deg / 0.05 - round(w.track_position.lat_deg / 0.05)) < 1e-6
+            )
+    withheld = night.nodes["BY"].store.withheld()
+    assert withheld and {reason for _, _, reason in withheld} == {"area STRIP not shared"}

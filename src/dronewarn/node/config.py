@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from dronewarn.assess.lifecycle import AssessConfig
 from dronewarn.domain.partner import Partner
 from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.sensor import SensorConfig, SensorKind
+from dronewarn.share.policy import SharingPolicy
 from dronewarn.sim.scenario import (
     AcousticGridSensor,
     AcousticStripSensor,
     AirborneRadarSensor,
+    PolicySpec,
     RadarSensor,
     Scenario,
     Sensor,
@@ -29,6 +32,8 @@ class NodeConfig:
     sensors: tuple[SensorConfig, ...]
     tracker: TrackerConfig
     assess: AssessConfig
+    policies: Mapping[str, SharingPolicy] = field(default_factory=dict)
+    """Per partner id; a partner without one is sent everything."""
     track_frame_s: float = 2.0
     """Reports arriving within one frame are fused together (0: every delivery at once)."""
 
@@ -87,5 +92,17 @@ def node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
             sensors=sensors,
             tracker=TrackerConfig(coast_s=node.track_coast_s),
             assess=AssessConfig(),
+            policies={partner: sharing_policy(spec) for partner, spec in node.share.items()},
         )
     return out
+
+
+def sharing_policy(spec: PolicySpec) -> SharingPolicy:
+    """The typed policy of a scenario's ``share`` entry."""
+    return SharingPolicy(
+        states=None if spec.states is None else frozenset(spec.states),
+        classes=None if spec.classes is None else frozenset(spec.classes),
+        areas=None if spec.areas is None else frozenset(spec.areas),
+        position_precision_deg=spec.position_precision_deg,
+        max_per_minute=spec.max_per_minute,
+    )

@@ -18,6 +18,7 @@ from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
 from dronewarn.sense.ingest import Sense
 from dronewarn.share.link import PartnerLink
+from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
 from dronewarn.store.sqlite import Direction, SqliteStore
 from dronewarn.track.tracker import Tracker
 
@@ -51,6 +52,10 @@ class Node:
             for area in p.areas
         }
         self.links: dict[str, PartnerLink] = {}
+        self.gates = {
+            p.node_id: PolicyGate(config.policies.get(p.node_id, SharingPolicy()))
+            for p in config.partners
+        }
         self._next_assess_s = float("-inf")
         self.now_s = float("-inf")
         self.duplicates = 0
@@ -117,10 +122,15 @@ class Node:
         return replace(track, object_class=result.object_class, class_confidence=result.confidence)
 
     def _send(self, warning: Warning) -> None:
-        self.store.record_warning(Direction.OUT, warning)
-        link = self.links.get(warning.recipient)
+        """Every outgoing message passes its partner's policy here, and only here."""
+        released = self.gates[warning.recipient].apply(warning, self.now_s)
+        if isinstance(released, Withheld):
+            self.store.record_withheld(released.warning, released.reason)
+            return
+        self.store.record_warning(Direction.OUT, released)
+        link = self.links.get(released.recipient)
         if link is not None:
-            link.send(warning)
+            link.send(released)
 
     # operator decisions on outgoing warnings
     def confirm_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:

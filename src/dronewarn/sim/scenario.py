@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from dronewarn.domain.errors import ScenarioError
+from dronewarn.domain.report import ObjectClass
+from dronewarn.domain.warning import WarningState
 from dronewarn.sim.source_map import dotted, line_map, line_of
 
 
@@ -252,6 +254,16 @@ class GeoJsonZone(_Model):
 Zone = Annotated[CircleZone | BorderStripZone | GeoJsonZone, Field(discriminator="kind")]
 
 
+class PolicySpec(_Model):
+    """What a node shares with one partner (``share.policy``); omitted keys share everything."""
+
+    states: list[WarningState] | None = None
+    classes: list[ObjectClass] | None = None
+    areas: list[str] | None = None
+    position_precision_deg: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_per_minute: Annotated[int, Field(ge=1)] | None = None
+
+
 class NodeSpec(_Model):
     id: str
     country: Iso3
@@ -260,6 +272,8 @@ class NodeSpec(_Model):
     frame_origin: LatLon | None = None
     track_coast_s: Positive = 60.0
     zones: list[Zone] = []
+    share: dict[str, PolicySpec] = {}
+    """Per partner id: what this node shares with it."""
 
 
 class Scenario(_Model):
@@ -297,6 +311,11 @@ class Scenario(_Model):
             for partner in node.partners:
                 if partner not in node_ids:
                     raise ValueError(f"node {node.id} names unknown partner {partner!r}")
+            for partner in node.share:
+                if partner not in node.partners:
+                    raise ValueError(
+                        f"node {node.id} has a sharing policy for non-partner {partner!r}"
+                    )
         for sensor in self.sensors:
             if sensor.node not in node_ids:
                 raise ValueError(f"sensor {sensor.id} belongs to unknown node {sensor.node!r}")

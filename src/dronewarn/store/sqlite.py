@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS warning (
     body TEXT NOT NULL,
     UNIQUE (direction, warning_id, sequence)
 );
+CREATE TABLE IF NOT EXISTS withheld (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    warning_id TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS operator_action (
     id INTEGER PRIMARY KEY,
     warning_id TEXT NOT NULL,
@@ -95,6 +103,26 @@ class SqliteStore:
             "SELECT body FROM warning WHERE direction = ? ORDER BY issued_s, id", (direction.value,)
         )
         return [warning_from_dict(json.loads(body)) for (body,) in rows]
+
+    def record_withheld(self, warning: Warning, reason: str) -> None:
+        """A message the sharing policy kept back: what, from whom, and why."""
+        self._db.execute(
+            "INSERT INTO withheld (recipient, warning_id, sequence, reason, body)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                warning.recipient,
+                warning.warning_id,
+                warning.sequence,
+                reason,
+                json.dumps(warning_to_dict(warning)),
+            ),
+        )
+        self._db.commit()
+
+    def withheld(self) -> list[tuple[str, str, str]]:
+        """(recipient, warning id, reason) of every withheld message."""
+        rows = self._db.execute("SELECT recipient, warning_id, reason FROM withheld ORDER BY id")
+        return [(str(r), str(w), str(why)) for r, w, why in rows]
 
     def record_action(self, action: OperatorAction) -> None:
         self._db.execute(

@@ -1,0 +1,100 @@
+"""The sharing policy: a property-based test that nothing outside it leaves the node."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
+
+lat = st.floats(-89.0, 89.0)
+lon = st.floats(-179.0, 179.0)
+warnings = st.builds(
+    Warning,
+    warning_id=st.just("BY-PL-W0001"),
+    sequence=st.integers(1, 50),
+    state=st.sampled_from(list(WarningState)),
+    sender=st.just("BY"),
+    recipient=st.just("PL"),
+    track_id=st.just("BY-T1"),
+    issued_s=st.floats(0.0, 1e5),
+    track_position=st.builds(GeoPoint, lat, lon),
+    track_speed_mps=st.floats(0.0, 300.0),
+    track_course_deg=st.floats(0.0, 359.0),
+    object_class=st.sampled_from(list(ObjectClass)),
+    entry=st.one_of(
+        st.none(),
+        st.builds(
+            EntryPrediction,
+            st.builds(GeoPoint, lat, lon),
+            st.floats(0, 1e5),
+            st.floats(0, 1e5),
+            st.floats(0, 1e5),
+            st.floats(0, 1),
+        ),
+    ),
+    area=st.sampled_from(["POL", "EPLB", "EP-R129"]),
+)
+policies = st.builds(
+    SharingPolicy,
+    states=st.one_of(st.none(), st.frozensets(st.sampled_from(list(WarningState)))),
+    classes=st.one_of(st.none(), st.frozensets(st.sampled_from(list(ObjectClass)))),
+    areas=st.one_of(st.none(), st.frozensets(st.sampled_from(["POL", "EPLB", "EP-R129"]))),
+    position_precision_deg=st.one_of(st.none(), st.sampled_from([0.01, 0.05, 0.1])),
+    max_per_minute=st.one_of(st.none(), st.integers(1, 5)),
+)
+
+
+def _on_grid(value: float, step: float) -> bool:
+    return math.isclose(value / step, round(value / step), abs_tol=1e-6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(policies, st.lists(warnings, min_size=1, max_size=30))
+def test_nothing_outside_the_policy_leaves(policy: SharingPolicy, batch: list[Warning]) -> None:
+    gate = PolicyGate(policy)
+    released: list[tuple[float, Warning]] = []
+    for index, warning in enumerate(batch):
+        now = 5.0 * index
+        result = gate.apply(warning, now)
+        if isinstance(result, Withheld):
+            continue
+        released.append((now, result))
+        if policy.states is not None:
+            assert result.state in policy.states
+        if policy.classes is not None:
+            assert result.object_class in policy.classes
+        if policy.areas is not None:
+            assert result.area in policy.areas
+        if policy.position_precision_deg is not None:
+            step = policy.position_precision_deg
+            assert _on_grid(result.track_position.lat_deg, step)
+            assert _on_grid(result.track_position.lon_deg, step)
+            if result.entry is not None:
+                assert _on_grid(result.entry.point.lat_deg, step)
+    if policy.max_per_minute is not None:
+        opening = [t for t, w in released if not w.state.is_closing]
+        for t in opening:
+            assert sum(1 for u in opening if t - 60.0 < u <= t) <= policy.max_per_minute
+
+
+def test_everything_passes_unchanged_by_default() -> None:
+    warning = Warning(
+        "W",
+        1,
+        WarningState.NEW,
+        "BY",
+        "PL",
+        "T",
+        0.0,
+        GeoPoint(51.7, 24.1),
+        40.0,
+        270.0,
+        ObjectClass.GERBERA,
+        None,
+    )
+    assert PolicyGate(SharingPolicy()).apply(warning, 0.0) is warning
