@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dronewarn.assess.prediction import predict_paths
 from dronewarn.domain.report import GeoPoint
@@ -32,3 +33,24 @@ def test_paths_are_straight_and_corridors_widen() -> None:
     np.testing.assert_allclose(paths.sigma_along_m[0], np.sqrt(100.0**2 + (2.0 * t) ** 2))
     np.testing.assert_allclose(paths.sigma_across_m[0], np.sqrt(100.0**2 + (1.0 * t) ** 2))
     assert np.all(np.diff(paths.corridor_m()[0]) > 0)
+
+
+def test_process_noise_widens_the_corridor_with_the_cube_of_lead_time() -> None:
+    cov = np.diag([100.0**2, 100.0**2, 1.0**2, 1.0**2])
+    track = TrackState(
+        "T",
+        0.0,
+        TrackStatus.CONFIRMED,
+        0.0,
+        0.0,
+        40.0,
+        0.0,
+        tuple(cov.ravel().tolist()),
+        GeoPoint(52.0, 24.0),
+        1.0,
+        10,
+    )
+    calm = predict_paths([track], now_s=0.0, horizon_s=600.0, step_s=600.0, accel_sigma_mps2=0.0)
+    noisy = predict_paths([track], now_s=0.0, horizon_s=600.0, step_s=600.0, accel_sigma_mps2=0.7)
+    extra = noisy.sigma_across_m[0, -1] ** 2 - calm.sigma_across_m[0, -1] ** 2
+    assert extra == pytest.approx(0.7**2 * 600.0**3 / 3.0)
