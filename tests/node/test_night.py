@@ -177,4 +177,8 @@ def test_the_sharing_policy_is_applied_and_what_it_withholds_is_recorded() -> No
                 abs(w.track_position.lat_deg / 0.05 - round(w.track_position.lat_deg / 0.05)) < 1e-6
             )
     withheld = night.nodes["BY"].store.withheld()
-    assert withheld and {reason for _, _, reason in withheld} == {"area STRIP not shared"}
+    assert withheld and {reason for _, _, reason in withheld} == {
+        "area STRIP not shared",
+        "its warning was withheld",
+    }
+    assert {warning_id for _, warning_id, _ in withheld} == {"BY-PL-STRIP-W0001"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jws as jwcrypto_jws
 
+from dronewarn.domain.errors import ConfigError
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
 from dronewarn.share import keys
@@ -126,3 +128,59 @@ def test_keys_save_and_load(tmp_path: Path, by_key: keys.SigningKey) -> None:
     assert (loaded.node_id, loaded.kid) == ("BY", by_key.kid)
     token = Signer(keys.load_private(private), lambda: NOW).sign_warning(_warning())
     assert Verifier("PL", {loaded.kid: loaded}, lambda: NOW).verify(token).sender == "BY"
+
+
+def _resign(by_key: keys.SigningKey, header: dict[str, str], payload: str) -> str:
+    from joserfc import jws
+
+    return jws.serialize_compact(header, payload.encode(), by_key.key, algorithms=["Ed25519"])
+
+
+def test_body_header_and_number_tricks_are_refused(by_key: keys.SigningKey) -> None:
+    verifier = _verifier(by_key)
+    # BY signs a warning whose body claims to come from LT
+    liar = dataclasses.replace(_warning(), sender="LT")
+    assert _reason(verifier, Signer(by_key, lambda: NOW).sign_warning(liar)) is (
+        RejectReason.WRONG_SENDER
+    )
+    good = Signer(by_key, lambda: NOW).sign_warning(_warning())
+    payload = base64.urlsafe_b64decode(good.split(".")[1] + "==").decode()
+    no_typ = {"alg": "Ed25519", "kid": by_key.kid}
+    assert _reason(verifier, _resign(by_key, no_typ, payload)) is RejectReason.MALFORMED
+    header = {"alg": "Ed25519", "kid": by_key.kid, "typ": "dronewarn-msg+jws"}
+    endless = payload.replace('"seq":1', '"seq":Infinity')
+    assert _reason(verifier, _resign(by_key, header, endless)) is RejectReason.SCHEMA
+    textual = payload.replace('"seq":1', '"seq":"7"')
+    assert _reason(verifier, _resign(by_key, header, textual)) is RejectReason.SCHEMA
+    other_kind = payload.replace('"kind":"warning"', '"kind":"nonsense"')
+    assert _reason(verifier, _resign(by_key, header, other_kind)) is RejectReason.SCHEMA
+
+
+def test_future_messages_and_key_rotation(by_key: keys.SigningKey) -> None:
+    early = _verifier(by_key, now=NOW - 3600.0)
+    assert _reason(early, Signer(by_key, lambda: NOW).sign_warning(_warning())) is (
+        RejectReason.NOT_YET_VALID
+    )
+    new_key = keys.generate("BY", datetime(2025, 9, 5, tzinfo=UTC))
+    verifier = Verifier(
+        "PL",
+        {
+            by_key.kid: keys.PublicKey("BY", by_key.kid, by_key.key),
+            new_key.kid: keys.PublicKey("BY", new_key.kid, new_key.key),
+        },
+        clock=lambda: NOW,
+    )
+    old = Signer(by_key, lambda: NOW)
+    for _ in range(3):
+        verifier.verify(old.sign_warning(_warning()))
+    # the rotated key numbers its messages from 1 again, and is accepted
+    assert verifier.verify(Signer(new_key, lambda: NOW).sign_warning(_warning())).sequence == 1
+
+
+def test_keys_are_never_overwritten_and_ids_are_checked(tmp_path: Path) -> None:
+    key = keys.generate("BY", datetime(2025, 9, 1, tzinfo=UTC))
+    keys.save(key, tmp_path)
+    with pytest.raises(ConfigError, match="never overwritten"):
+        keys.save(key, tmp_path)
+    with pytest.raises(ConfigError, match="node id"):
+        keys.generate("../etc")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from hypothesis import given, settings
@@ -58,28 +59,40 @@ def _on_grid(value: float, step: float) -> bool:
 def test_nothing_outside_the_policy_leaves(policy: SharingPolicy, batch: list[Warning]) -> None:
     gate = PolicyGate(policy)
     released: list[tuple[float, Warning]] = []
-    for index, warning in enumerate(batch):
+    opened: set[str] = set()
+    first_news: list[float] = []
+    for index, template in enumerate(batch):
+        # a few warning chains, so that NEW, updates and closings of one warning meet the gate
+        warning = dataclasses.replace(template, warning_id=f"W{index % 3}")
         now = 5.0 * index
         result = gate.apply(warning, now)
         if isinstance(result, Withheld):
             continue
         released.append((now, result))
-        if policy.states is not None:
-            assert result.state in policy.states
-        if policy.classes is not None:
-            assert result.object_class in policy.classes
-        if policy.areas is not None:
-            assert result.area in policy.areas
+        if warning.warning_id not in opened:
+            # what reaches the partner about a warning it has not been told of fits every filter
+            if policy.states is not None:
+                assert result.state in policy.states
+            if policy.classes is not None:
+                assert result.object_class in policy.classes
+            if policy.areas is not None:
+                assert result.area in policy.areas
+            if warning.state is WarningState.NEW:
+                first_news.append(now)
+                opened.add(warning.warning_id)
+        if result.state.is_closing:
+            opened.discard(warning.warning_id)
         if policy.position_precision_deg is not None:
             step = policy.position_precision_deg
             assert _on_grid(result.track_position.lat_deg, step)
             assert _on_grid(result.track_position.lon_deg, step)
+            assert result.track_position.alt_m is None
             if result.entry is not None:
                 assert _on_grid(result.entry.point.lat_deg, step)
+                assert _on_grid(result.entry.point.lon_deg, step)
     if policy.max_per_minute is not None:
-        opening = [t for t, w in released if not w.state.is_closing]
-        for t in opening:
-            assert sum(1 for u in opening if t - 60.0 < u <= t) <= policy.max_per_minute
+        for t in first_news:
+            assert sum(1 for u in first_news if t - 60.0 < u <= t) <= policy.max_per_minute
 
 
 def test_everything_passes_unchanged_by_default() -> None:
@@ -98,3 +111,31 @@ def test_everything_passes_unchanged_by_default() -> None:
         None,
     )
     assert PolicyGate(SharingPolicy()).apply(warning, 0.0) is warning
+
+
+def test_a_released_warning_always_closes_and_a_withheld_one_never_surfaces() -> None:
+    base = Warning(
+        "W1",
+        1,
+        WarningState.NEW,
+        "BY",
+        "PL",
+        "T",
+        0.0,
+        GeoPoint(51.7, 24.1),
+        40.0,
+        270.0,
+        ObjectClass.GERBERA,
+        None,
+        area="POL",
+    )
+    gate = PolicyGate(SharingPolicy(states=frozenset({WarningState.NEW, WarningState.UPDATE})))
+    assert not isinstance(gate.apply(base, 0.0), Withheld)
+    lost = dataclasses.replace(base, sequence=2, state=WarningState.LOST)
+    assert not isinstance(gate.apply(lost, 10.0), Withheld)  # the partner hears it close
+    limited = PolicyGate(SharingPolicy(max_per_minute=1))
+    assert not isinstance(limited.apply(base, 0.0), Withheld)
+    second = dataclasses.replace(base, warning_id="W2")
+    assert isinstance(limited.apply(second, 1.0), Withheld)
+    update = dataclasses.replace(second, sequence=2, state=WarningState.UPDATE)
+    assert isinstance(limited.apply(update, 90.0), Withheld)  # never a chain without its NEW

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import shapely
+from matplotlib.axes import Axes
 from shapely.geometry.base import BaseGeometry
 
 from dronewarn.domain.warning import Warning, WarningState
@@ -36,10 +37,29 @@ def draw_night_map(
 ) -> None:
     """Write the map as a PNG (or any format matplotlib infers from the suffix)."""
     figure, axes = plt.subplots(figsize=(11, 9), dpi=110)
-    lats = [lat for d in truth.drones for lat in (d.lat_deg.min(), d.lat_deg.max())]
-    lons = [lon for d in truth.drones for lon in (d.lon_deg.min(), d.lon_deg.max())]
-    west, east = min(lons) - 0.4, max(lons) + 0.4
-    south, north = min(lats) - 0.3, max(lats) + 0.3
+    try:
+        _draw(axes, areas, truth, received, score, title)
+        figure.tight_layout()
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
+
+
+def _draw(
+    axes: Axes,
+    areas: Mapping[str, BaseGeometry],
+    truth: Truth,
+    received: list[Warning],
+    score: WarningScore,
+    title: str,
+) -> None:
+    if truth.drones:
+        lats = [v for d in truth.drones for v in (d.lat_deg.min(), d.lat_deg.max())]
+        lons = [v for d in truth.drones for v in (d.lon_deg.min(), d.lon_deg.max())]
+        west, east = min(lons) - 0.4, max(lons) + 0.4
+        south, north = min(lats) - 0.3, max(lats) + 0.3
+    else:
+        west, south, east, north = shapely.union_all(list(areas.values())).bounds
     window = shapely.box(west, south, east, north)
     for area_id, geometry in areas.items():
         is_country = len(area_id) == 3 and area_id.isupper()
@@ -111,6 +131,3 @@ def draw_night_map(
         fontsize=10,
     )
     axes.legend(loc="lower left", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)

@@ -254,6 +254,16 @@ def run_parallel(
         dead = [c for c in children if not c.is_alive() and c.exitcode not in (0, None)]
         if dead:
             raise RuntimeError(f"a node process died with exit code {dead[0].exitcode}")
+        silent = [c for c in children if not c.is_alive()]
+        if len(silent) > len(finished):
+            # every child has exited; give its result a moment to come through the pipe
+            try:
+                status, payload = results.get(timeout=10.0)
+            except Empty:
+                raise RuntimeError("a node process ended without a result") from None
+            if status != "ok" or not isinstance(payload, NodeOutcome):
+                raise RuntimeError(f"a node process failed: {payload}")
+            finished.append(payload)
 
     try:
         runner = _ProcessNode(world, host, inboxes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,9 @@ class PublicKey:
 
 
 def generate(node_id: str, now: datetime | None = None) -> SigningKey:
-    """A new Ed25519 key pair for ``node_id``."""
+    """A new Ed25519 key pair for ``node_id`` (letters, digits, '-', '_', '.')."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", node_id) or node_id.strip(".") == "":
+        raise ConfigError(f"node id {node_id!r}: use 1-64 letters, digits, '-', '_' or '.'")
     stamp = (now or datetime.now(tz=UTC)).strftime("%Y%m%dT%H%M%SZ")
     return SigningKey(node_id, f"{node_id}-{stamp}", OKPKey.generate_key("Ed25519"))
 
@@ -55,7 +58,10 @@ def save(signing: SigningKey, folder: Path) -> tuple[Path, Path]:
     public = folder / f"{signing.kid}.public.jwk.json"
     body = dict(signing.key.as_dict(private=True))
     body.update({"kid": signing.kid, "node": signing.node_id})
-    descriptor = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:  # never overwrite a key: a new one gets a new key id
+        descriptor = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise ConfigError(f"{private} exists already; keys are never overwritten") from exc
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(body, handle)
     public.write_text(json.dumps({**signing.public_jwk(), "node": signing.node_id}), "utf-8")

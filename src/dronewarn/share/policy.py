@@ -8,8 +8,11 @@ A ``SharingPolicy`` limits, per partner:
 * ``position_precision_deg``: positions (the track's and the predicted entry) are rounded to
   this grid, e.g. 0.05 deg (about 5 km), so a partner learns where, but not the sensor's
   precision;
-* ``max_per_minute``: at most this many messages in any rolling minute; what exceeds it is
-  withheld (closing messages always pass, so a partner never keeps a warning open forever).
+* ``max_per_minute``: at most this many new warnings in any rolling minute.
+
+Filters decide when a warning opens (its NEW message): once a warning went out, its updates
+and its closing follow it (rounded), so a partner never keeps a warning open forever; once it
+was withheld, everything about it is.
 
 ``PolicyGate.apply`` returns the message as it may leave, or the reason it is withheld; the
 node records every withheld message.
@@ -41,37 +44,62 @@ class Withheld:
 
 
 def _round(point: GeoPoint, step: float) -> GeoPoint:
-    if math.isnan(point.lat_deg) or math.isnan(point.lon_deg):
-        return point
-    return GeoPoint(
-        round(round(point.lat_deg / step) * step, 10),
-        round(round(point.lon_deg / step) * step, 10),
-        None,
-    )
+    """Each finite coordinate on the grid; the altitude is not shared at reduced precision."""
+
+    def snap(value: float) -> float:
+        return value if math.isnan(value) else round(round(value / step) * step, 10)
+
+    return GeoPoint(snap(point.lat_deg), snap(point.lon_deg), None)
 
 
 class PolicyGate:
-    """Applies one partner's policy to the node's outgoing messages."""
+    """Applies one partner's policy to the node's outgoing messages.
+
+    Decisions are per warning: a warning whose NEW went out keeps its later messages subject
+    only to rounding (a partner must hear it close), and one whose NEW was withheld has all its
+    later messages withheld too (a partner never hears of a warning it was not told of).
+    """
 
     def __init__(self, policy: SharingPolicy) -> None:
         self.policy = policy
         self._sent_at: deque[float] = deque()
+        self._released: set[str] = set()
+        self._withheld: set[str] = set()
 
     def apply(self, warning: Warning, now_s: float) -> Warning | Withheld:
+        if warning.warning_id in self._withheld:
+            return Withheld(warning, "its warning was withheld")
+        if warning.warning_id not in self._released:
+            refusal = self._refusal(warning, now_s)
+            if refusal is not None:
+                if warning.state is WarningState.NEW:
+                    self._withheld.add(warning.warning_id)
+                return Withheld(warning, refusal)
+            if warning.state is WarningState.NEW:
+                self._released.add(warning.warning_id)
+        if warning.state.is_closing:
+            self._released.discard(warning.warning_id)
+            self._withheld.discard(warning.warning_id)
+        return self._rounded(warning)
+
+    def _refusal(self, warning: Warning, now_s: float) -> str | None:
         policy = self.policy
         if policy.states is not None and warning.state not in policy.states:
-            return Withheld(warning, f"state {warning.state.value} not shared")
+            return f"state {warning.state.value} not shared"
         if policy.classes is not None and warning.object_class not in policy.classes:
-            return Withheld(warning, f"class {warning.object_class.value} not shared")
+            return f"class {warning.object_class.value} not shared"
         if policy.areas is not None and warning.area not in policy.areas:
-            return Withheld(warning, f"area {warning.area} not shared")
-        if policy.max_per_minute is not None and not warning.state.is_closing:
+            return f"area {warning.area} not shared"
+        if policy.max_per_minute is not None and warning.state is WarningState.NEW:
             while self._sent_at and self._sent_at[0] <= now_s - 60.0:
                 self._sent_at.popleft()
             if len(self._sent_at) >= policy.max_per_minute:
-                return Withheld(warning, f"over {policy.max_per_minute} messages a minute")
+                return f"over {policy.max_per_minute} new warnings a minute"
             self._sent_at.append(now_s)
-        step = policy.position_precision_deg
+        return None
+
+    def _rounded(self, warning: Warning) -> Warning:
+        step = self.policy.position_precision_deg
         if step is None:
             return warning
         entry = warning.entry
