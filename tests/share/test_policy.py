@@ -95,9 +95,9 @@ def test_nothing_outside_the_policy_leaves(policy: SharingPolicy, batch: list[Wa
             assert sum(1 for u in first_news if t - 60.0 < u <= t) <= policy.max_per_minute
 
 
-def test_everything_passes_unchanged_by_default() -> None:
-    warning = Warning(
-        "W",
+def _new(warning_id: str, area: str = "") -> Warning:
+    return Warning(
+        warning_id,
         1,
         WarningState.NEW,
         "BY",
@@ -109,26 +109,17 @@ def test_everything_passes_unchanged_by_default() -> None:
         270.0,
         ObjectClass.GERBERA,
         None,
+        area=area,
     )
+
+
+def test_everything_passes_unchanged_by_default() -> None:
+    warning = _new("W")
     assert PolicyGate(SharingPolicy()).apply(warning, 0.0) is warning
 
 
 def test_a_released_warning_always_closes_and_a_withheld_one_never_surfaces() -> None:
-    base = Warning(
-        "W1",
-        1,
-        WarningState.NEW,
-        "BY",
-        "PL",
-        "T",
-        0.0,
-        GeoPoint(51.7, 24.1),
-        40.0,
-        270.0,
-        ObjectClass.GERBERA,
-        None,
-        area="POL",
-    )
+    base = _new("W1", area="POL")
     gate = PolicyGate(SharingPolicy(states=frozenset({WarningState.NEW, WarningState.UPDATE})))
     assert not isinstance(gate.apply(base, 0.0), Withheld)
     lost = dataclasses.replace(base, sequence=2, state=WarningState.LOST)

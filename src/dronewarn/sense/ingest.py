@@ -63,6 +63,11 @@ def _check_positive(value: float, field: str) -> None:
         raise ImplausibleReportError(f"{value} must be positive", field=field)
 
 
+def _check_optional_positive(value: float | None, field: str) -> None:
+    if value is not None:
+        _check_positive(value, field)
+
+
 def _check_bearing(value: float | None, field: str) -> None:
     _finite(value, field)
     if value is not None and not 0.0 <= value < 360.0:
@@ -76,8 +81,7 @@ def check_report(report: Report) -> None:
     if isinstance(m, PositionMeasurement):
         _check_point(m.point, "point")
         _check_positive(m.sigma_h_m, "sigma_h_m")
-        if m.sigma_v_m is not None:
-            _check_positive(m.sigma_v_m, "sigma_v_m")
+        _check_optional_positive(m.sigma_v_m, "sigma_v_m")
     elif isinstance(m, PolarMeasurement):
         _check_point(m.site, "site")
         _finite(m.range_m, "range_m")
@@ -91,14 +95,12 @@ def check_report(report: Report) -> None:
             raise ImplausibleReportError(
                 f"{m.elevation_deg} outside [-90, 90]", field="elevation_deg"
             )
-        if m.sigma_elevation_deg is not None:
-            _check_positive(m.sigma_elevation_deg, "sigma_elevation_deg")
+        _check_optional_positive(m.sigma_elevation_deg, "sigma_elevation_deg")
     elif isinstance(m, BearingMeasurement):
         _check_point(m.site, "site")
         _check_positive(m.radius_m, "radius_m")
         _check_bearing(m.bearing_deg, "bearing_deg")
-        if m.sigma_bearing_deg is not None:
-            _check_positive(m.sigma_bearing_deg, "sigma_bearing_deg")
+        _check_optional_positive(m.sigma_bearing_deg, "sigma_bearing_deg")
     elif isinstance(m, SightingMeasurement):
         _check_point(m.reporter, "reporter")
         _check_point(m.estimate, "estimate")
