@@ -7,7 +7,12 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dronewarn.domain.errors import ImplausibleReportError, InputError, TimeOrderError
+from dronewarn.domain.errors import (
+    ImplausibleReportError,
+    InputError,
+    TimeOrderError,
+    UnknownSensorError,
+)
 from dronewarn.domain.report import (
     BearingMeasurement,
     GeoPoint,
@@ -17,7 +22,7 @@ from dronewarn.domain.report import (
     SightingMeasurement,
 )
 from dronewarn.domain.sensor import SensorConfig, SensorKind
-from dronewarn.sense.ingest import Sense, UnknownSensorError
+from dronewarn.sense.ingest import Sense
 
 SITE = GeoPoint(52.1, 23.8, 200.0)
 

@@ -70,6 +70,12 @@ class TimeOrderError(InputError):
     kind = "time_backwards"
 
 
+class UnknownSensorError(InputError):
+    """A report from a sensor the node is not configured with."""
+
+    kind = "unknown_sensor"
+
+
 class NaiveTimeError(DronewarnError, ValueError):
     """A datetime without a timezone was given where UTC is required."""
 

@@ -16,6 +16,14 @@ class TrackStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FieldSource:
+    """Which sensor last set a field of a track, and the time of that measurement."""
+
+    sensor_id: str
+    time_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class TrackState:
     """A snapshot of a track at ``time_s``.
 
@@ -46,6 +54,11 @@ class TrackState:
     """Matched to cooperative traffic (ADS-B, Remote ID): never a threat."""
     class_evidence: tuple[tuple[ObjectClass, float], ...] = ()
     """Sensor class hints accumulated on the track: (class, summed confidence)."""
+    turn_probability: float = 0.0
+    """The IMM's probability that the object is turning (1 - P(constant velocity))."""
+    altitude_sigma_m: float | None = None
+    sources: tuple[tuple[str, FieldSource], ...] = ()
+    """Per field ("position", "altitude", "cooperative"): the sensor and time behind it."""
 
     @property
     def course_deg(self) -> float:

@@ -11,6 +11,7 @@ from dronewarn.assess.classification import classify
 from dronewarn.assess.crossing import predict_crossings
 from dronewarn.assess.lifecycle import WarningBook
 from dronewarn.domain.report import Report
+from dronewarn.domain.sensor import SensorKind
 from dronewarn.domain.track import TrackState
 from dronewarn.domain.warning import OperatorAction, Warning
 from dronewarn.geo.airspace import AirspaceMap
@@ -37,7 +38,15 @@ class Node:
         self.airspace = airspace
         self.store = store
         self.sense = Sense({s.sensor_id: s for s in config.sensors}, store.record_rejected)
-        self.tracker = Tracker(config.node_id, airspace.frame, config.tracker)
+        self.tracker = Tracker(
+            config.node_id,
+            airspace.frame,
+            config.tracker,
+            known_sensors=frozenset(s.sensor_id for s in config.sensors),
+            cooperative_sensors=frozenset(
+                s.sensor_id for s in config.sensors if s.kind is SensorKind.ADSB
+            ),
+        )
         # one warning book per partner and per airspace of theirs (country, zones)
         self.books = {
             (p.node_id, area): WarningBook(
@@ -84,7 +93,7 @@ class Node:
         """Fuse the reports waiting in the current frame."""
         if self._pending:
             batch, self._pending = self._pending, []
-            self.tracker.process(batch)
+            self.tracker.process_reports(batch)
 
     # track maintenance -> assess -> share, once per assessment cycle
     def tick(self, now_s: float) -> list[Warning]:

@@ -12,7 +12,12 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
-from dronewarn.domain.errors import ImplausibleReportError, InputError, TimeOrderError
+from dronewarn.domain.errors import (
+    ImplausibleReportError,
+    InputError,
+    TimeOrderError,
+    UnknownSensorError,
+)
 from dronewarn.domain.report import (
     BearingMeasurement,
     GeoPoint,
@@ -32,10 +37,6 @@ MAX_FUTURE_S = 5.0
 """Reports stamped more than this ahead of the node's clock are refused."""
 
 RejectSink = Callable[[Report, InputError], None]
-
-
-class UnknownSensorError(InputError):
-    kind = "unknown_sensor"
 
 
 def _finite(value: float | None, field: str) -> None:

@@ -1,20 +1,26 @@
 """Measurement conversion: every Report kind -> a position in the node's plane with covariance.
 
-This is the thin tracker's measurement model (converted measurements):
+The tracker works on converted measurements (positions with covariance in the node's plane),
+with the raw geometry kept where an update needs it:
 
 * polar (radar): the ground range follows from the slant range and the elevation, or, for a
   2-D radar, from an assumed target altitude. Covariance in the site's local frame:
   ``sigma_range`` along the line of sight (inflated by the effect of the altitude's
-  uncertainty on ground range), ``ground_range * sigma_bearing`` across it.
+  uncertainty on ground range), ``ground_range * sigma_bearing`` across it. With an elevation
+  the plot also gives a height (4/3-earth model) for the track's altitude filter.
 * bearing (acoustic node): the node hears within ``radius``; the expected distance of a target
   spread uniformly over the disc is 2/3 of the radius, so the point is placed there along the
   reported bearing, with that distribution's spread along it and the bearing error across.
+  This serves gating and track initiation. When the detection updates a known track, the
+  across-bearing error is re-linearised at the track's own distance from the node (an EKF
+  bearing update), while the along-bearing part keeps the disc's information.
   Without a bearing the node's own position with sigma = radius / 2 is used.
-* sighting: the reporter's own estimate with its stated sigma. position: as given.
+* sighting: the reporter's own estimate with its stated sigma. position: as given, with height
+  when the report has a vertical sigma.
 
 Sensor-relative points go into the plane through each site's Jacobian
 (``geo.frame.site_jacobians``), cached per site, so a batch costs a few array operations and no
-per-point geodesic.
+per-point geodesic. Reports from sensors listed as cooperative (ADS-B, Remote ID) are flagged.
 """
 
 from __future__ import annotations
@@ -39,16 +45,119 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class PlaneMeasurements:
-    """N measurements in the local plane: times, positions (N x 2), covariances (N x 2 x 2)."""
+    """N measurements in the local plane, columnar.
+
+    ``z`` (N x 2) and ``r`` (N x 2 x 2) are the converted positions and covariances.
+    ``sensor`` indexes ``sensor_names``. ``alt_m`` is NaN where the report carries no height.
+    Acoustic bearings keep their geometry (``bearing_site``, NaN for other kinds, the bearing
+    in the plane ``bearing_rad``, its ``sigma_bearing_rad`` and the disc's ``along_sigma_m``)
+    so that an update of a known track re-linearises the bearing at the track's own distance.
+    """
 
     time_s: FloatArray
     z: FloatArray
     r: FloatArray
-    sensor_ids: tuple[str, ...]
+    sensor: npt.NDArray[np.intp]
+    sensor_names: tuple[str, ...]
     hints: tuple[ClassHint | None, ...] = ()
+    alt_m: FloatArray | None = None
+    alt_sigma_m: FloatArray | None = None
+    bearing_site: FloatArray | None = None
+    bearing_rad: FloatArray | None = None
+    sigma_bearing_rad: FloatArray | None = None
+    along_sigma_m: FloatArray | None = None
+    cooperative: npt.NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)
+
+    @classmethod
+    def positions(
+        cls, time_s: FloatArray, xy_m: FloatArray, sigma_m: FloatArray, sensor: str = "plane"
+    ) -> PlaneMeasurements:
+        """Plain position detections with circular sigmas, all from one named sensor."""
+        n = len(time_s)
+        r = np.zeros((n, 2, 2))
+        r[:, 0, 0] = r[:, 1, 1] = np.asarray(sigma_m, dtype=np.float64) ** 2
+        return cls(
+            time_s=np.asarray(time_s, dtype=np.float64),
+            z=np.asarray(xy_m, dtype=np.float64).reshape(n, 2),
+            r=r,
+            sensor=np.zeros(n, dtype=np.intp),
+            sensor_names=(sensor,),
+        )
+
+    def take(self, idx: npt.NDArray[np.intp]) -> PlaneMeasurements:
+        """The measurements at ``idx`` (same sensor table)."""
+
+        def pick(a: FloatArray | None) -> FloatArray | None:
+            return None if a is None else a[idx]
+
+        return PlaneMeasurements(
+            time_s=self.time_s[idx],
+            z=self.z[idx],
+            r=self.r[idx],
+            sensor=self.sensor[idx],
+            sensor_names=self.sensor_names,
+            hints=tuple(self.hints[i] for i in idx.tolist()) if self.hints else (),
+            alt_m=pick(self.alt_m),
+            alt_sigma_m=pick(self.alt_sigma_m),
+            bearing_site=pick(self.bearing_site),
+            bearing_rad=pick(self.bearing_rad),
+            sigma_bearing_rad=pick(self.sigma_bearing_rad),
+            along_sigma_m=pick(self.along_sigma_m),
+            cooperative=None if self.cooperative is None else self.cooperative[idx],
+        )
+
+
+def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
+    """One batch from several (sensor tables merged)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return PlaneMeasurements.positions(np.zeros(0), np.zeros((0, 2)), np.zeros(0))
+    names: dict[str, int] = {}
+    sensors = []
+    for p in parts:
+        table = np.array([names.setdefault(s, len(names)) for s in p.sensor_names], dtype=np.intp)
+        sensors.append(table[p.sensor])
+    n = [len(p) for p in parts]
+
+    def col(get: str, fill: float, width: tuple[int, ...] = ()) -> FloatArray | None:
+        if all(getattr(p, get) is None for p in parts):
+            return None
+        return np.concatenate(
+            [
+                getattr(p, get) if getattr(p, get) is not None else np.full((k, *width), fill)
+                for p, k in zip(parts, n, strict=True)
+            ]
+        )
+
+    coop = None
+    if any(p.cooperative is not None for p in parts):
+        coop = np.concatenate(
+            [
+                p.cooperative if p.cooperative is not None else np.zeros(k, dtype=bool)
+                for p, k in zip(parts, n, strict=True)
+            ]
+        )
+    hints: tuple[ClassHint | None, ...] = ()
+    if any(p.hints for p in parts):
+        hints = tuple(h for p, k in zip(parts, n, strict=True) for h in (p.hints or (None,) * k))
+    return PlaneMeasurements(
+        time_s=np.concatenate([p.time_s for p in parts]),
+        z=np.concatenate([p.z for p in parts]),
+        r=np.concatenate([p.r for p in parts]),
+        sensor=np.concatenate(sensors),
+        sensor_names=tuple(names),
+        hints=hints,
+        alt_m=col("alt_m", np.nan),
+        alt_sigma_m=col("alt_sigma_m", np.nan),
+        bearing_site=col("bearing_site", np.nan, (2,)),
+        bearing_rad=col("bearing_rad", np.nan),
+        sigma_bearing_rad=col("sigma_bearing_rad", np.nan),
+        along_sigma_m=col("along_sigma_m", np.nan),
+        cooperative=coop,
+    )
 
 
 def local_cov(
@@ -68,16 +177,23 @@ def local_cov(
 class PlaneConverter:
     """Converts Reports to plane measurements for one node's frame (site Jacobians cached)."""
 
-    def __init__(self, frame: LocalFrame, assumed_alt_m: float, assumed_alt_sigma_m: float) -> None:
+    _MAX_SITES = 200_000
+
+    def __init__(
+        self,
+        frame: LocalFrame,
+        assumed_alt_m: float,
+        assumed_alt_sigma_m: float,
+        cooperative_sensors: frozenset[str] = frozenset(),
+    ) -> None:
         self.frame = frame
         self.assumed_alt_m = assumed_alt_m
         self.assumed_alt_sigma_m = assumed_alt_sigma_m
+        self.cooperative_sensors = cooperative_sensors
         # fixed sites (radars, acoustic nodes): index by (lat, lon); geometry in arrays
         self._index: dict[tuple[float, float], int] = {}
         self._site_en = np.zeros((0, 2))
         self._site_jac = np.zeros((0, 2, 2))
-
-    _MAX_SITES = 200_000
 
     def _site_geometry(
         self, lat: FloatArray, lon: FloatArray
@@ -113,13 +229,22 @@ class PlaneConverter:
         n = len(reports)
         z = np.empty((n, 2))
         cov = np.empty((n, 2, 2))
+        alt = np.full(n, np.nan)
+        alt_sigma = np.full(n, np.nan)
+        b_site = np.full((n, 2), np.nan)
+        b_rad = np.full(n, np.nan)
+        b_sigma = np.full(n, np.nan)
+        b_along = np.full(n, np.nan)
         polar: list[int] = []
         polar_rows: list[tuple[float, ...]] = []
         acoustic: list[int] = []
         acoustic_rows: list[tuple[float, ...]] = []
         absolute: list[int] = []
-        abs_rows: list[tuple[float, float, float]] = []
+        abs_rows: list[tuple[float, float, float, float, float]] = []
+        names: dict[str, int] = {}
+        sensor = np.empty(n, dtype=np.intp)
         for i, report in enumerate(reports):
+            sensor[i] = names.setdefault(report.sensor_id, len(names))
             m = report.measurement
             if isinstance(m, PolarMeasurement):
                 polar.append(i)
@@ -149,25 +274,58 @@ class PlaneConverter:
                 )
             elif isinstance(m, SightingMeasurement):
                 absolute.append(i)
-                abs_rows.append((m.estimate.lat_deg, m.estimate.lon_deg, m.sigma_m))
+                e = m.estimate
+                abs_rows.append(
+                    (
+                        e.lat_deg,
+                        e.lon_deg,
+                        m.sigma_m,
+                        np.nan if e.alt_m is None else e.alt_m,
+                        m.sigma_m,
+                    )
+                )
             elif isinstance(m, PositionMeasurement):
                 absolute.append(i)
-                abs_rows.append((m.point.lat_deg, m.point.lon_deg, m.sigma_h_m))
+                pt = m.point
+                abs_rows.append(
+                    (
+                        pt.lat_deg,
+                        pt.lon_deg,
+                        m.sigma_h_m,
+                        np.nan if pt.alt_m is None or m.sigma_v_m is None else pt.alt_m,
+                        np.nan if m.sigma_v_m is None else m.sigma_v_m,
+                    )
+                )
         if polar:
-            z[polar], cov[polar] = self._polar(np.array(polar_rows))
+            rows = np.array(polar_rows)
+            z[polar], cov[polar] = self._polar(rows)
+            alt[polar], alt_sigma[polar] = radar_height(rows)
         if acoustic:
-            z[acoustic], cov[acoustic] = self._acoustic(np.array(acoustic_rows))
+            rows = np.array(acoustic_rows)
+            z[acoustic], cov[acoustic], geometry = self._acoustic(rows)
+            b_site[acoustic], b_rad[acoustic], b_sigma[acoustic], b_along[acoustic] = geometry
         if absolute:
             rows = np.array(abs_rows)
             east, north = self.frame.to_plane(rows[:, 0], rows[:, 1])
             z[absolute] = np.column_stack([east, north])
             cov[absolute] = np.eye(2)[None] * (rows[:, 2] ** 2)[:, None, None]
+            alt[absolute], alt_sigma[absolute] = rows[:, 3], rows[:, 4]
+        sensor_names = tuple(names)
+        coop = np.array([s in self.cooperative_sensors for s in sensor_names], dtype=bool)
         return PlaneMeasurements(
             time_s=np.fromiter((r.time_s for r in reports), dtype=np.float64, count=n),
             z=z,
             r=cov,
-            sensor_ids=tuple(r.sensor_id for r in reports),
+            sensor=sensor,
+            sensor_names=sensor_names,
             hints=tuple(r.class_hint for r in reports),
+            alt_m=alt,
+            alt_sigma_m=alt_sigma,
+            bearing_site=b_site if acoustic else None,
+            bearing_rad=b_rad if acoustic else None,
+            sigma_bearing_rad=b_sigma if acoustic else None,
+            along_sigma_m=b_along if acoustic else None,
+            cooperative=coop[sensor] if coop.any() else None,
         )
 
     def _to_plane(
@@ -178,13 +336,16 @@ class PlaneConverter:
         brg: FloatArray,
         along: FloatArray,
         across: FloatArray,
-    ) -> tuple[FloatArray, FloatArray]:
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Points and covariances in the plane; also the sites and the plane bearings."""
         se, sn, jac = self._site_geometry(site_lat, site_lon)
         b = np.radians(brg)
-        local = np.column_stack([dist * np.sin(b), dist * np.cos(b)])
-        z = np.column_stack([se, sn]) + np.einsum("nij,nj->ni", jac, local)
+        local = np.column_stack([np.sin(b), np.cos(b)])
+        direction = np.einsum("nij,nj->ni", jac, local)
+        site = np.column_stack([se, sn])
+        z = site + direction * dist[:, None]
         cov = jac @ local_cov(along, across, brg) @ jac.transpose(0, 2, 1)
-        return z, cov
+        return z, cov, site, np.arctan2(direction[:, 0], direction[:, 1])
 
     def _polar(self, rows: FloatArray) -> tuple[FloatArray, FloatArray]:
         site_lat, site_lon, site_alt, rng, brg, elev, sig_r, sig_b_deg, sig_e_deg = rows.T
@@ -207,9 +368,12 @@ class PlaneConverter:
                 )
         along = np.sqrt(sig_r**2 + extra**2)
         across = np.maximum(ground, 1.0) * np.radians(sig_b_deg)
-        return self._to_plane(site_lat, site_lon, ground, brg, along, across)
+        z, cov, _, _ = self._to_plane(site_lat, site_lon, ground, brg, along, across)
+        return z, cov
 
-    def _acoustic(self, rows: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def _acoustic(
+        self, rows: FloatArray
+    ) -> tuple[FloatArray, FloatArray, tuple[FloatArray, FloatArray, FloatArray, FloatArray]]:
         site_lat, site_lon, radius, brg, sig_b_deg = rows.T
         has_b = ~np.isnan(brg)
         brg = np.where(has_b, brg, 0.0)
@@ -217,4 +381,77 @@ class PlaneConverter:
         # radial spread of a uniform disc: sqrt(E[r^2] - E[r]^2) = radius / (3 sqrt 2)
         along = np.where(has_b, radius / (3.0 * np.sqrt(2.0)), radius / 2.0)
         across = np.where(has_b, np.maximum(dist * np.radians(sig_b_deg), 1.0), radius / 2.0)
-        return self._to_plane(site_lat, site_lon, dist, brg, along, across)
+        z, cov, site, plane_brg = self._to_plane(site_lat, site_lon, dist, brg, along, across)
+        site = np.where(has_b[:, None], site, np.nan)
+        return z, cov, (site, plane_brg, np.radians(sig_b_deg), along)
+
+
+def radar_height(rows: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Height and its sigma of radar plots with an elevation (NaN without one).
+
+    Rows as in ``PlaneConverter._polar``. Height above the site's ellipsoid height with the
+    4/3-earth refraction model: ``h = h_site + R sin(el) + (R cos el)^2 / (2 k a)``.
+    """
+    _, _, site_alt, rng, _, elev, sig_r, _, sig_e_deg = rows.T
+    el = np.radians(elev)
+    ground = rng * np.cos(el)
+    height = site_alt + rng * np.sin(el) + ground**2 / (2.0 * _EFFECTIVE_EARTH_RADIUS_M)
+    sigma = np.hypot(np.sin(el) * sig_r, ground * np.radians(sig_e_deg))
+    return height, sigma
+
+
+_EFFECTIVE_EARTH_RADIUS_M = 4.0 / 3.0 * 6_371_000.0
+
+
+def polar_in_plane(
+    time_s: FloatArray,
+    site_en: FloatArray,
+    range_m: FloatArray,
+    bearing_deg: FloatArray,
+    sigma_range_m: FloatArray,
+    sigma_bearing_deg: FloatArray,
+    sensor: npt.NDArray[np.intp],
+    sensor_names: tuple[str, ...],
+) -> PlaneMeasurements:
+    """Radar plots (ground range, bearing) from sites given in the plane (a flat local area)."""
+    b = np.radians(bearing_deg)
+    z = site_en + np.column_stack([range_m * np.sin(b), range_m * np.cos(b)])
+    across = np.maximum(range_m, 1.0) * np.radians(sigma_bearing_deg)
+    return PlaneMeasurements(
+        time_s=time_s,
+        z=z,
+        r=local_cov(sigma_range_m, across, bearing_deg),
+        sensor=sensor,
+        sensor_names=sensor_names,
+    )
+
+
+def bearings_in_plane(
+    time_s: FloatArray,
+    site_en: FloatArray,
+    radius_m: FloatArray,
+    bearing_deg: FloatArray,
+    sigma_bearing_deg: FloatArray,
+    sensor: npt.NDArray[np.intp],
+    sensor_names: tuple[str, ...],
+) -> PlaneMeasurements:
+    """Acoustic detections (presence within a radius, bearing) from nodes given in the plane.
+
+    Same model as ``PlaneConverter`` for Reports: the point at 2/3 of the radius along the
+    bearing, the disc's spread along it, the bearing error across.
+    """
+    b = np.radians(bearing_deg)
+    dist = 2.0 * radius_m / 3.0
+    along = radius_m / (3.0 * np.sqrt(2.0))
+    z = site_en + np.column_stack([dist * np.sin(b), dist * np.cos(b)])
+    return PlaneMeasurements(
+        time_s=time_s,
+        z=z,
+        r=local_cov(along, np.maximum(dist * np.radians(sigma_bearing_deg), 1.0), bearing_deg),
+        sensor=sensor,
+        sensor_names=sensor_names,
+        bearing_site=site_en,
+        bearing_rad=b,
+        sigma_bearing_rad=np.radians(sigma_bearing_deg),
+        along_sigma_m=along,
+    )

@@ -1,52 +1,80 @@
-"""The thin tracker: batched nearly-constant-velocity Kalman filter with global nearest neighbour.
+"""The tracking engine: IMM filters, k-d tree gating, GNN assignment, M-of-N initiation.
 
-Per batch of reports (one radar scan, one acoustic tick, one sighting):
+Per batch of measurements (one radar scan, one acoustic tick, a late sighting, or a node's
+2-second frame of all of them):
 
-1. convert every report to a plane position with covariance (``track.measurements``);
-2. gate every (track, measurement) pair by Mahalanobis distance, each pair predicted to the
-   measurement's own time (plots of one scan are seconds apart);
-3. assign by global nearest neighbour (``scipy.optimize.linear_sum_assignment`` on
-   d^2 + ln|S|), in up to three rounds so that several acoustic nodes hearing one drone all
-   update its track;
-4. update: a Kalman update at the later of the track's and the measurement's time; an older
-   measurement (late citizen sightings, early plots of a scan) is carried forward along the
-   track's velocity with its covariance inflated accordingly: used, not dropped;
-5. start a tentative track from every measurement outside all gates.
+1. ``guard``: non-finite, impossible, too-old and unknown-sensor rows are refused, typed,
+   counted (``rejected``), and skipped;
+2. ``gating``: candidate pairs from a k-d tree, then the exact Mahalanobis gate, each pair
+   predicted to its measurement's own time;
+3. ``association``: GNN, isolated pairs directly and contested clusters by one sparse
+   matching, in up to ``assignment_rounds`` rounds so that several acoustic nodes hearing one
+   drone all update its track;
+4. ``imm``: one IMM cycle (CV, left turn, right turn) per updated track, batched; late
+   measurements update the present state (out-of-sequence, see ``imm``); acoustic bearings are
+   re-linearised at the track; heights go to ``altitude``;
+5. ``initiation``: lone measurements pair with earlier ones into tentative tracks, and the
+   rest wait as seeds.
 
-``prune`` confirms tracks with ``confirm_hits`` updates within ``confirm_window_s`` of birth,
-deletes tentative tracks that do not make it, confirmed tracks not updated for ``coast_s`` or
-whose position sigma exceeds ``max_position_sigma_m``, and the younger of two confirmed tracks
-that have converged onto one object. This stage is replaced by the IMM/JPDA engine of the
-tracking issue; its seam is ``process`` / ``prune`` / ``states``.
+``prune`` confirms tracks with ``confirm_hits`` measurements within ``confirm_window_s`` of
+birth (M-of-N), deletes tentative tracks that miss, confirmed tracks not updated for
+``coast_s`` or whose position sigma exceeds ``max_position_sigma_m``, and the younger of two
+confirmed tracks converged onto one object. ``states`` reports confirmed tracks predicted to a
+time, with quality, mode probabilities, height, and the sensor and time behind each field.
+
+Nothing here does I/O; the node, the CLI and notebooks feed it (``process_reports`` for
+Reports, ``process`` for columnar plane measurements).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial import cKDTree
 
 from dronewarn.domain.report import GeoPoint, ObjectClass, Report
-from dronewarn.domain.track import TrackState, TrackStatus
+from dronewarn.domain.track import FieldSource, TrackState, TrackStatus
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.track.kalman import predict, update
-from dronewarn.track.measurements import PlaneConverter, PlaneMeasurements
+from dronewarn.track.altitude import update_heights
+from dronewarn.track.association import assign
+from dronewarn.track.gating import GatedPairs, candidates, gate, mahalanobis
+from dronewarn.track.guard import MeasurementGuard
+from dronewarn.track.imm import ModelSet, cycle_combined
+from dronewarn.track.initiation import Seeds, pair_seeds
+from dronewarn.track.kalman import predict
+from dronewarn.track.measurements import PlaneConverter, PlaneMeasurements, local_cov
+from dronewarn.track.table import TrackTable
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
-_INFEASIBLE = 1e9
-_DENSE_PAIRS = 4096
 
 
 @dataclass(frozen=True)
 class TrackerConfig:
     accel_sigma_mps2: float = 0.7
+    """Nearly-constant-velocity model's white acceleration (also used by assessment)."""
+    turn_accel_sigma_mps2: float = 0.7
+    turn_rate_degps: float = 3.0
+    cv_prior: float = 0.95
+    mode_sojourn_s: float = 3600.0
+    height_accel_sigma_mps2: float = 0.5
     gate_chi2: float = 13.8  # 99.9 % of chi-square with 2 degrees of freedom
     init_speed_sigma_mps: float = 60.0
+    seed_window_s: float = 25.0
     confirm_hits: int = 3
+    confirm_llr: float = 10.0
+    """Track score (log-likelihood ratio, target vs clutter) a tentative track needs as well."""
+    detection_probability: float = 0.9
+    revisit_s: float = 10.0
+    """How often the sensors look: a tentative track without a detection for this long has
+    missed one, and its score drops by ln(1 - Pd) (sequential probability ratio test)."""
+    delete_llr: float = -3.0
+    """A tentative track whose score falls below this is dropped."""
+    clutter_density_per_m2: float = 1e-9
+    """False plots per m^2 per scan the sensors make (1e-9: 200 over 450 x 450 km)."""
     confirm_window_s: float = 45.0
     tentative_coast_s: float = 25.0
     coast_s: float = 60.0
@@ -59,188 +87,390 @@ class TrackerConfig:
     course_tolerance_deg: float = 20.0
     history_step_s: float = 60.0
     history_len: int = 90
+    max_lag_s: float = 900.0
+    """Oldest a measurement may be behind the newest one seen (late sightings: minutes)."""
+    cooperative_hold_s: float = 120.0
+    min_bearing_range_m: float = 100.0
 
-
-@dataclass
-class _Tracks:
-    """Structure of arrays: one row per live track."""
-
-    x: FloatArray = field(default_factory=lambda: np.zeros((0, 4)))
-    p: FloatArray = field(default_factory=lambda: np.zeros((0, 4, 4)))
-    t: FloatArray = field(default_factory=lambda: np.zeros(0))
-    born: FloatArray = field(default_factory=lambda: np.zeros(0))
-    history: list[list[tuple[float, float, float]]] = field(default_factory=list)
-    evidence: list[dict[ObjectClass, float]] = field(default_factory=list)
-    held_since: FloatArray = field(default_factory=lambda: np.zeros(0))
-    last: FloatArray = field(default_factory=lambda: np.zeros(0))
-    hits: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    confirmed: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    ids: list[str] = field(default_factory=list)
-    sensors: list[set[str]] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-    def keep(self, mask: BoolArray) -> None:
-        self.x, self.p, self.t = self.x[mask], self.p[mask], self.t[mask]
-        self.born, self.last, self.hits = self.born[mask], self.last[mask], self.hits[mask]
-        self.history = [h for h, k in zip(self.history, mask, strict=True) if k]
-        self.evidence = [e for e, k in zip(self.evidence, mask, strict=True) if k]
-        self.held_since = self.held_since[mask]
-        self.confirmed = self.confirmed[mask]
-        self.ids = [i for i, k in zip(self.ids, mask, strict=True) if k]
-        self.sensors = [s for s, k in zip(self.sensors, mask, strict=True) if k]
+    def models(self) -> ModelSet:
+        return ModelSet.cv_and_turns(
+            self.turn_rate_degps,
+            self.accel_sigma_mps2,
+            self.turn_accel_sigma_mps2,
+            self.cv_prior,
+            self.mode_sojourn_s,
+        )
 
 
 class Tracker:
     """Multi-sensor multi-target tracker of one node. Pure computation, no I/O."""
 
-    def __init__(self, node_id: str, frame: LocalFrame, config: TrackerConfig) -> None:
+    def __init__(
+        self,
+        node_id: str,
+        frame: LocalFrame | None,
+        config: TrackerConfig,
+        known_sensors: frozenset[str] | None = None,
+        cooperative_sensors: frozenset[str] = frozenset(),
+    ) -> None:
         self.node_id = node_id
         self.frame = frame
         self.config = config
-        self._tracks = _Tracks()
-        self._converter = PlaneConverter(frame, config.assumed_alt_m, config.assumed_alt_sigma_m)
+        self.models = config.models()
+        self.guard = MeasurementGuard(config.max_lag_s, known_sensors)
+        self._tracks = TrackTable()
+        self._seeds = Seeds()
+        self._converter = (
+            PlaneConverter(
+                frame, config.assumed_alt_m, config.assumed_alt_sigma_m, cooperative_sensors
+            )
+            if frame is not None
+            else None
+        )
+        self._sensor_index: dict[str, int] = {}
+        self._sensor_names: list[str] = []
+        self._contrib_uid = np.zeros(0, dtype=np.intp)
+        self._contrib_sensor = np.zeros(0, dtype=np.intp)
+        self._next_uid = 1
+        self._history: dict[int, list[tuple[float, float, float]]] = {}
+        self._evidence: dict[int, dict[ObjectClass, float]] = {}
         self._next_id = 1
-        self._tentative_seq = 0
+        self._gate_accel = max(config.accel_sigma_mps2, config.turn_accel_sigma_mps2)
+
+    @property
+    def rejected(self) -> Counter[str]:
+        """Refused measurements by error kind."""
+        return self.guard.rejected
+
+    @property
+    def live_tracks(self) -> int:
+        return len(self._tracks)
 
     # ------------------------------------------------------------ processing
 
-    def process(self, reports: list[Report]) -> None:
-        """Fuse one batch of reports."""
+    def process_reports(self, reports: list[Report]) -> None:
+        """Fuse one batch of Reports (needs the node's frame)."""
         if not reports:
             return
-        cfg = self.config
-        meas = self._converter.convert(reports)
-        free = np.ones(len(meas), dtype=bool)
-        gated_any = np.zeros(len(meas), dtype=bool)
-        for round_no in range(cfg.assignment_rounds):
-            if not len(self._tracks):
-                break
-            # later rounds only for measurements that gated with a track but lost the assignment
-            if round_no and not (free & gated_any).any():
-                break
-            candidates = free if not round_no else free & gated_any
-            assigned = self._associate_and_update(meas, candidates, gated_any)
-            if not len(assigned):
-                break
-            free[assigned] = False
-        self._initiate(meas, free & ~gated_any)
+        if self._converter is None:
+            raise ValueError("a tracker without a geographic frame takes plane measurements")
+        self.process(self._converter.convert(reports))
 
-    def _associate_and_update(
-        self, meas: PlaneMeasurements, candidates: BoolArray, gated_any: BoolArray
-    ) -> npt.NDArray[np.intp]:
-        """Gate, assign and update once; return the indexes of the measurements used."""
+    def process(self, batch: PlaneMeasurements) -> None:
+        """Fuse one batch of plane measurements."""
+        meas = self.guard.check(batch)
+        if not len(meas):
+            return
+        sensors = self._global_sensors(meas)
         cfg = self.config
         tr = self._tracks
-        none = np.zeros(0, dtype=np.intp)
-        cols = np.flatnonzero(candidates)
-        zc, rc = meas.z[cols], meas.r[cols]
-        x, p = tr.x, tr.p
-        dt = meas.time_s[cols][None, :] - tr.t[:, None]  # M x N, each pair at its own time
-        ex = zc[None, :, 0] - (x[:, 0, None] + x[:, 2, None] * dt)
-        ny = zc[None, :, 1] - (x[:, 1, None] + x[:, 3, None] * dt)
-        adt = np.abs(dt)
-        k = cfg.accel_sigma_mps2**2 / 3.0
-        # coarse gate: d^2 <= |y|^2 / trace(S) <= chi2 needs |y|^2 <= chi2 * trace(S); trace(S)
-        # is bounded per pair from the track's and the measurement's variances
-        tr_pos = p[:, 0, 0] + p[:, 1, 1]
-        tr_cross = np.abs(p[:, 0, 2]) + np.abs(p[:, 1, 3])
-        tr_vel = p[:, 2, 2] + p[:, 3, 3]
-        bound = (
-            tr_pos[:, None]
-            + adt * (2.0 * tr_cross[:, None] + adt * (tr_vel[:, None] + 2.0 * k * adt))
-            + (rc[:, 0, 0] + rc[:, 1, 1])[None, :]
+        free = np.ones(len(meas), dtype=bool)
+        gated_any = np.zeros(len(meas), dtype=bool)
+        # the exact gate once per batch; later rounds re-test the survivors at updated states
+        pairs = gate(tr.x, tr.p, tr.t, meas.z, meas.r, meas.time_s, cfg.gate_chi2, self._gate_accel)
+        gated_any[pairs.meas] = True
+        for round_no in range(cfg.assignment_rounds):
+            if round_no:
+                keep = free[pairs.meas]
+                pairs = mahalanobis(
+                    tr.x,
+                    tr.p,
+                    tr.t,
+                    meas.z,
+                    meas.r,
+                    meas.time_s,
+                    pairs.track[keep],
+                    pairs.meas[keep],
+                    cfg.gate_chi2,
+                    self._gate_accel,
+                )
+            if not len(pairs):
+                break
+            used = self._assign_and_update(meas, sensors, pairs)
+            if not len(used):
+                break
+            free[used] = False
+        lone = free & ~gated_any
+        if not lone.any():
+            return
+        born, new_rows = self._initiate(meas, sensors, lone)
+        lone[born] = False
+        if len(new_rows) and lone.any():
+            # others hearing the newborn's drone in this batch join it, not the seeds
+            rest = np.flatnonzero(lone)
+            ni, nj = candidates(
+                tr.x[new_rows],
+                tr.p[new_rows],
+                tr.t[new_rows],
+                meas.z[rest],
+                meas.r[rest],
+                meas.time_s[rest],
+                cfg.gate_chi2,
+                self._gate_accel,
+            )
+            new_pairs = mahalanobis(
+                tr.x,
+                tr.p,
+                tr.t,
+                meas.z,
+                meas.r,
+                meas.time_s,
+                new_rows[ni],
+                rest[nj],
+                cfg.gate_chi2,
+                self._gate_accel,
+            )
+            used = self._assign_and_update(meas, sensors, new_pairs)
+            lone[used] = False
+            lone[new_pairs.meas] = False
+        idx = np.flatnonzero(lone)
+        self._seeds.add(
+            meas.z[idx],
+            meas.r[idx],
+            meas.time_s[idx],
+            sensors[idx],
+            meas.alt_m[idx] if meas.alt_m is not None else np.full(len(idx), np.nan),
+            meas.alt_sigma_m[idx] if meas.alt_sigma_m is not None else np.full(len(idx), np.nan),
         )
-        ti, mj = np.nonzero(ex * ex + ny * ny <= cfg.gate_chi2 * bound)
-        if not len(ti):
-            return none
-        # exact Mahalanobis distance of the candidate pairs, 2x2 algebra written out
-        d = dt[ti, mj]
-        q = k * np.abs(d) ** 3
-        pk = p[ti]
-        rk = rc[mj]
-        s00 = pk[:, 0, 0] + d * (2.0 * pk[:, 0, 2] + d * pk[:, 2, 2]) + q + rk[:, 0, 0]
-        s11 = pk[:, 1, 1] + d * (2.0 * pk[:, 1, 3] + d * pk[:, 3, 3]) + q + rk[:, 1, 1]
-        s01 = pk[:, 0, 1] + d * (pk[:, 0, 3] + pk[:, 1, 2] + d * pk[:, 2, 3]) + rk[:, 0, 1]
-        det = s00 * s11 - s01 * s01
-        yx, yy = ex[ti, mj], ny[ti, mj]
-        d2 = (yx * yx * s11 - 2.0 * yx * yy * s01 + yy * yy * s00) / det
-        ok = d2 < cfg.gate_chi2
-        gated_any[cols[mj[ok]]] = True
-        if not ok.any():
-            return none
-        ti, mj, d2, det = ti[ok], mj[ok], d2[ok], det[ok]
-        pair_cost = d2 + np.log(np.maximum(det, 1e-9))
-        if len(ti) == 1:
-            rows, picked = ti, mj
-        else:
-            if len(tr) * len(cols) <= _DENSE_PAIRS:
-                urows, r_inv = np.arange(len(tr)), ti
-                ucols, c_inv = np.arange(len(cols)), mj
-            else:  # only the rows and columns that have a gated pair
-                urows, r_inv = np.unique(ti, return_inverse=True)
-                ucols, c_inv = np.unique(mj, return_inverse=True)
-            cost = np.full((len(urows), len(ucols)), _INFEASIBLE)
-            cost[r_inv, c_inv] = pair_cost
-            a_rows, a_cols = linear_sum_assignment(cost)
-            feasible = cost[a_rows, a_cols] < _INFEASIBLE
-            rows, picked = urows[a_rows[feasible]], ucols[a_cols[feasible]]
-        meas_idx = cols[picked]
-        self._update(rows, meas, meas_idx)
-        return meas_idx
+
+    def _global_sensors(self, meas: PlaneMeasurements) -> IntArray:
+        table = np.empty(len(meas.sensor_names), dtype=np.intp)
+        for k, name in enumerate(meas.sensor_names):
+            index = self._sensor_index.get(name)
+            if index is None:
+                index = self._sensor_index[name] = len(self._sensor_names)
+                self._sensor_names.append(name)
+            table[k] = index
+        return table[meas.sensor]
+
+    def _assign_and_update(
+        self, meas: PlaneMeasurements, sensors: IntArray, pairs: GatedPairs
+    ) -> IntArray:
+        """Assign the gated pairs (GNN) and update; return the measurements used."""
+        tr = self._tracks
+        cost = pairs.cost
+        chosen = assign(pairs.track, pairs.meas, cost, len(tr), len(meas))
+        idx = pairs.meas[chosen]
+        if len(chosen):
+            rows = pairs.track[chosen]
+            tr.llr[rows] += self._llr_gain(cost[chosen]) + self._miss_penalty(
+                meas.time_s[idx] - tr.last[rows]
+            )
+            self._update(rows, meas, sensors, idx)
+        return idx
+
+    def _miss_penalty(self, gap_s: FloatArray) -> FloatArray:
+        """Score lost for the detections missed in a gap between two updates."""
+        cfg = self.config
+        missed = np.maximum(np.floor(gap_s / cfg.revisit_s + 0.5) - 1.0, 0.0)
+        penalty: FloatArray = missed * np.log1p(-cfg.detection_probability)
+        return penalty
+
+    def _llr_gain(self, cost: FloatArray) -> FloatArray:
+        """Track score gain of a detection: ln(Pd N(y; 0, S) / clutter density)."""
+        cfg = self.config
+        gain: FloatArray = (
+            np.log(cfg.detection_probability)
+            - 0.5 * cost
+            - np.log(2.0 * np.pi)
+            - np.log(cfg.clutter_density_per_m2)
+        )
+        return gain
+
+    def _bearing_covariance(
+        self, rows: IntArray, meas: PlaneMeasurements, idx: IntArray, r: FloatArray
+    ) -> FloatArray:
+        """Acoustic bearings: across-bearing error at the track's own distance from the node."""
+        if meas.bearing_site is None:
+            return r
+        site = meas.bearing_site[idx]
+        has = ~np.isnan(site[:, 0])
+        if not has.any():
+            return r
+        assert meas.bearing_rad is not None
+        assert meas.sigma_bearing_rad is not None
+        assert meas.along_sigma_m is not None
+        tr = self._tracks
+        k, j = rows[has], idx[has]
+        ahead = tr.x[k, :2] + tr.x[k, 2:] * (meas.time_s[j] - tr.t[k])[:, None] - site[has]
+        brg = meas.bearing_rad[j]
+        rho = ahead[:, 0] * np.sin(brg) + ahead[:, 1] * np.cos(brg)
+        rho = np.maximum(rho, self.config.min_bearing_range_m)
+        out = r.copy()
+        out[has] = local_cov(
+            meas.along_sigma_m[j], rho * meas.sigma_bearing_rad[j], np.degrees(brg)
+        )
+        return out
 
     def _update(
-        self, rows: npt.NDArray[np.intp], meas: PlaneMeasurements, idx: npt.NDArray[np.intp]
+        self, rows: IntArray, meas: PlaneMeasurements, sensors: IntArray, idx: IntArray
     ) -> None:
-        cfg = self.config
         tr = self._tracks
         t_meas = meas.time_s[idx]
         t_new = np.maximum(tr.t[rows], t_meas)
-        x, p = predict(tr.x[rows], tr.p[rows], t_new - tr.t[rows], cfg.accel_sigma_mps2)
-        # A measurement older than the track (a plot early in a scan, a late sighting) is
-        # carried forward to the track's time along the track's velocity, its covariance
-        # inflated by the velocity uncertainty over that gap (measurement extrapolation).
-        lag = (t_new - t_meas)[:, None]
-        z = meas.z[idx] + x[:, 2:] * lag
-        r = meas.r[idx] + (lag * lag)[:, :, None] * p[:, 2:, 2:]
-        tr.x[rows], tr.p[rows] = update(x, p, z, r)
+        r = self._bearing_covariance(rows, meas, idx, meas.r[idx])
+        res, xc, pc = cycle_combined(
+            tr.xm[rows],
+            tr.pm[rows],
+            tr.mu[rows],
+            t_new - tr.t[rows],
+            self.models,
+            meas.z[idx],
+            r,
+            t_new - t_meas,
+        )
+        tr.xm[rows], tr.pm[rows], tr.mu[rows] = res.x, res.p, res.mu
+        tr.x[rows], tr.p[rows] = xc, pc
         tr.t[rows] = t_new
         tr.hits[rows] += 1
         tr.last[rows] = np.maximum(tr.last[rows], t_meas)
-        for row, m in zip(rows.tolist(), idx.tolist(), strict=True):
-            tr.sensors[row].add(meas.sensor_ids[m])
-            hint = meas.hints[m] if meas.hints else None
-            if hint is not None:
-                votes = tr.evidence[row]
-                votes[hint.object_class] = votes.get(hint.object_class, 0.0) + hint.confidence
+        newest = t_meas >= tr.last[rows]
+        tr.pos_sensor[rows[newest]] = sensors[idx[newest]]
+        self._update_heights(rows, meas, sensors, idx)
+        if meas.cooperative is not None:
+            coop = meas.cooperative[idx]
+            tr.coop_last[rows[coop]] = np.maximum(tr.coop_last[rows[coop]], t_meas[coop])
+            tr.coop_sensor[rows[coop]] = sensors[idx[coop]]
+        self._contrib_uid = np.concatenate([self._contrib_uid, tr.uid[rows]])
+        self._contrib_sensor = np.concatenate([self._contrib_sensor, sensors[idx]])
+        if meas.hints:
+            for row, m in zip(rows.tolist(), idx.tolist(), strict=True):
+                hint = meas.hints[m]
+                if hint is not None:
+                    votes = self._evidence.setdefault(int(tr.uid[row]), {})
+                    votes[hint.object_class] = votes.get(hint.object_class, 0.0) + hint.confidence
 
-    def _initiate(self, meas: PlaneMeasurements, new: BoolArray) -> None:
-        idx = np.nonzero(new)[0]
-        if not len(idx):
+    def _update_heights(
+        self, rows: IntArray, meas: PlaneMeasurements, sensors: IntArray, idx: IntArray
+    ) -> None:
+        if meas.alt_m is None or meas.alt_sigma_m is None:
             return
-        n = len(idx)
+        alt, sigma = meas.alt_m[idx], meas.alt_sigma_m[idx]
+        has = np.isfinite(alt) & np.isfinite(sigma) & (sigma > 0.0)
+        if not has.any():
+            return
         tr = self._tracks
-        x = np.zeros((n, 4))
-        x[:, :2] = meas.z[idx]
-        p = np.zeros((n, 4, 4))
-        p[:, :2, :2] = meas.r[idx]
-        p[:, 2, 2] = p[:, 3, 3] = self.config.init_speed_sigma_mps**2
-        t = meas.time_s[idx]
-        tr.x = np.concatenate([tr.x, x])
-        tr.p = np.concatenate([tr.p, p])
-        tr.t = np.concatenate([tr.t, t])
-        tr.born = np.concatenate([tr.born, t])
-        tr.history.extend([] for _ in range(n))
-        tr.evidence.extend({} for _ in range(n))
-        tr.held_since = np.concatenate([tr.held_since, t])
-        tr.last = np.concatenate([tr.last, t])
-        tr.hits = np.concatenate([tr.hits, np.ones(n, dtype=np.int64)])
-        tr.confirmed = np.concatenate([tr.confirmed, np.zeros(n, dtype=bool)])
-        for i in idx.tolist():
-            self._tentative_seq += 1
-            tr.ids.append(f"~{self._tentative_seq}")
-            tr.sensors.append({meas.sensor_ids[i]})
+        k = rows[has]
+        tr.h[k], tr.ph[k], tr.th[k] = update_heights(
+            tr.h[k],
+            tr.ph[k],
+            tr.th[k],
+            alt[has],
+            sigma[has],
+            meas.time_s[idx[has]],
+            self.config.height_accel_sigma_mps2,
+        )
+        tr.alt_sensor[k] = sensors[idx[has]]
+
+    def _initiate(
+        self, meas: PlaneMeasurements, sensors: IntArray, lone: BoolArray
+    ) -> tuple[IntArray, IntArray]:
+        """Pair lone measurements with seeds into tentative tracks.
+
+        Returns the measurements used and the new tracks' rows.
+        """
+        cfg = self.config
+        seeds = self._seeds
+        idx = np.flatnonzero(lone)
+        newest = float(meas.time_s[idx].max())
+        if len(seeds):
+            seeds.keep(seeds.t >= newest - cfg.seed_window_s)
+        si, mj, cost = pair_seeds(
+            seeds,
+            meas.z[idx],
+            meas.r[idx],
+            meas.time_s[idx],
+            cfg.init_speed_sigma_mps,
+            cfg.seed_window_s,
+            cfg.gate_chi2,
+        )
+        if not len(si):
+            none = np.zeros(0, dtype=np.intp)
+            return none, none
+        used = idx[mj]
+        n, m = len(si), len(self.models)
+        x0 = np.zeros((n, m, 4))
+        x0[:, :, :2] = seeds.z[si][:, None, :]
+        p0 = np.zeros((n, m, 4, 4))
+        p0[:, :, :2, :2] = seeds.r[si][:, None]
+        p0[:, :, 2, 2] = p0[:, :, 3, 3] = cfg.init_speed_sigma_mps**2
+        mu0 = np.broadcast_to(self.models.prior, (n, m)).copy()
+        t0 = seeds.t[si]
+        res, x, p = cycle_combined(
+            x0,
+            p0,
+            mu0,
+            meas.time_s[used] - t0,
+            self.models,
+            meas.z[used],
+            meas.r[used],
+            np.zeros(n),
+        )
+        uid = np.arange(self._next_uid, self._next_uid + n, dtype=np.intp)
+        self._next_uid += n
+        t = meas.time_s[used]
+        nan2 = np.full((n, 2), np.nan)
+        new = TrackTable(
+            uid=uid,
+            xm=res.x,
+            pm=res.p,
+            mu=res.mu,
+            x=x,
+            p=p,
+            t=t,
+            h=nan2,
+            ph=np.zeros((n, 2, 2)),
+            th=t.copy(),
+            born=t0,
+            last=t.copy(),
+            hits=np.full(n, 2, dtype=np.intp),
+            llr=self._llr_gain(cost),
+            confirmed=np.zeros(n, dtype=bool),
+            held_since=t.copy(),
+            sampled=np.full(n, -np.inf),
+            pos_sensor=sensors[used],
+            alt_sensor=np.full(n, -1, dtype=np.intp),
+            coop_sensor=np.full(n, -1, dtype=np.intp),
+            coop_last=np.full(n, -np.inf),
+            number=np.zeros(n, dtype=np.intp),
+        )
+        start = len(self._tracks)
+        self._tracks.extend(new)
+        rows = np.arange(start, start + n, dtype=np.intp)
+        # the seed's own height, then the new measurement's
+        seed_has = np.isfinite(seeds.alt[si]) & (seeds.alt_sigma[si] > 0.0)
+        if seed_has.any():
+            k = rows[seed_has]
+            tr = self._tracks
+            tr.h[k], tr.ph[k], tr.th[k] = update_heights(
+                tr.h[k],
+                tr.ph[k],
+                t0[seed_has],
+                seeds.alt[si][seed_has],
+                seeds.alt_sigma[si][seed_has],
+                t0[seed_has],
+                cfg.height_accel_sigma_mps2,
+            )
+            tr.alt_sensor[k] = seeds.sensor[si][seed_has]
+        self._update_heights(rows, meas, sensors, used)
+        if meas.cooperative is not None:
+            coop = meas.cooperative[used]
+            self._tracks.coop_last[rows[coop]] = t[coop]
+            self._tracks.coop_sensor[rows[coop]] = sensors[used[coop]]
+        self._contrib_uid = np.concatenate([self._contrib_uid, uid, uid])
+        self._contrib_sensor = np.concatenate(
+            [self._contrib_sensor, seeds.sensor[si], sensors[used]]
+        )
+        if meas.hints:
+            for row, j in zip(rows.tolist(), used.tolist(), strict=True):
+                hint = meas.hints[j]
+                if hint is not None:
+                    uid_row = int(self._tracks.uid[row])
+                    self._evidence.setdefault(uid_row, {})[hint.object_class] = hint.confidence
+        keep = np.ones(len(seeds), dtype=bool)
+        keep[si] = False
+        seeds.keep(keep)
+        return used, rows
 
     # ------------------------------------------------------------ maintenance
 
@@ -248,39 +478,65 @@ class Tracker:
         """Confirm, merge and delete tracks as of ``now_s``; return deleted confirmed ids."""
         cfg = self.config
         tr = self._tracks
+        if len(self._seeds):
+            self._seeds.keep(self._seeds.t >= now_s - cfg.seed_window_s)
         if not len(tr):
             return []
-        promote = ~tr.confirmed & (tr.hits >= cfg.confirm_hits)
-        for row in np.nonzero(promote)[0].tolist():
-            tr.ids[row] = f"{self.node_id}-T{self._next_id:05d}"
-            self._next_id += 1
+        # the score as of now: the revisits since the last detection count as misses
+        pending = np.floor(np.maximum(now_s - tr.last, 0.0) / cfg.revisit_s)
+        llr_now = tr.llr + pending * np.log1p(-cfg.detection_probability)
+        promote = ~tr.confirmed & (tr.hits >= cfg.confirm_hits) & (llr_now >= cfg.confirm_llr)
+        n_new = int(promote.sum())
+        tr.number[promote] = np.arange(self._next_id, self._next_id + n_new)
+        self._next_id += n_new
         tr.confirmed |= promote
         self._sample_history(now_s)
         sigma = np.sqrt((tr.p[:, 0, 0] + tr.p[:, 1, 1]) / 2.0)
         tentative = ~tr.confirmed
         dead = (
             tentative
-            & ((now_s - tr.born > cfg.confirm_window_s) | (now_s - tr.last > cfg.tentative_coast_s))
+            & (
+                (now_s - tr.born > cfg.confirm_window_s)
+                | (now_s - tr.last > cfg.tentative_coast_s)
+                | (llr_now < cfg.delete_llr)
+            )
         ) | (tr.confirmed & ((now_s - tr.last > cfg.coast_s) | (sigma > cfg.max_position_sigma_m)))
         dead |= self._duplicates()
-        deleted = [tr.ids[i] for i in np.nonzero(dead & tr.confirmed)[0].tolist()]
+        deleted = self._ids(np.flatnonzero(dead & tr.confirmed))
         if dead.any():
+            for uid in tr.uid[dead].tolist():
+                self._history.pop(uid, None)
+                self._evidence.pop(uid, None)
             tr.keep(~dead)
+        if len(self._contrib_uid) > 4 * len(tr) + 4096:
+            self._compact_contributions()
         return deleted
+
+    def _compact_contributions(self) -> None:
+        """Keep one (track, sensor) entry per pair, and only for live tracks."""
+        if not len(self._contrib_uid):
+            return
+        key = self._contrib_uid.astype(np.int64) * (1 << 31) + self._contrib_sensor
+        key = np.unique(key)
+        uid, sensor = key >> 31, key & ((1 << 31) - 1)
+        live = np.isin(uid, self._tracks.uid)
+        self._contrib_uid = uid[live].astype(np.intp)
+        self._contrib_sensor = sensor[live].astype(np.intp)
 
     def _sample_history(self, now_s: float) -> None:
         """Every ``history_step_s`` remember where each confirmed track was."""
         cfg = self.config
         tr = self._tracks
-        for row in np.nonzero(tr.confirmed)[0].tolist():
-            past = tr.history[row]
+        due = tr.confirmed & (tr.t - tr.sampled >= cfg.history_step_s)
+        for row in np.flatnonzero(due).tolist():
+            tr.sampled[row] = tr.t[row]
+            past = self._history.setdefault(int(tr.uid[row]), [])
             # sample the last update, and only once per update: a coasting track adds nothing
-            if not past or tr.t[row] - past[-1][0] >= cfg.history_step_s:
-                past.append((float(tr.t[row]), float(tr.x[row, 0]), float(tr.x[row, 1])))
-                if len(past) > cfg.history_len:
-                    del past[0]
-                # the course check runs once per remembered position, not every cycle
-                tr.held_since[row] = self._course_since(row, tr.x[row], now_s)
+            past.append((float(tr.t[row]), float(tr.x[row, 0]), float(tr.x[row, 1])))
+            if len(past) > cfg.history_len:
+                del past[0]
+            # the course check runs once per remembered position, not every cycle
+            tr.held_since[row] = self._course_since(row, tr.x[row], now_s)
 
     def _course_since(self, row: int, state: FloatArray, now_s: float) -> float:
         """Since when the track has held its present course.
@@ -291,7 +547,7 @@ class Tracker:
         velocity noise, and a turn shows at once. A drone that strays and steers back to its
         route keeps its chord close to its course.
         """
-        past = self._tracks.history[row]
+        past = self._history.get(int(self._tracks.uid[row]), [])
         speed = float(np.hypot(state[2], state[3]))
         if len(past) < 2 or speed < 5.0:
             return now_s
@@ -309,36 +565,89 @@ class Tracker:
 
     def _duplicates(self) -> BoolArray:
         """Confirmed tracks that have converged onto an older, better-fed track."""
+        from scipy.spatial import cKDTree
+
         cfg = self.config
         tr = self._tracks
         dup = np.zeros(len(tr), dtype=bool)
-        rows = np.nonzero(tr.confirmed)[0]
+        rows = np.flatnonzero(tr.confirmed)
         if len(rows) < 2:
             return dup
-        pairs = cKDTree(tr.x[rows, :2]).query_pairs(cfg.merge_distance_m, output_type="ndarray")
-        for a, b in rows[pairs].tolist() if len(pairs) else []:
-            if np.hypot(*(tr.x[a, 2:] - tr.x[b, 2:])) > cfg.merge_speed_mps:
-                continue
-            dup[b if tr.hits[a] >= tr.hits[b] else a] = True
+        xy = tr.x[rows, :2]
+        if len(rows) <= 64:  # a handful of tracks: all pairs at once beats building a tree
+            d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
+            a_idx, b_idx = np.nonzero(np.triu(d2 <= cfg.merge_distance_m**2, k=1))
+            pairs = np.column_stack([a_idx, b_idx])
+        else:
+            pairs = cKDTree(xy).query_pairs(cfg.merge_distance_m, output_type="ndarray")
+        if not len(pairs):
+            return dup
+        a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
+        dv = tr.x[a, 2:] - tr.x[b, 2:]
+        close = np.hypot(dv[:, 0], dv[:, 1]) <= cfg.merge_speed_mps
+        a, b = a[close], b[close]
+        dup[np.where(tr.hits[a] >= tr.hits[b], b, a)] = True
         return dup
 
     # ------------------------------------------------------------ output
 
-    def states(self, now_s: float) -> list[TrackState]:
-        """Confirmed tracks, each predicted to ``now_s``."""
+    def estimates(self, now_s: float | None = None) -> tuple[list[str], FloatArray, FloatArray]:
+        """Confirmed tracks as arrays: ids, states (K, 4) and covariances (K, 4, 4).
+
+        At each track's own last update, or predicted to ``now_s`` (never backwards).
+        """
         tr = self._tracks
-        rows = np.nonzero(tr.confirmed)[0]
-        if not len(rows):
-            return []
+        rows = np.flatnonzero(tr.confirmed)
+        if now_s is None:
+            return self._ids(rows), tr.x[rows], tr.p[rows]
         dt = np.maximum(now_s - tr.t[rows], 0.0)
         x, p = predict(tr.x[rows], tr.p[rows], dt, self.config.accel_sigma_mps2)
+        return self._ids(rows), x, p
+
+    def _ids(self, rows: IntArray) -> list[str]:
+        prefix = f"{self.node_id}-T"
+        return [f"{prefix}{n:05d}" for n in self._tracks.number[rows].tolist()]
+
+    def states(self, now_s: float) -> list[TrackState]:
+        """Confirmed tracks, each predicted to ``now_s``."""
+        if self.frame is None:
+            raise ValueError("states need the node's geographic frame; use estimates()")
+        tr = self._tracks
+        rows = np.flatnonzero(tr.confirmed)
+        if not len(rows):
+            return []
+        ids, x, p = self.estimates(now_s)
         lat, lon = self.frame.from_plane(x[:, 0], x[:, 1])
+        dt_h = np.maximum(now_s - tr.th[rows], 0.0)
+        height = tr.h[rows, 0] + tr.h[rows, 1] * dt_h
+        self._compact_contributions()
+        contributors: dict[int, set[str]] = {}
+        names = self._sensor_names
+        for u, s in zip(self._contrib_uid.tolist(), self._contrib_sensor.tolist(), strict=True):
+            contributors.setdefault(u, set()).add(names[s])
+        cfg = self.config
         out = []
         for k, row in enumerate(rows.tolist()):
             sigma = float(np.sqrt((p[k, 0, 0] + p[k, 1, 1]) / 2.0))
+            alt = float(height[k])
+            sources = [
+                ("position", FieldSource(names[int(tr.pos_sensor[row])], float(tr.last[row])))
+            ]
+            if tr.alt_sensor[row] >= 0:
+                sources.append(
+                    ("altitude", FieldSource(names[int(tr.alt_sensor[row])], float(tr.th[row])))
+                )
+            cooperative = bool(now_s - tr.coop_last[row] <= cfg.cooperative_hold_s)
+            if tr.coop_sensor[row] >= 0:
+                sources.append(
+                    (
+                        "cooperative",
+                        FieldSource(names[int(tr.coop_sensor[row])], float(tr.coop_last[row])),
+                    )
+                )
             out.append(
                 TrackState(
-                    track_id=tr.ids[row],
+                    track_id=ids[k],
                     time_s=now_s,
                     status=TrackStatus.CONFIRMED,
                     east_m=float(x[k, 0]),
@@ -346,18 +655,20 @@ class Tracker:
                     vel_east_mps=float(x[k, 2]),
                     vel_north_mps=float(x[k, 3]),
                     cov_enu=tuple(float(v) for v in p[k].ravel()),
-                    position=GeoPoint(float(lat[k]), float(lon[k]), None),
+                    position=GeoPoint(
+                        float(lat[k]), float(lon[k]), alt if np.isfinite(alt) else None
+                    ),
                     quality=float(1.0 / (1.0 + sigma / 1000.0)),
                     updates=int(tr.hits[row]),
-                    sensors=frozenset(tr.sensors[row]),
+                    sensors=frozenset(contributors.get(int(tr.uid[row]), ())),
                     last_update_s=float(tr.last[row]),
                     first_seen_s=float(tr.born[row]),
                     course_since_s=float(tr.held_since[row]),
-                    class_evidence=tuple(tr.evidence[row].items()),
+                    cooperative=cooperative,
+                    class_evidence=tuple(self._evidence.get(int(tr.uid[row]), {}).items()),
+                    turn_probability=float(1.0 - tr.mu[row, 0]),
+                    altitude_sigma_m=float(np.sqrt(tr.ph[row, 0, 0])) if np.isfinite(alt) else None,
+                    sources=tuple(sources),
                 )
             )
         return out
-
-    @property
-    def live_tracks(self) -> int:
-        return len(self._tracks)
