@@ -34,7 +34,8 @@ def _config(spec: ScenarioSpec) -> TrackerConfig:
         confirm_window_s=10.0,
         seed_window_s=4.5,
         revisit_s=spec.scan_s,
-        mode_sojourn_s=120.0,
+        mode_sojourn_s=300.0,
+        turn_rate_degps=spec.turn_rate_degps,
         clutter_density_per_m2=max(spec.clutter_per_scan, 1) / AREA_M2,
     )
 

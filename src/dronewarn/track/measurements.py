@@ -111,7 +111,7 @@ class PlaneMeasurements:
 
 
 def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
-    """One batch from several (sensor tables merged)."""
+    """One batch from several (sensor tables merged; columns a part lacks are filled)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return PlaneMeasurements.positions(np.zeros(0), np.zeros((0, 2)), np.zeros(0))
@@ -120,15 +120,16 @@ def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
     for p in parts:
         table = np.array([names.setdefault(s, len(names)) for s in p.sensor_names], dtype=np.intp)
         sensors.append(table[p.sensor])
-    n = [len(p) for p in parts]
 
-    def col(get: str, fill: float, width: tuple[int, ...] = ()) -> FloatArray | None:
-        if all(getattr(p, get) is None for p in parts):
+    def column(
+        values: list[FloatArray | None], fill: float, width: tuple[int, ...] = ()
+    ) -> FloatArray | None:
+        if all(v is None for v in values):
             return None
         return np.concatenate(
             [
-                getattr(p, get) if getattr(p, get) is not None else np.full((k, *width), fill)
-                for p, k in zip(parts, n, strict=True)
+                np.full((len(p), *width), fill) if v is None else v
+                for p, v in zip(parts, values, strict=True)
             ]
         )
 
@@ -136,13 +137,13 @@ def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
     if any(p.cooperative is not None for p in parts):
         coop = np.concatenate(
             [
-                p.cooperative if p.cooperative is not None else np.zeros(k, dtype=bool)
-                for p, k in zip(parts, n, strict=True)
+                np.zeros(len(p), dtype=bool) if p.cooperative is None else p.cooperative
+                for p in parts
             ]
         )
     hints: tuple[ClassHint | None, ...] = ()
     if any(p.hints for p in parts):
-        hints = tuple(h for p, k in zip(parts, n, strict=True) for h in (p.hints or (None,) * k))
+        hints = tuple(h for p in parts for h in (p.hints or (None,) * len(p)))
     return PlaneMeasurements(
         time_s=np.concatenate([p.time_s for p in parts]),
         z=np.concatenate([p.z for p in parts]),
@@ -150,12 +151,12 @@ def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
         sensor=np.concatenate(sensors),
         sensor_names=tuple(names),
         hints=hints,
-        alt_m=col("alt_m", np.nan),
-        alt_sigma_m=col("alt_sigma_m", np.nan),
-        bearing_site=col("bearing_site", np.nan, (2,)),
-        bearing_rad=col("bearing_rad", np.nan),
-        sigma_bearing_rad=col("sigma_bearing_rad", np.nan),
-        along_sigma_m=col("along_sigma_m", np.nan),
+        alt_m=column([p.alt_m for p in parts], np.nan),
+        alt_sigma_m=column([p.alt_sigma_m for p in parts], np.nan),
+        bearing_site=column([p.bearing_site for p in parts], np.nan, (2,)),
+        bearing_rad=column([p.bearing_rad for p in parts], np.nan),
+        sigma_bearing_rad=column([p.sigma_bearing_rad for p in parts], np.nan),
+        along_sigma_m=column([p.along_sigma_m for p in parts], np.nan),
         cooperative=coop,
     )
 

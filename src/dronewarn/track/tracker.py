@@ -50,6 +50,7 @@ from dronewarn.track.table import TrackTable
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+_CHI2_4D_99 = 13.28
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class TrackerConfig:
     accel_sigma_mps2: float = 0.7
     """Nearly-constant-velocity model's white acceleration (also used by assessment)."""
     turn_accel_sigma_mps2: float = 0.7
-    turn_rate_degps: float = 3.0
+    turn_rate_degps: float = 2.0
     cv_prior: float = 0.95
     mode_sojourn_s: float = 3600.0
     height_accel_sigma_mps2: float = 0.5
@@ -294,8 +295,15 @@ class Tracker:
         k, j = rows[has], idx[has]
         ahead = tr.x[k, :2] + tr.x[k, 2:] * (meas.time_s[j] - tr.t[k])[:, None] - site[has]
         brg = meas.bearing_rad[j]
-        rho = ahead[:, 0] * np.sin(brg) + ahead[:, 1] * np.cos(brg)
-        rho = np.maximum(rho, self.config.min_bearing_range_m)
+        u_e, u_n = np.sin(brg), np.cos(brg)
+        rho = ahead[:, 0] * u_e + ahead[:, 1] * u_n
+        # the track's own uncertainty along the bearing widens the expected distance: a
+        # poorly known track must not be pulled as if its distance from the node were exact
+        pk = tr.p[k]
+        var_along = u_e * u_e * pk[:, 0, 0] + 2 * u_e * u_n * pk[:, 0, 1] + u_n * u_n * pk[:, 1, 1]
+        rho = np.maximum(
+            np.sqrt(np.maximum(rho, 0.0) ** 2 + var_along), self.config.min_bearing_range_m
+        )
         out = r.copy()
         out[has] = local_cov(
             meas.along_sigma_m[j], rho * meas.sigma_bearing_rad[j], np.degrees(brg)
@@ -583,9 +591,13 @@ class Tracker:
         if not len(pairs):
             return dup
         a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
-        dv = tr.x[a, 2:] - tr.x[b, 2:]
-        close = np.hypot(dv[:, 0], dv[:, 1]) <= cfg.merge_speed_mps
-        a, b = a[close], b[close]
+        dx = tr.x[a] - tr.x[b]
+        close = np.hypot(dx[:, 2], dx[:, 3]) <= cfg.merge_speed_mps
+        # and one object by the states' own uncertainty (4-D chi-square, 99 %): two drones
+        # crossing close by, at different velocities, are not merged
+        d2 = np.einsum("ki,kij,kj->k", dx, np.linalg.inv(tr.p[a] + tr.p[b]), dx)
+        same = close & (d2 < _CHI2_4D_99)
+        a, b = a[same], b[same]
         dup[np.where(tr.hits[a] >= tr.hits[b], b, a)] = True
         return dup
 
