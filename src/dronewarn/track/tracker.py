@@ -50,7 +50,6 @@ from dronewarn.track.table import TrackTable
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
-_CHI2_4D_99 = 13.28
 
 
 @dataclass(frozen=True)
@@ -591,12 +590,8 @@ class Tracker:
         if not len(pairs):
             return dup
         a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
-        dx = tr.x[a] - tr.x[b]
-        close = np.hypot(dx[:, 2], dx[:, 3]) <= cfg.merge_speed_mps
-        # and one object by the states' own uncertainty (4-D chi-square, 99 %): two drones
-        # crossing close by, at different velocities, are not merged
-        d2 = np.einsum("ki,kij,kj->k", dx, np.linalg.inv(tr.p[a] + tr.p[b]), dx)
-        same = close & (d2 < _CHI2_4D_99)
+        dv = tr.x[a, 2:] - tr.x[b, 2:]
+        same = np.hypot(dv[:, 0], dv[:, 1]) <= cfg.merge_speed_mps
         a, b = a[same], b[same]
         dup[np.where(tr.hits[a] >= tr.hits[b], b, a)] = True
         return dup
