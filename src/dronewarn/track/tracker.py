@@ -582,9 +582,13 @@ class Tracker:
             return dup
         xy = tr.x[rows, :2]
         if len(rows) <= 64:  # a handful of tracks: all pairs at once beats building a tree
-            d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
-            a_idx, b_idx = np.nonzero(np.triu(d2 <= cfg.merge_distance_m**2, k=1))
-            pairs = np.column_stack([a_idx, b_idx])
+            from scipy.spatial.distance import pdist
+
+            close = np.flatnonzero(pdist(xy, "sqeuclidean") <= cfg.merge_distance_m**2)
+            if not len(close):
+                return dup
+            a_idx, b_idx = np.triu_indices(len(rows), k=1)
+            pairs = np.column_stack([a_idx[close], b_idx[close]])
         else:
             pairs = cKDTree(xy).query_pairs(cfg.merge_distance_m, output_type="ndarray")
         if not len(pairs):
