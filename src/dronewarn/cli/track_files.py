@@ -113,6 +113,7 @@ def _batch(rows: list[tuple[float, str, float, float, float]]) -> PlaneMeasureme
         r=batch.r,
         sensor=sensor,
         sensor_names=tuple(names),
+        one_per_target=batch.one_per_target,
     )
 
 

@@ -67,6 +67,9 @@ class PlaneMeasurements:
     sigma_bearing_rad: FloatArray | None = None
     along_sigma_m: FloatArray | None = None
     cooperative: npt.NDArray[np.bool_] | None = None
+    one_per_target: npt.NDArray[np.bool_] | None = None
+    """Plots of a scanning sensor (a radar, a plain detection list): one per target per
+    batch and sensor. Acoustic nodes of one network and citizens are many ears."""
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -85,6 +88,7 @@ class PlaneMeasurements:
             r=r,
             sensor=np.zeros(n, dtype=np.intp),
             sensor_names=(sensor,),
+            one_per_target=np.ones(n, dtype=bool),
         )
 
     def take(self, idx: npt.NDArray[np.intp]) -> PlaneMeasurements:
@@ -107,6 +111,7 @@ class PlaneMeasurements:
             sigma_bearing_rad=pick(self.sigma_bearing_rad),
             along_sigma_m=pick(self.along_sigma_m),
             cooperative=None if self.cooperative is None else self.cooperative[idx],
+            one_per_target=None if self.one_per_target is None else self.one_per_target[idx],
         )
 
 
@@ -141,6 +146,14 @@ def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
                 for p in parts
             ]
         )
+    one = None
+    if any(p.one_per_target is not None for p in parts):
+        one = np.concatenate(
+            [
+                np.zeros(len(p), dtype=bool) if p.one_per_target is None else p.one_per_target
+                for p in parts
+            ]
+        )
     hints: tuple[ClassHint | None, ...] = ()
     if any(p.hints for p in parts):
         hints = tuple(h for p in parts for h in (p.hints or (None,) * len(p)))
@@ -158,6 +171,7 @@ def concat(parts: list[PlaneMeasurements]) -> PlaneMeasurements:
         sigma_bearing_rad=column([p.sigma_bearing_rad for p in parts], np.nan),
         along_sigma_m=column([p.along_sigma_m for p in parts], np.nan),
         cooperative=coop,
+        one_per_target=one,
     )
 
 
@@ -424,6 +438,7 @@ def polar_in_plane(
         r=local_cov(sigma_range_m, across, bearing_deg),
         sensor=sensor,
         sensor_names=sensor_names,
+        one_per_target=np.ones(len(time_s), dtype=bool),
     )
 
 

@@ -84,6 +84,15 @@ class TrackerConfig:
     assumed_alt_m: float = 1000.0
     assumed_alt_sigma_m: float = 1000.0
     assignment_rounds: int = 3
+    seed_from_gated: bool = False
+    """Let measurements that fell in a track's gate but lost the assignment start tracks.
+    For dense single-sensor pictures (hundreds of drones kilometres apart). Off in a node,
+    where a drone heard by more acoustic nodes than ``assignment_rounds``, or a second
+    radar's biased plot, would otherwise start duplicates."""
+    seed_gated_d2: float = 0.0
+    """With ``seed_from_gated``: only a measurement outside the core of every gate
+    (nearest d^2 above this) may start a track; one riding on a track's prediction would
+    pair with that track's next plot into a duplicate."""
     course_tolerance_deg: float = 20.0
     history_step_s: float = 60.0
     history_len: int = 90
@@ -169,9 +178,21 @@ class Tracker:
         # the exact gate once per batch; later rounds re-test the survivors at updated states
         pairs = gate(tr.x, tr.p, tr.t, meas.z, meas.r, meas.time_s, cfg.gate_chi2, self._gate_accel)
         gated_any[pairs.meas] = True
+        nearest_d2 = np.full(len(meas), np.inf)
+        np.minimum.at(nearest_d2, pairs.meas, pairs.d2)
+        # later rounds are for other sensors, the nodes of an acoustic network, other citizens
+        # and later scans, never a second plot of the same radar scan (``one_per_target``)
+        taken = np.zeros(0, dtype=np.int64)
+        ear = -1 - np.arange(len(meas), dtype=np.int64)  # a key no other measurement has
+        if meas.one_per_target is not None:
+            one = meas.one_per_target
+            second = np.floor(meas.time_s[one] - float(meas.time_s.min())).astype(np.int64)
+            ear[one] = sensors[one].astype(np.int64) * (1 << 20) + second
+        stride = np.int64(1 << 40)
         for round_no in range(cfg.assignment_rounds):
             if round_no:
-                keep = free[pairs.meas]
+                key = pairs.track.astype(np.int64) * stride + ear[pairs.meas]
+                keep = free[pairs.meas] & ~np.isin(key, taken)
                 pairs = mahalanobis(
                     tr.x,
                     tr.p,
@@ -186,11 +207,12 @@ class Tracker:
                 )
             if not len(pairs):
                 break
-            used = self._assign_and_update(meas, sensors, pairs)
+            rows, used = self._assign_and_update(meas, sensors, pairs)
             if not len(used):
                 break
             free[used] = False
-        lone = free & ~gated_any
+            taken = np.concatenate([taken, rows.astype(np.int64) * stride + ear[used]])
+        lone = free & (nearest_d2 > cfg.seed_gated_d2) if cfg.seed_from_gated else free & ~gated_any
         if not lone.any():
             return
         born, new_rows = self._initiate(meas, sensors, lone)
@@ -220,7 +242,7 @@ class Tracker:
                 cfg.gate_chi2,
                 self._gate_accel,
             )
-            used = self._assign_and_update(meas, sensors, new_pairs)
+            _, used = self._assign_and_update(meas, sensors, new_pairs)
             lone[used] = False
             lone[new_pairs.meas] = False
         idx = np.flatnonzero(lone)
@@ -245,19 +267,19 @@ class Tracker:
 
     def _assign_and_update(
         self, meas: PlaneMeasurements, sensors: IntArray, pairs: GatedPairs
-    ) -> IntArray:
-        """Assign the gated pairs (GNN) and update; return the measurements used."""
+    ) -> tuple[IntArray, IntArray]:
+        """Assign the gated pairs (GNN) and update; return the tracks and measurements used."""
         tr = self._tracks
         cost = pairs.cost
         chosen = assign(pairs.track, pairs.meas, cost, len(tr), len(meas))
         idx = pairs.meas[chosen]
+        rows = pairs.track[chosen]
         if len(chosen):
-            rows = pairs.track[chosen]
             tr.llr[rows] += self._llr_gain(cost[chosen]) + self._miss_penalty(
                 meas.time_s[idx] - tr.last[rows]
             )
             self._update(rows, meas, sensors, idx)
-        return idx
+        return rows, idx
 
     def _miss_penalty(self, gap_s: FloatArray) -> FloatArray:
         """Score lost for the detections missed in a gap between two updates."""
