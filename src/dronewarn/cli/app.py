@@ -318,6 +318,9 @@ def track(
     clutter_density_per_m2: Annotated[
         float, typer.Option(help="false detections per m^2 per scan (track confirmation)")
     ] = 1e-9,
+    revisit_s: Annotated[
+        float, typer.Option(help="the sensor's revisit (scan period), seconds")
+    ] = 10.0,
     gospa_c_m: Annotated[float, typer.Option(help="GOSPA cut-off distance, metres")] = 1000.0,
 ) -> None:
     """Track plain position detections (no map, no node) and optionally score them."""
@@ -333,8 +336,10 @@ def track(
 
     if not detections.is_file():
         raise typer.BadParameter(f"{detections} is not a readable file", param_hint="--detections")
-    if sigma_m <= 0 or clutter_density_per_m2 <= 0 or gospa_c_m <= 0:
-        raise typer.BadParameter("--sigma-m, --clutter-density-per-m2 and --gospa-c-m must be > 0")
+    if min(sigma_m, clutter_density_per_m2, gospa_c_m, revisit_s) <= 0:
+        raise typer.BadParameter(
+            "--sigma-m, --clutter-density-per-m2, --revisit-s and --gospa-c-m must be > 0"
+        )
     errors = ReadErrors()
     tracker = Tracker("track", None, TrackerConfig(clutter_density_per_m2=clutter_density_per_m2))
     times: list[float] = []

@@ -173,38 +173,55 @@ class Tracker:
         sensors = self._global_sensors(meas)
         cfg = self.config
         tr = self._tracks
-        free = np.ones(len(meas), dtype=bool)
-        gated_any = np.zeros(len(meas), dtype=bool)
         # the exact gate once per batch; later rounds re-test the survivors at updated states
         pairs = gate(tr.x, tr.p, tr.t, meas.z, meas.r, meas.time_s, cfg.gate_chi2, self._gate_accel)
-        gated_any[pairs.meas] = True
-        nearest_d2 = np.full(len(meas), np.inf)
-        np.minimum.at(nearest_d2, pairs.meas, pairs.d2)
-        # later rounds are for other sensors, the nodes of an acoustic network, other citizens
-        # and later scans, never a second plot of the same radar scan (``one_per_target``)
-        taken = np.zeros(0, dtype=np.int64)
+        free = self._assignment_rounds(meas, sensors, pairs)
+        if cfg.seed_from_gated:
+            nearest_d2 = np.full(len(meas), np.inf)
+            np.minimum.at(nearest_d2, pairs.meas, pairs.d2)
+            lone = free & (nearest_d2 > cfg.seed_gated_d2)
+        else:
+            lone = free.copy()
+            lone[pairs.meas] = False
+        if not lone.any():
+            return
+        born, new_rows = self._initiate(meas, sensors, lone)
+        lone[born] = False
+        if len(new_rows) and lone.any():
+            lone &= ~self._join_newborn(meas, sensors, lone, new_rows)
+        idx = np.flatnonzero(lone)
+        nan = np.full(len(idx), np.nan)
+        self._seeds.add(
+            meas.z[idx],
+            meas.r[idx],
+            meas.time_s[idx],
+            sensors[idx],
+            nan if meas.alt_m is None else meas.alt_m[idx],
+            nan if meas.alt_sigma_m is None else meas.alt_sigma_m[idx],
+        )
+
+    def _assignment_rounds(
+        self, meas: PlaneMeasurements, sensors: IntArray, pairs: GatedPairs
+    ) -> BoolArray:
+        """Assign and update in rounds; return which measurements are still free.
+
+        Later rounds are for other sensors, the nodes of an acoustic network, other citizens
+        and later scans, never a second plot of the same scan (``one_per_target``).
+        """
+        cfg = self.config
+        free = np.ones(len(meas), dtype=bool)
         ear = -1 - np.arange(len(meas), dtype=np.int64)  # a key no other measurement has
         if meas.one_per_target is not None:
             one = meas.one_per_target
             second = np.floor(meas.time_s[one] - float(meas.time_s.min())).astype(np.int64)
             ear[one] = sensors[one].astype(np.int64) * (1 << 20) + second
         stride = np.int64(1 << 40)
+        taken = np.zeros(0, dtype=np.int64)
         for round_no in range(cfg.assignment_rounds):
             if round_no:
                 key = pairs.track.astype(np.int64) * stride + ear[pairs.meas]
                 keep = free[pairs.meas] & ~np.isin(key, taken)
-                pairs = mahalanobis(
-                    tr.x,
-                    tr.p,
-                    tr.t,
-                    meas.z,
-                    meas.r,
-                    meas.time_s,
-                    pairs.track[keep],
-                    pairs.meas[keep],
-                    cfg.gate_chi2,
-                    self._gate_accel,
-                )
+                pairs = self._regate(meas, pairs.track[keep], pairs.meas[keep])
             if not len(pairs):
                 break
             rows, used = self._assign_and_update(meas, sensors, pairs)
@@ -212,48 +229,49 @@ class Tracker:
                 break
             free[used] = False
             taken = np.concatenate([taken, rows.astype(np.int64) * stride + ear[used]])
-        lone = free & (nearest_d2 > cfg.seed_gated_d2) if cfg.seed_from_gated else free & ~gated_any
-        if not lone.any():
-            return
-        born, new_rows = self._initiate(meas, sensors, lone)
-        lone[born] = False
-        if len(new_rows) and lone.any():
-            # others hearing the newborn's drone in this batch join it, not the seeds
-            rest = np.flatnonzero(lone)
-            ni, nj = candidates(
-                tr.x[new_rows],
-                tr.p[new_rows],
-                tr.t[new_rows],
-                meas.z[rest],
-                meas.r[rest],
-                meas.time_s[rest],
-                cfg.gate_chi2,
-                self._gate_accel,
-            )
-            new_pairs = mahalanobis(
-                tr.x,
-                tr.p,
-                tr.t,
-                meas.z,
-                meas.r,
-                meas.time_s,
-                new_rows[ni],
-                rest[nj],
-                cfg.gate_chi2,
-                self._gate_accel,
-            )
-            _, used = self._assign_and_update(meas, sensors, new_pairs)
-            lone[used] = False
-            lone[new_pairs.meas] = False
-        idx = np.flatnonzero(lone)
-        self._seeds.add(
-            meas.z[idx],
-            meas.r[idx],
-            meas.time_s[idx],
-            sensors[idx],
-            meas.alt_m[idx] if meas.alt_m is not None else np.full(len(idx), np.nan),
-            meas.alt_sigma_m[idx] if meas.alt_sigma_m is not None else np.full(len(idx), np.nan),
+        return free
+
+    def _regate(self, meas: PlaneMeasurements, rows: IntArray, idx: IntArray) -> GatedPairs:
+        tr = self._tracks
+        cfg = self.config
+        return mahalanobis(
+            tr.x,
+            tr.p,
+            tr.t,
+            meas.z,
+            meas.r,
+            meas.time_s,
+            rows,
+            idx,
+            cfg.gate_chi2,
+            self._gate_accel,
         )
+
+    def _join_newborn(
+        self, meas: PlaneMeasurements, sensors: IntArray, lone: BoolArray, new_rows: IntArray
+    ) -> BoolArray:
+        """Others hearing a newborn's drone in this batch join it instead of seeding.
+
+        Returns the measurements that gated with a newborn (used or not).
+        """
+        tr = self._tracks
+        cfg = self.config
+        rest = np.flatnonzero(lone)
+        ni, nj = candidates(
+            tr.x[new_rows],
+            tr.p[new_rows],
+            tr.t[new_rows],
+            meas.z[rest],
+            meas.r[rest],
+            meas.time_s[rest],
+            cfg.gate_chi2,
+            self._gate_accel,
+        )
+        pairs = self._regate(meas, new_rows[ni], rest[nj])
+        self._assign_and_update(meas, sensors, pairs)
+        joined = np.zeros(len(meas), dtype=bool)
+        joined[pairs.meas] = True
+        return joined
 
     def _global_sensors(self, meas: PlaneMeasurements) -> IntArray:
         table = np.empty(len(meas.sensor_names), dtype=np.intp)
