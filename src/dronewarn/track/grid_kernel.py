@@ -22,6 +22,23 @@ IntArray = npt.NDArray[np.intp]
 
 
 @njit(cache=True, nogil=True)
+def _buckets(
+    xy: FloatArray, cell: float
+) -> tuple[float, float, int, int, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Points sorted by grid cell: origin, grid size, the sort order and each cell's start."""
+    x0 = xy[:, 0].min()
+    y0 = xy[:, 1].min()
+    nx = int((xy[:, 0].max() - x0) / cell) + 1
+    ny = int((xy[:, 1].max() - y0) / cell) + 1
+    key = np.empty(xy.shape[0], dtype=np.int64)
+    for j in range(xy.shape[0]):
+        key[j] = int((xy[j, 0] - x0) / cell) * ny + int((xy[j, 1] - y0) / cell)
+    order = np.argsort(key, kind="mergesort")
+    start = np.searchsorted(key[order], np.arange(nx * ny + 1))
+    return x0, y0, nx, ny, order, start
+
+
+@njit(cache=True, nogil=True)
 def grid_pairs(
     a_xy: FloatArray,
     a_reach: FloatArray,
@@ -30,19 +47,9 @@ def grid_pairs(
     cell: float,
 ) -> tuple[IntArray, IntArray]:
     """All (i, j) with |a_i - b_j| <= a_reach_i + b_reach_j (``cell`` > 0, in metres)."""
-    nb = b_xy.shape[0]
     na = a_xy.shape[0]
-    x0 = b_xy[:, 0].min()
-    y0 = b_xy[:, 1].min()
-    nx = int((b_xy[:, 0].max() - x0) / cell) + 1
-    ny = int((b_xy[:, 1].max() - y0) / cell) + 1
+    x0, y0, nx, ny, order, start = _buckets(b_xy, cell)
     b_max = b_reach.max()
-    key = np.empty(nb, dtype=np.int64)
-    for j in range(nb):
-        key[j] = int((b_xy[j, 0] - x0) / cell) * ny + int((b_xy[j, 1] - y0) / cell)
-    order = np.argsort(key, kind="mergesort")
-    sorted_key = key[order]
-    start = np.searchsorted(sorted_key, np.arange(nx * ny + 1))
     counts = np.zeros(na, dtype=np.int64)
     for phase in range(2):
         if phase == 1:
@@ -104,16 +111,8 @@ def grid_gate(
     """
     nb = z.shape[0]
     na = x.shape[0]
-    x0 = z[:, 0].min()
-    y0 = z[:, 1].min()
-    nx = int((z[:, 0].max() - x0) / cell) + 1
-    ny = int((z[:, 1].max() - y0) / cell) + 1
+    x0, y0, nx, ny, order, start = _buckets(z, cell)
     b_max = m_reach.max()
-    key = np.empty(nb, dtype=np.int64)
-    for j in range(nb):
-        key[j] = int((z[j, 0] - x0) / cell) * ny + int((z[j, 1] - y0) / cell)
-    order = np.argsort(key, kind="mergesort")
-    start = np.searchsorted(key[order], np.arange(nx * ny + 1))
     k3 = accel_sigma_mps2 * accel_sigma_mps2 / 3.0
     cap = 4 * (na + nb) + 64
     out_i = np.empty(cap, dtype=np.intp)

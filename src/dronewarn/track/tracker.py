@@ -373,10 +373,19 @@ class Tracker:
         tr.last[rows] = np.maximum(tr.last[rows], t_meas)
         newest = t_meas >= tr.last[rows]
         tr.pos_sensor[rows[newest]] = sensors[idx[newest]]
+        self._note(rows, meas, sensors, idx)
+
+    def _note(
+        self, rows: IntArray, meas: PlaneMeasurements, sensors: IntArray, idx: IntArray
+    ) -> None:
+        """What a measurement adds besides the state: height, cooperative status, the
+        contributing sensor, class hints."""
+        tr = self._tracks
         self._update_heights(rows, meas, sensors, idx)
         if meas.cooperative is not None:
             coop = meas.cooperative[idx]
-            tr.coop_last[rows[coop]] = np.maximum(tr.coop_last[rows[coop]], t_meas[coop])
+            t_coop = meas.time_s[idx[coop]]
+            tr.coop_last[rows[coop]] = np.maximum(tr.coop_last[rows[coop]], t_coop)
             tr.coop_sensor[rows[coop]] = sensors[idx[coop]]
         self._contrib_uid = np.concatenate([self._contrib_uid, tr.uid[rows]])
         self._contrib_sensor = np.concatenate([self._contrib_sensor, sensors[idx]])
@@ -499,21 +508,9 @@ class Tracker:
                 cfg.height_accel_sigma_mps2,
             )
             tr.alt_sensor[k] = seeds.sensor[si][seed_has]
-        self._update_heights(rows, meas, sensors, used)
-        if meas.cooperative is not None:
-            coop = meas.cooperative[used]
-            self._tracks.coop_last[rows[coop]] = t[coop]
-            self._tracks.coop_sensor[rows[coop]] = sensors[used[coop]]
-        self._contrib_uid = np.concatenate([self._contrib_uid, uid, uid])
-        self._contrib_sensor = np.concatenate(
-            [self._contrib_sensor, seeds.sensor[si], sensors[used]]
-        )
-        if meas.hints:
-            for row, j in zip(rows.tolist(), used.tolist(), strict=True):
-                hint = meas.hints[j]
-                if hint is not None:
-                    uid_row = int(self._tracks.uid[row])
-                    self._evidence.setdefault(uid_row, {})[hint.object_class] = hint.confidence
+        self._note(rows, meas, sensors, used)
+        self._contrib_uid = np.concatenate([self._contrib_uid, uid])
+        self._contrib_sensor = np.concatenate([self._contrib_sensor, seeds.sensor[si]])
         keep = np.ones(len(seeds), dtype=bool)
         keep[si] = False
         seeds.keep(keep)
