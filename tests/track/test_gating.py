@@ -1,8 +1,9 @@
-"""Gating: the grid search finds exactly what brute force finds."""
+"""Gating: the grid search and the all-pairs kernel find exactly what plain matrix algebra finds."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from dronewarn.track.gating import gate, mahalanobis, near_pairs
 
@@ -48,3 +49,42 @@ def test_grid_gate_equals_exact_gate_on_all_pairs() -> None:
     assert got.keys() == want.keys()
     assert len(want) > 50
     np.testing.assert_allclose([got[k] for k in want], [want[k] for k in want], rtol=1e-9)
+
+
+def _matrix_gate(x, p, t, z, r, tm, chi2, accel):  # type: ignore[no-untyped-def]
+    """Reference: every pair, F P F^T + Q + R written as full matrices."""
+    out = {}
+    h = np.hstack([np.eye(2), np.zeros((2, 2))])
+    for i in range(len(x)):
+        for j in range(len(z)):
+            d = tm[j] - t[i]
+            f = np.eye(4)
+            f[0, 2] = f[1, 3] = d
+            q = np.zeros((4, 4))
+            q[:2, :2] = np.eye(2) * accel**2 / 3.0 * abs(d) ** 3
+            s = h @ (f @ p[i] @ f.T + q) @ h.T + r[j]
+            y = z[j] - h @ f @ x[i]
+            d2 = float(y @ np.linalg.solve(s, y))
+            if d2 < chi2:
+                out[(i, j)] = (d2, float(np.log(np.linalg.det(s))))
+    return out
+
+
+@pytest.mark.parametrize(("n", "m"), [(10, 30), (160, 200)])  # all-pairs kernel, then the grid
+def test_gate_equals_matrix_algebra(n: int, m: int) -> None:
+    rng = np.random.default_rng(n)
+    x = np.column_stack([rng.uniform(0, 8_000, (n, 2)), rng.normal(0, 40, (n, 2))])
+    a = rng.normal(0.0, 1.0, (n, 4, 4))
+    p = np.einsum("nij,nkj->nik", a, a) * 300.0**2 / 4.0 + np.eye(4) * 100.0  # correlated
+    t = rng.uniform(0.0, 4.0, n)
+    z = rng.uniform(0, 8_000, (m, 2))
+    b = rng.normal(0.0, 1.0, (m, 2, 2))
+    r = np.einsum("nij,nkj->nik", b, b) * 150.0**2 + np.eye(2) * 100.0
+    tm = rng.uniform(0.0, 4.0, m)
+    got = gate(x, p, t, z, r, tm, 13.8, 1.0)
+    want = _matrix_gate(x, p, t, z, r, tm, 13.8, 1.0)
+    pairs = list(zip(got.track.tolist(), got.meas.tolist(), strict=True))
+    assert sorted(pairs) == sorted(want)
+    assert len(want) > 10
+    np.testing.assert_allclose(got.d2, [want[k][0] for k in pairs], rtol=1e-7)
+    np.testing.assert_allclose(got.log_det, [want[k][1] for k in pairs], rtol=1e-7)

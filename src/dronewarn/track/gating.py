@@ -1,9 +1,10 @@
 """Gating: which (track, measurement) pairs may belong together, at a cost that grows linearly.
 
-A spatial index (``scipy.spatial.cKDTree`` over the batch's measurements) yields candidate
-pairs within a bound of the true gate; the exact Mahalanobis test then runs on the candidates
-only. The bound: with the track predicted to the batch's middle time ``t_c`` and
-``tr(S) <= b_track + b_meas`` over the batch's time span,
+A bucket grid over the batch's measurements (``grid_kernel``) yields candidate pairs within a
+bound of the true gate, and the exact Mahalanobis test runs on the candidates only, in the
+same compiled pass; a small batch simply tests every pair (``all_pairs_kernel``). The
+bound: with the track predicted to the batch's middle time ``t_c`` and ``tr(S) <= b_track +
+b_meas`` over the batch's time span,
 
     |z - x(t_c)| <= sqrt(chi2 b_track) + sqrt(chi2 b_meas) + |v| max|t - t_c|,
 
@@ -60,9 +61,9 @@ def near_pairs(
     if not len(a_xy) or not len(b_xy):
         return none, none
     if len(a_xy) * len(b_xy) <= _BRUTE_FORCE_PAIRS:
-        d2 = ((a_xy[:, None, :] - b_xy[None, :, :]) ** 2).sum(axis=2)
-        i, j = np.nonzero(d2 <= (a_reach[:, None] + b_reach[None, :]) ** 2)
-        return i.astype(np.intp), j.astype(np.intp)
+        from dronewarn.track.all_pairs_kernel import all_pairs
+
+        return all_pairs(a_xy, a_reach, b_xy, b_reach)
     from dronewarn.track.grid_kernel import grid_pairs
 
     a_xy = np.ascontiguousarray(a_xy, dtype=np.float64)
@@ -145,9 +146,12 @@ def gate(
     ``x`` (N, 4), ``p`` (N, 4, 4) at times ``t`` are the tracks (nearly-constant velocity
     prediction); ``z``, ``r``, ``tm`` the measurements.
     """
+    if not len(x) or not len(z):
+        return _empty()
     if len(x) * len(z) <= _BRUTE_FORCE_PAIRS:
-        ti, mj = candidates(x, p, t, z, r, tm, chi2, accel_sigma_mps2)
-        return mahalanobis(x, p, t, z, r, tm, ti, mj, chi2, accel_sigma_mps2)
+        from dronewarn.track.all_pairs_kernel import all_pairs_gate
+
+        return GatedPairs(*all_pairs_gate(x, p, t, z, r, tm, chi2, accel_sigma_mps2))
     from dronewarn.track.grid_kernel import grid_gate
 
     pos_c, reach, m_reach = _reaches(x, p, t, r, tm, chi2, accel_sigma_mps2)
@@ -191,19 +195,9 @@ def mahalanobis(
     chi2: float,
     accel_sigma_mps2: float,
 ) -> GatedPairs:
-    """The candidate pairs (``ti``, ``mj``) that pass the exact gate (2x2 algebra written out)."""
+    """The candidate pairs (``ti``, ``mj``) that pass the exact gate."""
     if not len(ti):
         return _empty()
-    d = tm[mj] - t[ti]
-    q = accel_sigma_mps2**2 / 3.0 * np.abs(d) ** 3
-    pk, rk = p[ti], r[mj]
-    s00 = pk[:, 0, 0] + d * (2.0 * pk[:, 0, 2] + d * pk[:, 2, 2]) + q + rk[:, 0, 0]
-    s11 = pk[:, 1, 1] + d * (2.0 * pk[:, 1, 3] + d * pk[:, 3, 3]) + q + rk[:, 1, 1]
-    s01 = pk[:, 0, 1] + d * (pk[:, 0, 3] + pk[:, 1, 2] + d * pk[:, 2, 3]) + rk[:, 0, 1]
-    det = s00 * s11 - s01 * s01
-    xk = x[ti]
-    yx = z[mj, 0] - (xk[:, 0] + xk[:, 2] * d)
-    yy = z[mj, 1] - (xk[:, 1] + xk[:, 3] * d)
-    d2 = (yx * yx * s11 - 2.0 * yx * yy * s01 + yy * yy * s00) / det
-    ok = d2 < chi2
-    return GatedPairs(ti[ok], mj[ok], d2[ok], np.log(np.maximum(det[ok], 1e-9)))
+    from dronewarn.track.all_pairs_kernel import listed_gate
+
+    return GatedPairs(*listed_gate(x, p, t, z, r, tm, ti, mj, chi2, accel_sigma_mps2))

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from dronewarn.track.all_pairs_kernel import gate_pair
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
@@ -106,7 +108,7 @@ def grid_gate(
     Tracks (``x``, ``p`` at ``t``; searched around ``pos_c`` within ``reach``) against
     measurements (``z``, ``r`` at ``tm``, each with ``m_reach``); each pair predicted to its
     measurement's time by nearly-constant velocity with white acceleration
-    ``accel_sigma_mps2``. Same algebra as ``gating.mahalanobis``. Returns track rows,
+    ``accel_sigma_mps2``. The gate algebra is ``all_pairs_kernel.gate_pair``. Returns track rows,
     measurement indexes, d^2 and ln|S|.
     """
     nb = z.shape[0]
@@ -137,15 +139,7 @@ def grid_gate(
                     dy = z[j, 1] - ay
                     if dx * dx + dy * dy > lim * lim:
                         continue
-                    d = tm[j] - t[i]
-                    q = k3 * abs(d) ** 3
-                    s00 = p[i, 0, 0] + d * (2.0 * p[i, 0, 2] + d * p[i, 2, 2]) + q + r[j, 0, 0]
-                    s11 = p[i, 1, 1] + d * (2.0 * p[i, 1, 3] + d * p[i, 3, 3]) + q + r[j, 1, 1]
-                    s01 = p[i, 0, 1] + d * (p[i, 0, 3] + p[i, 1, 2] + d * p[i, 2, 3]) + r[j, 0, 1]
-                    det = s00 * s11 - s01 * s01
-                    yx = z[j, 0] - (x[i, 0] + x[i, 2] * d)
-                    yy = z[j, 1] - (x[i, 1] + x[i, 3] * d)
-                    d2 = (yx * yx * s11 - 2.0 * yx * yy * s01 + yy * yy * s00) / det
+                    d2, det = gate_pair(x, p, t, z, r, tm, i, j, k3)
                     if d2 >= chi2:
                         continue
                     if n == cap:

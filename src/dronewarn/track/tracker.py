@@ -39,7 +39,7 @@ from dronewarn.domain.track import FieldSource, TrackState, TrackStatus
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.track.altitude import update_heights
 from dronewarn.track.association import assign
-from dronewarn.track.gating import GatedPairs, candidates, gate, mahalanobis
+from dronewarn.track.gating import GatedPairs, candidates, gate, mahalanobis, near_pairs
 from dronewarn.track.guard import MeasurementGuard
 from dronewarn.track.imm import ModelSet, cycle_combined
 from dronewarn.track.initiation import Seeds, pair_seeds
@@ -220,7 +220,7 @@ class Tracker:
         for round_no in range(cfg.assignment_rounds):
             if round_no:
                 key = pairs.track.astype(np.int64) * stride + ear[pairs.meas]
-                keep = free[pairs.meas] & ~np.isin(key, taken)
+                keep = free[pairs.meas] & ~_member(key, taken)
                 pairs = self._regate(meas, pairs.track[keep], pairs.meas[keep])
             if not len(pairs):
                 break
@@ -609,24 +609,21 @@ class Tracker:
 
     def _duplicates(self) -> BoolArray:
         """Confirmed tracks that have converged onto an older, better-fed track."""
-        from scipy.spatial import cKDTree
-
         cfg = self.config
         tr = self._tracks
         dup = np.zeros(len(tr), dtype=bool)
         rows = np.flatnonzero(tr.confirmed)
         if len(rows) < 2:
             return dup
-        xy = tr.x[rows, :2]
-        if len(rows) <= 64:  # a handful of tracks: all pairs at once beats building a tree
-            from scipy.spatial.distance import pdist
-
-            close = np.flatnonzero(pdist(xy, "sqeuclidean") <= cfg.merge_distance_m**2)
-            if not len(close):
-                return dup
-            a_idx, b_idx = np.triu_indices(len(rows), k=1)
-            pairs = np.column_stack([a_idx[close], b_idx[close]])
+        xy = np.ascontiguousarray(tr.x[rows, :2])
+        if len(rows) <= 128:  # a handful of tracks: testing all pairs beats building a tree
+            half = np.full(len(rows), 0.5 * cfg.merge_distance_m)
+            i, j = near_pairs(xy, half, xy, half)
+            below = i < j
+            pairs = np.column_stack([i[below], j[below]])
         else:
+            from scipy.spatial import cKDTree
+
             pairs = cKDTree(xy).query_pairs(cfg.merge_distance_m, output_type="ndarray")
         if not len(pairs):
             return dup
@@ -720,3 +717,14 @@ class Tracker:
                 )
             )
         return out
+
+
+def _member(key: npt.NDArray[np.int64], among: npt.NDArray[np.int64]) -> BoolArray:
+    """``np.isin`` for a few keys among a few: one sort and one search (isin's own set-up
+    cost 0.1 ms a scan on the 10-target benchmark)."""
+    if not len(among):
+        return np.zeros(len(key), dtype=bool)
+    ordered = np.sort(among)
+    at = np.minimum(np.searchsorted(ordered, key), len(ordered) - 1)
+    found: BoolArray = ordered[at] == key
+    return found
