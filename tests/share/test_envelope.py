@@ -47,6 +47,12 @@ def by_key() -> keys.SigningKey:
     return keys.generate("BY", datetime(2025, 9, 1, tzinfo=UTC))
 
 
+def _body() -> dict[str, object]:
+    from dronewarn.domain.codec import warning_to_dict
+
+    return warning_to_dict(_warning())
+
+
 def _verifier(by_key: keys.SigningKey, now: float = NOW) -> Verifier:
     public = keys.PublicKey("BY", by_key.kid, by_key.key)
     return Verifier("PL", {by_key.kid: public}, clock=lambda: now)
@@ -150,6 +156,8 @@ def test_body_header_and_number_tricks_are_refused(by_key: keys.SigningKey) -> N
     header = {"alg": "Ed25519", "kid": by_key.kid, "typ": "dronewarn-msg+jws"}
     endless = payload.replace('"seq":1', '"seq":Infinity')
     assert _reason(verifier, _resign(by_key, header, endless)) is RejectReason.SCHEMA
+    decimal = payload.replace('"seq":1', '"seq":1.0')
+    assert _reason(verifier, _resign(by_key, header, decimal)) is RejectReason.SCHEMA
     textual = payload.replace('"seq":1', '"seq":"7"')
     assert _reason(verifier, _resign(by_key, header, textual)) is RejectReason.SCHEMA
     other_kind = payload.replace('"kind":"warning"', '"kind":"nonsense"')
@@ -173,8 +181,11 @@ def test_future_messages_and_key_rotation(by_key: keys.SigningKey) -> None:
     old = Signer(by_key, lambda: NOW)
     for _ in range(3):
         verifier.verify(old.sign_warning(_warning()))
-    # the rotated key numbers its messages from 1 again, and is accepted
-    assert verifier.verify(Signer(new_key, lambda: NOW).sign_warning(_warning())).sequence == 1
+    # the rotated key carries the node's sequence on (the outbox keeps it) and is accepted;
+    # an old number under the new key is a replay
+    new = Signer(new_key, lambda: NOW)
+    assert _reason(verifier, new.sign("warning", "PL", _body(), sequence=3)) is RejectReason.REPLAY
+    assert verifier.verify(new.sign("warning", "PL", _body(), sequence=4)).sequence == 4
 
 
 def test_keys_are_never_overwritten_and_ids_are_checked(tmp_path: Path) -> None:

@@ -5,9 +5,16 @@ RFC 9864 (not the deprecated "EdDSA"); the protected header carries ``kid`` (the
 key id) and ``typ`` ``dronewarn-msg+jws``. Any JOSE library verifies it (a test does so with
 jwcrypto). The payload:
 
-    {"v": 1, "id": message id (UUID), "kind": "warning", "from": sender node id,
-     "to": recipient node id, "seq": per-recipient sequence number,
+    {"v": 1, "id": message id (UUID), "kind": "warning" | "tracks" | "feedback" |
+     "heartbeat" | "ack", "from": sender node id, "to": recipient node id,
+     "seq": sequence number per (sender, recipient, channel),
      "iat": issue time (ISO 8601 UTC), "exp": expiry (ISO 8601 UTC), "body": {...}}
+
+The JSON Schema is ``schemas/partner-message-v1.json`` (documented in
+docs/partner-messages.md); every payload is validated against it. Sequence numbers run per
+*channel*: warnings, track batches and feedback share the ``message`` channel (delivered in
+order from the outbox), heartbeats and acks each have their own, so that a heartbeat never
+holds up a warning.
 
 The receiver (``Verifier``) refuses, with a typed reason and never acting on it: a token that
 is not a compact JWS of this ``typ`` (malformed), an unknown key id, a bad signature, a key or
@@ -15,7 +22,9 @@ body that does not belong to the claimed sender, a message (or body) for another
 expired message or one issued in the future (beyond the allowed clock skew), a replay (an id
 already seen, or a sequence number not above the last accepted under that key), and an
 envelope or body that does not fit the schema (version, kind, integer sequence, finite
-numbers, validity of at most a day).
+numbers, validity of at most a day). ``Verifier.authenticate`` runs every check but the
+replay check, which a persistent inbox (``share.inbox``) does; ``Verifier.verify`` adds an
+in-memory one.
 """
 
 from __future__ import annotations
@@ -28,8 +37,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import jsonschema
 from joserfc import jws
 from joserfc.errors import JoseError
 
@@ -42,10 +54,33 @@ from dronewarn.share.keys import PublicKey, SigningKey
 VERSION = 1
 ALGORITHM = "Ed25519"
 TYP = "dronewarn-msg+jws"
-KINDS = frozenset({"warning"})
+KINDS = frozenset({"warning", "tracks", "feedback", "heartbeat", "ack"})
+SCHEMA_FILE = "partner-message-v1.json"
 MAX_TTL_S = 86_400.0
 """No message may claim to stay valid for more than a day."""
-MAX_SEQUENCE = 2**53
+
+
+def channel_of(kind: str) -> str:
+    """The sequence a kind of message is numbered in."""
+    return kind if kind in ("heartbeat", "ack") else "message"
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    text = resources.files("dronewarn.share").joinpath("schemas", SCHEMA_FILE).read_text("utf-8")
+    schema = json.loads(text)
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator: jsonschema.protocols.Validator = validator_class(schema)
+    return validator
+
+
+def schema_errors(payload: Any) -> list[str]:
+    """What is wrong with a payload under the message schema (empty when it fits)."""
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(payload)'}: {error.message}"
+        for error in _validator().iter_errors(payload)
+    ]
 
 
 class RejectReason(StrEnum):
@@ -58,6 +93,9 @@ class RejectReason(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     REPLAY = "replay"
     SCHEMA = "schema"
+    UNKNOWN_CERTIFICATE = "unknown_certificate"
+    WRONG_CHANNEL = "wrong_channel"
+    """A message signed by one partner arrived over another partner's TLS connection."""
 
 
 class RejectedMessageError(InputError):
@@ -81,40 +119,86 @@ class Envelope:
     expires_s: float
     body: Mapping[str, Any]
 
+    @property
+    def channel(self) -> str:
+        return channel_of(self.kind)
+
     def warning(self) -> Warning:
         return warning_from_dict(dict(self.body))
 
 
+@dataclass(frozen=True)
+class SignedMessage:
+    message_id: str
+    token: str
+    expires_s: float
+
+
 class Signer:
-    """Signs a node's outgoing messages, numbering them per recipient."""
+    """Signs a node's outgoing messages.
+
+    Sequence numbers come from the caller (the outbox keeps them durably) or, when not
+    given, from an in-memory counter per (recipient, channel).
+    """
 
     def __init__(self, key: SigningKey, clock: Callable[[], float], ttl_s: float = 600.0) -> None:
         self._key = key
         self._clock = clock
         self._ttl_s = ttl_s
-        self._sequence: dict[str, int] = {}
+        self._sequence: dict[tuple[str, str], int] = {}
+
+    @property
+    def node_id(self) -> str:
+        return self._key.node_id
+
+    @property
+    def key(self) -> SigningKey:
+        return self._key
 
     def sign_warning(self, warning: Warning) -> str:
         return self.sign("warning", warning.recipient, warning_to_dict(warning))
 
-    def sign(self, kind: str, recipient: str, body: Mapping[str, Any]) -> str:
-        sequence = self._sequence.get(recipient, 0) + 1
-        self._sequence[recipient] = sequence
+    def sign(
+        self,
+        kind: str,
+        recipient: str,
+        body: Mapping[str, Any],
+        sequence: int | None = None,
+        ttl_s: float | None = None,
+    ) -> str:
+        return self.signed(kind, recipient, body, sequence, ttl_s).token
+
+    def signed(
+        self,
+        kind: str,
+        recipient: str,
+        body: Mapping[str, Any],
+        sequence: int | None = None,
+        ttl_s: float | None = None,
+    ) -> SignedMessage:
+        """The token with its message id and expiry."""
+        counter = (recipient, channel_of(kind))
+        if sequence is None:
+            sequence = self._sequence.get(counter, 0) + 1
+        self._sequence[counter] = max(sequence, self._sequence.get(counter, 0))
         now = self._clock()
+        expires = iso(now + (self._ttl_s if ttl_s is None else ttl_s))
+        message_id = str(uuid.uuid4())
         payload = {
             "v": VERSION,
-            "id": str(uuid.uuid4()),
+            "id": message_id,
             "kind": kind,
             "from": self._key.node_id,
             "to": recipient,
             "seq": sequence,
             "iat": iso(now),
-            "exp": iso(now + self._ttl_s),
+            "exp": expires,
             "body": dict(body),
         }
         header = {"alg": ALGORITHM, "kid": self._key.kid, "typ": TYP}
         data = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
-        return jws.serialize_compact(header, data, self._key.key, algorithms=[ALGORITHM])
+        token = jws.serialize_compact(header, data, self._key.key, algorithms=[ALGORITHM])
+        return SignedMessage(message_id, token, parse_iso(expires))
 
 
 class Verifier:
@@ -134,30 +218,38 @@ class Verifier:
         self._keys = dict(keys)
         self._clock = clock
         self._max_skew_s = max_skew_s
-        # per key id: a rotated key starts its own sequence; a sender that restarts must carry
-        # its counters over (the sharing issue's outbox keeps them)
-        self._last_sequence: dict[str, int] = {}
+        # per (sender, channel): a rotated key carries its node's sequence on, so an old
+        # message cannot come back under a new key
+        self._last_sequence: dict[tuple[str, str], int] = {}
         self._seen: set[str] = set()
         self._order: deque[str] = deque(maxlen=remember_ids)
 
     def verify(self, token: str) -> Envelope:
-        """The envelope of a valid message; RejectedMessageError otherwise."""
-        envelope, kid = self._authentic(token)
-        self._check_delivery(envelope, kid)
-        try:
-            warning = envelope.warning()
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RejectedMessageError(RejectReason.SCHEMA, f"warning body: {exc!r}") from exc
-        if warning.sender != envelope.sender:
-            raise RejectedMessageError(
-                RejectReason.WRONG_SENDER,
-                f"body claims {warning.sender!r}, signed by {envelope.sender}",
-            )
-        if warning.recipient != envelope.recipient:
-            raise RejectedMessageError(
-                RejectReason.WRONG_RECIPIENT, f"body is for {warning.recipient!r}"
-            )
-        self._accept(envelope, kid)
+        """The envelope of a valid, new message (in-memory replay check); RejectedMessageError
+        otherwise."""
+        envelope = self.authenticate(token)
+        self._check_replay(envelope)
+        self._accept(envelope)
+        return envelope
+
+    def authenticate(self, token: str) -> Envelope:
+        """Every check but replay: signature, key, sender, recipient, time, schema."""
+        envelope, _ = self._authentic(token)
+        self._check_delivery(envelope)
+        if envelope.kind == "warning":
+            try:
+                warning = envelope.warning()
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RejectedMessageError(RejectReason.SCHEMA, f"warning body: {exc!r}") from exc
+            if warning.sender != envelope.sender:
+                raise RejectedMessageError(
+                    RejectReason.WRONG_SENDER,
+                    f"body claims {warning.sender!r}, signed by {envelope.sender}",
+                )
+            if warning.recipient != envelope.recipient:
+                raise RejectedMessageError(
+                    RejectReason.WRONG_RECIPIENT, f"body is for {warning.recipient!r}"
+                )
         return envelope
 
     def _authentic(self, token: str) -> tuple[Envelope, str]:
@@ -188,19 +280,20 @@ class Verifier:
             raise RejectedMessageError(RejectReason.MALFORMED, str(exc)) from exc
         try:
             payload = json.loads(signed.payload, parse_constant=_refuse_constant)
-            version, sequence = payload["v"], payload["seq"]
-            if type(version) is not int or version != VERSION:
-                raise ValueError(f"version {version!r} is not {VERSION}")
-            if type(sequence) is not int or not 0 < sequence < MAX_SEQUENCE:
-                raise ValueError(f"sequence {sequence!r} is not a positive integer")
-            if payload["kind"] not in KINDS:
-                raise ValueError(f"kind {payload['kind']!r} is not one of {sorted(KINDS)}")
+        except ValueError as exc:
+            raise RejectedMessageError(RejectReason.SCHEMA, f"payload is not JSON: {exc}") from exc
+        problems = schema_errors(payload)
+        if not problems and not (type(payload["seq"]) is int and type(payload["v"]) is int):
+            problems = ["v and seq must be integers, not decimals"]  # JSON Schema allows 1.0
+        if problems:
+            raise RejectedMessageError(RejectReason.SCHEMA, "; ".join(problems[:3]))
+        try:
             envelope = Envelope(
                 message_id=str(payload["id"]),
                 kind=payload["kind"],
                 sender=str(payload["from"]),
                 recipient=str(payload["to"]),
-                sequence=sequence,
+                sequence=payload["seq"],
                 issued_s=parse_iso(payload["iat"].replace("Z", "+00:00")),
                 expires_s=parse_iso(payload["exp"].replace("Z", "+00:00")),
                 body=payload["body"],
@@ -215,7 +308,7 @@ class Verifier:
             )
         return envelope, kid
 
-    def _check_delivery(self, envelope: Envelope, kid: str) -> None:
+    def _check_delivery(self, envelope: Envelope) -> None:
         if envelope.recipient != self._node_id:
             raise RejectedMessageError(
                 RejectReason.WRONG_RECIPIENT, f"for {envelope.recipient!r}, this is {self._node_id}"
@@ -232,19 +325,23 @@ class Verifier:
                 RejectReason.NOT_YET_VALID,
                 f"issued {envelope.issued_s - now:.0f} s in the future",
             )
+
+    def _check_replay(self, envelope: Envelope) -> None:
         if envelope.message_id in self._seen:
             raise RejectedMessageError(
                 RejectReason.REPLAY, f"message {envelope.message_id} seen before"
             )
-        last = self._last_sequence.get(kid, 0)
+        counter = (envelope.sender, envelope.channel)
+        last = self._last_sequence.get(counter, 0)
         if envelope.sequence <= last:
             raise RejectedMessageError(
                 RejectReason.REPLAY,
-                f"sequence {envelope.sequence} under key {kid} is not above {last}",
+                f"{envelope.channel} sequence {envelope.sequence} from {envelope.sender} "
+                f"is not above {last}",
             )
 
-    def _accept(self, envelope: Envelope, kid: str) -> None:
-        self._last_sequence[kid] = envelope.sequence
+    def _accept(self, envelope: Envelope) -> None:
+        self._last_sequence[(envelope.sender, envelope.channel)] = envelope.sequence
         if len(self._order) == self._order.maxlen:
             self._seen.discard(self._order[0])
         self._order.append(envelope.message_id)

@@ -112,19 +112,6 @@ def all_pairs_gate(
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """Every (track, measurement) pair inside the gate: rows, indexes, d^2 and ln|S|."""
     na, nb = x.shape[0], z.shape[0]
-    k3 = accel_sigma_mps2 * accel_sigma_mps2 / 3.0
-    out_i = np.empty(na * nb, dtype=np.intp)
-    out_j = np.empty(na * nb, dtype=np.intp)
-    out_d2 = np.empty(na * nb)
-    out_ld = np.empty(na * nb)
-    n = 0
-    for i in range(na):
-        for j in range(nb):
-            d2, det = gate_pair(x, p, t, z, r, tm, i, j, k3)
-            if d2 < chi2:
-                out_i[n] = i
-                out_j[n] = j
-                out_d2[n] = d2
-                out_ld[n] = math.log(max(det, 1e-9))
-                n += 1
-    return out_i[:n], out_j[:n], out_d2[:n], out_ld[:n]
+    ti = np.repeat(np.arange(na), nb)
+    mj = np.repeat(np.arange(nb).reshape(1, nb), na, axis=0).ravel()
+    return listed_gate(x, p, t, z, r, tm, ti, mj, chi2, accel_sigma_mps2)

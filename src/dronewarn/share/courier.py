@@ -1,0 +1,202 @@
+"""Delivering the outbox to one partner: in order, with retries, until a signed ack.
+
+One thread per partner. It takes the lowest-numbered pending message, POSTs it over mutual
+TLS and reads the partner's signed ack: ``accepted`` or ``duplicate`` (the partner had it
+already, e.g. our previous ack was lost) closes it; a refusal for good (bad signature,
+schema...) closes it as ``refused`` and audits why; a network failure, a timeout, a server
+error or an ack that does not verify retries the same message after a back-off (0.2 s
+doubling to ``max_backoff_s``, with jitter), so nothing behind it overtakes it. A message
+that outlived its validity undelivered is closed as ``expired`` (audited) and the next goes.
+Between messages it sends a signed heartbeat every ``heartbeat_s``.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from dronewarn.share.audit import AuditLog
+from dronewarn.share.envelope import RejectedMessageError, Signer, Verifier
+from dronewarn.share.link_store import LinkStore, Outgoing, OutState
+
+JOSE = "application/jose"
+TRANSIENT_REFUSALS = frozenset({"not_yet_valid"})
+"""Refusals worth retrying: the partner's clock may be set right."""
+
+
+@dataclass(frozen=True)
+class CourierConfig:
+    url: str
+    """The partner's endpoint, e.g. https://127.0.0.1:8443"""
+    heartbeat_s: float = 5.0
+    heartbeat_ttl_s: float = 30.0
+    timeout_s: float = 5.0
+    max_backoff_s: float = 5.0
+    max_skew_s: float = 30.0
+
+
+@dataclass
+class LinkHealth:
+    """What the sending side knows of one partner's link."""
+
+    last_ack_s: float = float("nan")
+    last_failure_s: float = float("nan")
+    last_failure: str = ""
+    consecutive_failures: int = 0
+
+
+class Courier:
+    def __init__(
+        self,
+        partner: str,
+        config: CourierConfig,
+        context: ssl.SSLContext,
+        store: LinkStore,
+        signer: Signer,
+        verifier: Verifier,
+        audit: AuditLog,
+        clock: Callable[[], float],
+    ) -> None:
+        self.partner = partner
+        self.config = config
+        self.health = LinkHealth()
+        self._store = store
+        self._signer = signer
+        self._verifier = verifier
+        self._audit = audit
+        self._clock = clock
+        self._client = httpx.Client(
+            base_url=config.url,
+            verify=context,
+            timeout=config.timeout_s,
+            headers={"content-type": JOSE, "accept": JOSE},
+        )
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"courier-{partner}", daemon=True)
+        self._next_heartbeat_s = 0.0
+        self._random = random.Random()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=self.config.timeout_s + 5.0)
+        self._client.close()
+
+    def notify(self) -> None:
+        """A message was queued."""
+        self._wake.set()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until nothing to this partner is pending; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self._store.first_pending(self.partner) is not None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    # ------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            message = self._store.first_pending(self.partner)
+            now = self._clock()
+            if message is None:
+                self._heartbeat_if_due(now, pending=0)
+                self._wake.wait(timeout=max(self._next_heartbeat_s - self._clock(), 0.05))
+                self._wake.clear()
+                continue
+            if now > message.expires_s:
+                self._close(message, OutState.EXPIRED, "outlived its validity undelivered")
+                continue
+            wait_s = self._store.next_try_s(self.partner, message.seq) - now
+            if wait_s > 0:
+                self._heartbeat_if_due(now, pending=1)
+                self._wake.wait(timeout=min(wait_s, self.config.heartbeat_s))
+                self._wake.clear()
+                continue
+            self._deliver(message)
+
+    def _deliver(self, message: Outgoing) -> None:
+        try:
+            status, ack = self._post(message.token)
+        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+            self._failed(message, f"{type(exc).__name__}: {exc}")
+            return
+        try:
+            envelope = self._verifier.authenticate(ack)
+        except RejectedMessageError as exc:
+            self._failed(message, f"ack refused: {exc}")
+            return
+        body = envelope.body
+        if (
+            envelope.kind != "ack"
+            or envelope.sender != self.partner
+            or body.get("ack_of") != message.message_id
+        ):
+            self._failed(message, f"HTTP {status}: an ack for another message")
+            return
+        self.health.last_ack_s = self._clock()
+        self.health.consecutive_failures = 0
+        outcome = body.get("status")
+        if outcome in ("accepted", "duplicate"):
+            self._close(message, OutState.ACKED, str(outcome))
+        elif str(body.get("reason", "")).split(":")[0] in TRANSIENT_REFUSALS:
+            self._failed(message, f"refused for now: {body.get('reason')}")
+        else:
+            self._close(message, OutState.REFUSED, str(body.get("reason", "refused")))
+
+    def _post(self, token: str) -> tuple[int, str]:
+        response = self._client.post("/partner/v1/messages", content=token.encode("ascii"))
+        if response.status_code >= 500 or response.headers.get("content-type") != JOSE:
+            raise httpx.HTTPStatusError(
+                f"HTTP {response.status_code}", request=response.request, response=response
+            )
+        return response.status_code, response.text
+
+    def _failed(self, message: Outgoing, why: str) -> None:
+        now = self._clock()
+        self.health.last_failure_s = now
+        self.health.last_failure = why
+        self.health.consecutive_failures += 1
+        backoff = min(0.2 * 2.0 ** min(message.attempts, 10), self.config.max_backoff_s)
+        backoff *= 0.5 + self._random.random()
+        self._store.retry_later(self.partner, message.seq, now + backoff, why)
+
+    def _close(self, message: Outgoing, state: OutState, note: str) -> None:
+        self._store.finish(self.partner, message.seq, state, self._clock(), note)
+        self._audit.record(
+            state.value, partner=self.partner, id=message.message_id, seq=message.seq, note=note
+        )
+
+    def _heartbeat_if_due(self, now: float, pending: int) -> None:
+        if now < self._next_heartbeat_s:
+            return
+        self._next_heartbeat_s = now + self.config.heartbeat_s
+        seq = self._store.next_sequence(self.partner, "heartbeat")
+        token = self._signer.sign(
+            "heartbeat",
+            self.partner,
+            {"time_s": now, "outbox_pending": pending},
+            sequence=seq,
+            ttl_s=self.config.heartbeat_ttl_s,
+        )
+        try:
+            self._post(token)
+        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+            self.health.last_failure_s = now
+            self.health.last_failure = f"heartbeat: {type(exc).__name__}: {exc}"
+            self.health.consecutive_failures += 1
+        else:
+            self.health.last_ack_s = self._clock()
+            self.health.consecutive_failures = 0

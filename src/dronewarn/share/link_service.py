@@ -1,0 +1,283 @@
+"""A node's side of all its partner links: endpoint, outbox couriers, store, audit.
+
+``LinkService`` is what the node talks to: ``send`` queues a signed message for a partner
+(durably, before returning), ``incoming`` gives the accepted partner messages in order,
+``stats`` the per-partner counts (sent, acked, refused, expired, retried, received,
+refused on receipt) and link health. ``SignedLink`` adapts it to the node's
+``PartnerLink`` seam, so the node's policy choke point stays the only way out.
+
+A node's home folder (``NodeHome``) keeps everything that must survive a restart:
+
+    keys/       the node's Ed25519 signing keys (JWK) and TLS key and certificate
+    partners/<id>/  each partner's public keys (JWK) and TLS certificate, as configured
+    link.sqlite the outbox, the inbox, sequence counters, refusals
+    audit.log   the hash chain
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dronewarn.domain.codec import warning_to_dict
+from dronewarn.domain.errors import ConfigError
+from dronewarn.domain.partner import Partner
+from dronewarn.domain.warning import Warning
+from dronewarn.share import keys as jwk_keys
+from dronewarn.share.audit import FILE_NAME as AUDIT_FILE
+from dronewarn.share.audit import AuditLog, token_digest
+from dronewarn.share.courier import Courier, CourierConfig
+from dronewarn.share.envelope import SignedMessage, Signer, Verifier
+from dronewarn.share.link_store import LinkStore, Received
+from dronewarn.share.partner_server import PartnerServer, Refusal
+from dronewarn.share.receiver import Receiver
+from dronewarn.share.tls import TlsIdentity, client_context, fingerprint, server_context
+
+
+@dataclass(frozen=True)
+class NodeHome:
+    """The files of one node's link under ``root``."""
+
+    root: Path
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def audit(self) -> Path:
+        return self.root / AUDIT_FILE
+
+    @property
+    def link_db(self) -> Path:
+        return self.root / "link.sqlite"
+
+    def partner_dir(self, partner: str) -> Path:
+        return self.root / "partners" / partner
+
+    def signing_key(self) -> jwk_keys.SigningKey:
+        """The newest private key in ``keys/`` (key ids sort by creation time)."""
+        found = sorted(self.keys.glob("*.private.jwk.json"))
+        if not found:
+            raise ConfigError(f"no signing key in {self.keys}: run `dronewarn keys generate`")
+        return jwk_keys.load_private(found[-1])
+
+    def own_public_keys(self) -> list[jwk_keys.PublicKey]:
+        return [jwk_keys.load_public(p) for p in sorted(self.keys.glob("*.public.jwk.json"))]
+
+    def tls_identity(self, node_id: str) -> TlsIdentity:
+        certs = sorted(self.keys.glob("*.tls.cert.pem"), key=lambda p: p.stat().st_mtime)
+        if not certs:
+            raise ConfigError(f"no TLS certificate in {self.keys}: run `dronewarn keys generate`")
+        cert = certs[-1]
+        return TlsIdentity(node_id, cert, cert.with_name(cert.name.replace(".cert.", ".key.")))
+
+    def partner_keys(self, partner: str) -> list[jwk_keys.PublicKey]:
+        folder = self.partner_dir(partner)
+        found = [jwk_keys.load_public(p) for p in sorted(folder.glob("*.public.jwk.json"))]
+        if not found:
+            raise ConfigError(f"no public key of {partner} in {folder}")
+        wrong = [k.kid for k in found if k.node_id != partner]
+        if wrong:
+            raise ConfigError(f"{folder}: keys {wrong} are not {partner}'s")
+        return found
+
+    def partner_certs(self, partner: str) -> list[Path]:
+        found = sorted(self.partner_dir(partner).glob("*.tls.cert.pem"))
+        if not found:
+            raise ConfigError(f"no TLS certificate of {partner} in {self.partner_dir(partner)}")
+        return found
+
+
+@dataclass(frozen=True)
+class PartnerEndpoint:
+    node_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    node_id: str
+    home: Path
+    partners: tuple[PartnerEndpoint, ...]
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 0
+    ttl_s: float = 600.0
+    heartbeat_s: float = 5.0
+    max_skew_s: float = 30.0
+    checkpoint_every: int = 100
+
+
+class LinkService:
+    def __init__(
+        self,
+        config: LinkConfig,
+        clock: Callable[[], float],
+        on_incoming: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        home = NodeHome(config.home)
+        self._clock = clock
+        key = home.signing_key()
+        if key.node_id != config.node_id:
+            raise ConfigError(f"the key in {home.keys} is {key.node_id}'s, not {config.node_id}'s")
+        identity = home.tls_identity(config.node_id)
+        partner_keys = {p.node_id: home.partner_keys(p.node_id) for p in config.partners}
+        partner_certs = {p.node_id: home.partner_certs(p.node_id) for p in config.partners}
+        # acks to our own messages are signed by the partners: the same key set verifies them
+        verifier = Verifier(
+            config.node_id,
+            {k.kid: k for found in partner_keys.values() for k in found},
+            clock,
+            max_skew_s=config.max_skew_s,
+        )
+        self.signer = Signer(key, clock, ttl_s=config.ttl_s)
+        self.store = LinkStore(home.link_db)
+        self.audit = AuditLog(home.audit, key, clock, config.checkpoint_every)
+        self.receiver = Receiver(verifier, self.signer, self.store, self.audit, clock, on_incoming)
+        self.server = PartnerServer(
+            config.listen_host,
+            config.listen_port,
+            server_context(identity, [c for certs in partner_certs.values() for c in certs]),
+            {fingerprint(c.read_bytes()): p for p, certs in partner_certs.items() for c in certs},
+            self.receiver.handle,
+            self._refused_connection,
+        )
+        self.couriers = {
+            p.node_id: Courier(
+                p.node_id,
+                CourierConfig(p.url, heartbeat_s=config.heartbeat_s, max_skew_s=config.max_skew_s),
+                client_context(identity, partner_certs[p.node_id]),
+                self.store,
+                self.signer,
+                verifier,
+                self.audit,
+                clock,
+            )
+            for p in config.partners
+        }
+        self._lock = threading.Lock()
+
+    @property
+    def node_id(self) -> str:
+        return self.config.node_id
+
+    def start(self) -> int:
+        """Serve the partner endpoint and start delivering; return the bound port."""
+        port = self.server.start()
+        for courier in self.couriers.values():
+            courier.start()
+        return port
+
+    def stop(self) -> None:
+        for courier in self.couriers.values():
+            courier.stop()
+        self.server.stop()
+        self.audit.close()
+        self.store.close()
+
+    def _refused_connection(self, refusal: Refusal) -> None:
+        now = self._clock()
+        self.store.refuse(refusal.peer, refusal.reason, refusal.detail, "", now)
+        self.audit.record("rejected", partner=refusal.peer, reason=refusal.reason)
+
+    # ------------------------------------------------------------ sending
+
+    def send(
+        self, partner: str, kind: str, body: Mapping[str, Any], dedupe_key: str | None = None
+    ) -> str | None:
+        """Queue a signed message; return its id (None: already queued under ``dedupe_key``)."""
+        courier = self.couriers.get(partner)
+        if courier is None:
+            raise ValueError(f"{partner} is not a partner of {self.node_id}")
+        with self._lock:
+            queued = self.store.enqueue(
+                partner,
+                kind,
+                lambda seq: _fields(self.signer.signed(kind, partner, body, sequence=seq)),
+                self._clock(),
+                dedupe_key,
+            )
+            if queued is None:
+                return None
+            self.audit.record(
+                "out",
+                partner=partner,
+                id=queued.message_id,
+                kind=kind,
+                seq=queued.seq,
+                sha256=token_digest(queued.token),
+            )
+        courier.notify()
+        return queued.message_id
+
+    def send_warning(self, warning: Warning) -> str | None:
+        return self.send(
+            warning.recipient,
+            "warning",
+            warning_to_dict(warning),
+            dedupe_key=f"warning:{warning.warning_id}:{warning.sequence}",
+        )
+
+    def wait_delivered(self, timeout_s: float) -> bool:
+        """Wait until every outbox is empty (delivered, expired or refused)."""
+        return all(c.wait_idle(timeout_s) for c in self.couriers.values())
+
+    # ------------------------------------------------------------ receiving
+
+    def incoming(self, after_rowid: int, limit: int = 1000) -> list[Received]:
+        return self.store.received_after(after_rowid, limit)
+
+    # ------------------------------------------------------------ health
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        refused_in = self.store.refused_counts()
+        for partner, courier in self.couriers.items():
+            counts = self.store.outbox_counts(partner)
+            seen = self.receiver.health.get(partner)
+            out[partner] = {
+                "sent": sum(counts[s] for s in ("pending", "acked", "expired", "refused")),
+                "acked": counts["acked"],
+                "pending": counts["pending"],
+                "expired": counts["expired"],
+                "rejected": counts["refused"],
+                "retried": counts["retries"],
+                "received": seen.accepted if seen else 0,
+                "duplicates_received": seen.duplicates if seen else 0,
+                "refused_on_receipt": dict(seen.refused) if seen else {},
+                "last_ack_s": courier.health.last_ack_s,
+                "last_heartbeat_in_s": seen.last_heartbeat_s if seen else float("nan"),
+                "consecutive_failures": courier.health.consecutive_failures,
+                "last_failure": courier.health.last_failure,
+            }
+        out["_refused_by_reason"] = dict(refused_in)
+        return out
+
+
+def _fields(message: SignedMessage) -> tuple[str, str, float]:
+    return message.message_id, message.token, message.expires_s
+
+
+class SignedLink:
+    """The node's ``PartnerLink`` to one partner over the signed, durable link."""
+
+    def __init__(self, partner: Partner, service: LinkService) -> None:
+        self.partner = partner
+        self._service = service
+        self._sent = 0
+
+    def send(self, warning: Warning) -> None:
+        if warning.recipient != self.partner.node_id:
+            raise ValueError(
+                f"warning for {warning.recipient} sent on the link to {self.partner.node_id}"
+            )
+        if self._service.send_warning(warning) is not None:
+            self._sent += 1
+
+    @property
+    def sent(self) -> int:
+        return self._sent

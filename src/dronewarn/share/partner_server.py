@@ -1,0 +1,203 @@
+"""The node's partner endpoint: HTTP/1.1 over mutual TLS, in its own thread.
+
+    POST /partner/v1/messages   body: one compact JWS (application/jose)
+                                answer: the receiver's signed ack (application/jose);
+                                200 accepted or duplicate, 422 refused
+    GET  /partner/v1/health     200 "ok" (for monitoring; also needs a partner certificate)
+
+The TLS handshake is done here, not by a framework, so that a client without a configured
+partner certificate is refused *and recorded* (``on_refused``), and so that each request
+carries the partner whose certificate opened the connection: a message signed by BY must
+come over BY's connection. HTTP framing is ``h11`` (the HTTP/1.1 state machine uvicorn and
+httpx use); connections are kept alive. This endpoint is separate from the operator API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import h11
+
+from dronewarn.share.tls import fingerprint
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MESSAGES_PATH = b"/partner/v1/messages"
+HEALTH_PATH = b"/partner/v1/health"
+
+Handler = Callable[[str, str], tuple[int, str]]
+"""handle(partner id, token) -> (HTTP status, signed ack token)"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    peer: str
+    reason: str
+    detail: str
+
+
+class PartnerServer:
+    """Serves one node's partner endpoint on ``host:port`` (port 0: any free port)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        context: ssl.SSLContext,
+        partners_by_fingerprint: Mapping[str, str],
+        handle: Handler,
+        on_refused: Callable[[Refusal], None],
+        handshake_timeout_s: float = 10.0,
+        idle_timeout_s: float = 120.0,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._context = context
+        self._partners = dict(partners_by_fingerprint)
+        self._handle = handle
+        self._on_refused = on_refused
+        self._handshake_timeout_s = handshake_timeout_s
+        self._idle_timeout_s = idle_timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.port = port
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> int:
+        """Listen; return the bound port."""
+        self._thread = threading.Thread(target=self._run, name="partner-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=30.0)
+        if self._error is not None:
+            raise self._error
+        if not self._ready.is_set():
+            raise RuntimeError("the partner endpoint did not start within 30 s")
+        return self.port
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(timeout=10.0)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(self._connection, self._host, self._port)
+            )
+            self.port = int(self._server.sockets[0].getsockname()[1])
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.sleep(0))
+            loop.close()
+
+    # ------------------------------------------------------------ connections
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = writer.get_extra_info("peername")
+        where = f"{address[0]}:{address[1]}" if address else "unknown"
+        try:
+            await asyncio.wait_for(
+                writer.start_tls(self._context), timeout=self._handshake_timeout_s
+            )
+        except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
+            self._on_refused(Refusal(where, "unknown_certificate", f"TLS handshake: {exc}"))
+            writer.transport.abort()
+            return
+        peer = self._peer(writer)
+        if peer is None:
+            self._on_refused(Refusal(where, "unknown_certificate", "certificate not configured"))
+            writer.transport.abort()
+            return
+        try:
+            await self._serve(reader, writer, peer)
+        except (ConnectionError, OSError, TimeoutError, h11.ProtocolError):
+            pass
+        finally:
+            writer.transport.abort()
+
+    def _peer(self, writer: asyncio.StreamWriter) -> str | None:
+        tls = writer.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        return self._partners.get(fingerprint(der)) if der else None
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        while True:
+            request, body = await self._request(conn, reader)
+            if request is None:
+                return
+            status, content_type, payload = self._answer(request, body, peer)
+            headers = [
+                (b"content-type", content_type),
+                (b"content-length", str(len(payload)).encode()),
+            ]
+            writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
+            writer.write(conn.send(h11.Data(data=payload)))
+            writer.write(conn.send(h11.EndOfMessage()))
+            await writer.drain()
+            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+
+    async def _request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> tuple[h11.Request | None, bytes]:
+        request: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await asyncio.wait_for(reader.read(65536), timeout=self._idle_timeout_s)
+                conn.receive_data(data)
+                if not data and conn.their_state is h11.IDLE:
+                    return None, b""
+                continue
+            if isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > MAX_BODY_BYTES:
+                    raise h11.RemoteProtocolError("body too large")
+            elif isinstance(event, h11.EndOfMessage):
+                return request, bytes(body)
+            elif isinstance(event, h11.ConnectionClosed):
+                return None, b""
+
+    def _answer(self, request: h11.Request, body: bytes, peer: str) -> tuple[int, bytes, bytes]:
+        if request.method == b"GET" and request.target == HEALTH_PATH:
+            return 200, b"text/plain", b"ok"
+        if request.target != MESSAGES_PATH:
+            return 404, b"text/plain", b"not found"
+        if request.method != b"POST":
+            return 405, b"text/plain", b"POST a compact JWS"
+        try:
+            token = body.decode("ascii").strip()
+        except UnicodeDecodeError:
+            token = body.decode("ascii", "replace").strip()
+        status, ack = self._handle(peer, token)
+        return status, b"application/jose", ack.encode("ascii")
