@@ -95,11 +95,15 @@ def test_eval_draws_the_map(tmp_path: Path) -> None:
 
 def test_keys_generate_writes_a_usable_pair(tmp_path: Path) -> None:
     from dronewarn.share import keys
+    from dronewarn.share.tls import fingerprint
 
-    result = runner.invoke(app, ["keys", "generate", "--node", "BY", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["keys", "generate", "--node", "BY", "--home", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    public = next(tmp_path.glob("*.public.jwk.json"))
-    private = next(tmp_path.glob("*.private.jwk.json"))
+    public = next((tmp_path / "keys").glob("*.public.jwk.json"))
+    private = next((tmp_path / "keys").glob("*.private.jwk.json"))
+    cert = next((tmp_path / "keys").glob("*.tls.cert.pem"))
+    assert (tmp_path / "keys" / cert.name.replace(".cert.", ".key.")).stat().st_mode & 0o077 == 0
+    assert fingerprint(cert.read_bytes())[:16] in cert.name
     assert keys.load_public(public).node_id == "BY"
     assert keys.load_private(private).kid == keys.load_public(public).kid
     assert "d" not in json.loads(public.read_text())

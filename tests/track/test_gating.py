@@ -51,7 +51,16 @@ def test_grid_gate_equals_exact_gate_on_all_pairs() -> None:
     np.testing.assert_allclose([got[k] for k in want], [want[k] for k in want], rtol=1e-9)
 
 
-def _matrix_gate(x, p, t, z, r, tm, chi2, accel):  # type: ignore[no-untyped-def]
+def _matrix_gate(
+    x: np.ndarray,
+    p: np.ndarray,
+    t: np.ndarray,
+    z: np.ndarray,
+    r: np.ndarray,
+    tm: np.ndarray,
+    chi2: float,
+    accel: float,
+) -> dict[tuple[int, int], tuple[float, float]]:
     """Reference: every pair, F P F^T + Q + R written as full matrices."""
     out = {}
     h = np.hstack([np.eye(2), np.zeros((2, 2))])

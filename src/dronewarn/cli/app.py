@@ -22,7 +22,6 @@ from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
 from dronewarn.node.summary import summarise
-from dronewarn.share import keys
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -262,20 +261,155 @@ def evaluate(
     Console().print(table)
 
 
-keys_app = typer.Typer(help="A node's signing keys (Ed25519 JWK) for signed partner messages.")
+keys_app = typer.Typer(help="A node's keys: Ed25519 signing key (JWK) and TLS certificate.")
 app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("generate")
 def keys_generate(
     node: Annotated[str, typer.Option(help="the node's id, e.g. BY")],
-    out: Annotated[Path, typer.Option(help="folder for the key files")],
+    home: Annotated[Path, typer.Option(help="the node's home folder (keys go in HOME/keys)")],
+    host: Annotated[
+        list[str] | None,
+        typer.Option(help="a host name or address partners reach the node at (repeatable)"),
+    ] = None,
 ) -> None:
-    """Make a node's Ed25519 signing key: give partners the .public.jwk.json file."""
-    signing = keys.generate(node)
-    private, public = keys.save(signing, out)
-    Console().print(f"key id {signing.kid}\nprivate (keep it here, mode 0600): {private}")
-    Console().print(f"public (give it to partners): {public}")
+    """Make a node's signing key and TLS certificate; give partners the public files."""
+    from dronewarn.share.provisioning import provision
+
+    try:
+        signing, tls = provision(home, node, tuple(host or ("localhost", "127.0.0.1")))
+    except DronewarnError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    out = Console()
+    out.print(f"signing key id {signing.kid}; TLS certificate {tls.fingerprint()[:16]}...")
+    out.print(
+        f"private files (mode 0600, stay here): {home / 'keys'}/*.private.jwk.json, *.key.pem"
+    )
+    out.print("give partners: *.public.jwk.json and *.tls.cert.pem (dronewarn keys trust)")
+
+
+@keys_app.command("trust")
+def keys_trust(
+    home: Annotated[Path, typer.Option(help="this node's home folder")],
+    partner: Annotated[str, typer.Option(help="the partner's node id")],
+    source: Annotated[Path, typer.Option(help="folder holding the partner's public files")],
+) -> None:
+    """Configure a partner's public keys and certificates at this node."""
+    from dronewarn.share.provisioning import trust
+
+    try:
+        written = trust(home, source, partner)
+    except DronewarnError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for path in written:
+        Console().print(f"trusted {path}")
+
+
+link_app = typer.Typer(help="The node's signed partner links.")
+app.add_typer(link_app, name="link")
+
+
+@link_app.command("serve")
+def link_serve(
+    home: Annotated[Path, typer.Option(help="the node's home folder (with link.json)")],
+    feed: Annotated[
+        Path | None, typer.Option(help="JSON lines of warnings to send, each once")
+    ] = None,
+    clock_offset_s: Annotated[
+        float, typer.Option(help="add this to the system clock (drills of clock skew)")
+    ] = 0.0,
+) -> None:
+    """Run the node's partner endpoint and outbox; store what partners send. Ctrl-C stops."""
+    import signal
+    import threading
+
+    from dronewarn.node.linked import read_feed, serve_link
+    from dronewarn.share.link_config import load_link_config
+    from dronewarn.share.link_service import LinkService
+    from dronewarn.store.sqlite import SqliteStore
+
+    try:
+        config = load_link_config(home)
+        items = read_feed(feed) if feed else []
+    except DronewarnError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    link = LinkService(config, lambda: time.time() + clock_offset_s)
+    store = SqliteStore(home / "node.sqlite")
+    port = link.start()
+    _stderr().print(f"{config.node_id}: partner endpoint on https://{config.listen_host}:{port}")
+    try:
+        inbox = serve_link(link, store, items, stop)
+    except KeyboardInterrupt:
+        inbox = None
+    link.stop()
+    store.close()
+    if inbox is not None:
+        _stderr().print(f"acted on {inbox.acted} partner messages ({inbox.duplicates} again)")
+
+
+audit_app = typer.Typer(help="The node's audit log: a signed hash chain of what was shared.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path, typer.Argument(help="a node's home folder or its audit.log")],
+    key: Annotated[
+        list[Path] | None,
+        typer.Option(help="public key file(s) of the node (default: those in HOME/keys)"),
+    ] = None,
+) -> None:
+    """Check every link of the chain and every signed checkpoint; exit 1 at the first bad
+    entry, 2 when the log cannot be read."""
+    from dronewarn.share import keys as jwk_keys
+    from dronewarn.share.audit import FILE_NAME, verify
+
+    log = path / FILE_NAME if path.is_dir() else path
+    key_files = key or sorted((log.parent / "keys").glob("*.public.jwk.json"))
+    try:
+        public = [jwk_keys.load_public(p) for p in key_files]
+        report = verify(log, public)
+    except (OSError, DronewarnError) as exc:
+        _stderr().print(f"[red]cannot verify {log}: {exc}[/]")
+        raise typer.Exit(2) from None
+    events = ", ".join(f"{k} {v}" for k, v in sorted(report.events.items()))
+    if report.intact:
+        Console().print(
+            f"{log}: intact, {report.entries} entries, {report.checkpoints} signed "
+            f"checkpoints ({events})"
+        )
+        return
+    Console().print(f"[red]{log}: line {report.first_bad_line}: {report.problem}[/]")
+    raise typer.Exit(1)
+
+
+@audit_app.command("compare")
+def audit_compare(
+    sender: Annotated[Path, typer.Argument(help="the sender's home folder or audit.log")],
+    receiver: Annotated[Path, typer.Argument(help="the receiving node's home folder")],
+) -> None:
+    """A partner's check: every message the receiver accepted from the sender appears, byte
+    for byte, in the sender's log. Exit 1 naming the messages that do not."""
+    from dronewarn.share.audit import FILE_NAME, compare
+    from dronewarn.share.link_config import load_link_config
+    from dronewarn.share.link_store import LinkStore
+
+    log = sender / FILE_NAME if sender.is_dir() else sender
+    sender_id = load_link_config(log.parent).node_id
+    receiver_id = load_link_config(receiver).node_id
+    store = LinkStore(receiver / "link.sqlite")
+    tokens = store.received_tokens(sender_id)
+    store.close()
+    missing = compare(log, receiver_id, tokens)
+    if missing:
+        Console().print(f"[red]{len(missing)} of {len(tokens)} messages are not in {log}:[/]")
+        for message_id in missing[:20]:
+            Console().print(f"  {message_id}")
+        raise typer.Exit(1)
+    Console().print(f"all {len(tokens)} messages {receiver_id} accepted are in {sender_id}'s log")
 
 
 @app.command()

@@ -160,6 +160,7 @@ class LinkService:
             for p in config.partners
         }
         self._lock = threading.Lock()
+        self._stopped = False
 
     @property
     def node_id(self) -> str:
@@ -173,6 +174,10 @@ class LinkService:
         return port
 
     def stop(self) -> None:
+        """Stop delivering and serving; close the store and the audit log (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
         for courier in self.couriers.values():
             courier.stop()
         self.server.stop()

@@ -15,7 +15,6 @@ httpx use); connections are kept alive. This endpoint is separate from the opera
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -38,6 +37,18 @@ class Refusal:
     peer: str
     reason: str
     detail: str
+
+
+class _Paused(asyncio.Protocol):
+    """A new connection, its reading paused at once so that the TLS layer sees every byte
+    (upgrading a stream that has already read the ClientHello into its buffer would hang)."""
+
+    def __init__(self, spawn: Callable[[asyncio.BaseTransport], None]) -> None:
+        self._spawn = spawn
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.pause_reading()  # type: ignore[attr-defined]
+        self._spawn(transport)
 
 
 class PartnerServer:
@@ -67,6 +78,7 @@ class PartnerServer:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.port = port
 
     # ------------------------------------------------------------ lifecycle
@@ -83,18 +95,29 @@ class PartnerServer:
         return self.port
 
     def stop(self) -> None:
-        loop = self._loop
-        if loop is None or self._thread is None:
+        loop, self._loop = self._loop, None
+        if loop is None or self._thread is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(loop.stop)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
         self._thread.join(timeout=10.0)
+
+    async def _shutdown(self) -> None:
+        """Stop listening, end open connections, then stop the loop."""
+        if self._server is not None:
+            self._server.close()
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.get_running_loop().stop()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._connection, self._host, self._port)
+                loop.create_server(lambda: _Paused(self._spawn), self._host, self._port)
             )
             self.port = int(self._server.sockets[0].getsockname()[1])
         except BaseException as exc:
@@ -106,26 +129,44 @@ class PartnerServer:
         try:
             loop.run_forever()
         finally:
-            self._server.close()
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
             loop.close()
 
     # ------------------------------------------------------------ connections
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        address = writer.get_extra_info("peername")
+    def _spawn(self, transport: asyncio.BaseTransport) -> None:
+        task = asyncio.get_running_loop().create_task(self._connection(transport))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connection(self, transport: asyncio.BaseTransport) -> None:
+        """TLS on a connection whose reading was paused before any byte was read."""
+        loop = asyncio.get_running_loop()
+        address = transport.get_extra_info("peername")
         where = f"{address[0]}:{address[1]}" if address else "unknown"
+        reader = asyncio.StreamReader(limit=MAX_BODY_BYTES, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
         try:
-            await asyncio.wait_for(
-                writer.start_tls(self._context), timeout=self._handshake_timeout_s
+            tls = await loop.start_tls(
+                transport,  # type: ignore[arg-type]
+                protocol,
+                self._context,
+                server_side=True,
+                ssl_handshake_timeout=self._handshake_timeout_s,
             )
-        except (ssl.SSLError, OSError, TimeoutError, ConnectionError) as exc:
-            self._on_refused(Refusal(where, "unknown_certificate", f"TLS handshake: {exc}"))
-            writer.transport.abort()
+        except ssl.SSLError as exc:
+            # a certificate we do not know (or none), or TLS we do not speak
+            reason = "unknown_certificate" if "CERTIFICATE" in str(exc).upper() else "bad_tls"
+            self._on_refused(Refusal(where, reason, f"TLS handshake: {exc}"))
+            transport.close()
             return
+        except (OSError, TimeoutError, ConnectionError):
+            transport.close()  # the line dropped during the handshake: nothing to record
+            return
+        if tls is None:
+            transport.close()
+            return
+        protocol.connection_made(tls)
+        writer = asyncio.StreamWriter(tls, protocol, reader, loop)
         peer = self._peer(writer)
         if peer is None:
             self._on_refused(Refusal(where, "unknown_certificate", "certificate not configured"))

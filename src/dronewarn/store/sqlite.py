@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS operator_action (
     reason TEXT NOT NULL,
     time_s REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    message_id TEXT PRIMARY KEY,
+    sender TEXT NOT NULL,
+    warning_id TEXT NOT NULL,
+    rating TEXT NOT NULL,
+    outcome TEXT,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rejected_input (
     id INTEGER PRIMARY KEY,
     sensor_id TEXT NOT NULL,
@@ -123,6 +131,30 @@ class SqliteStore:
         """(recipient, warning id, reason) of every withheld message."""
         rows = self._db.execute("SELECT recipient, warning_id, reason FROM withheld ORDER BY id")
         return [(str(r), str(w), str(why)) for r, w, why in rows]
+
+    def record_feedback(self, message_id: str, sender: str, body: dict[str, object]) -> bool:
+        """A partner's rating of one of our warnings; False if this message was stored."""
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO feedback (message_id, sender, warning_id, rating, outcome, body)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                message_id,
+                sender,
+                str(body["warning_id"]),
+                str(body["rating"]),
+                None if body.get("outcome") is None else str(body["outcome"]),
+                json.dumps(body),
+            ),
+        )
+        self._db.commit()
+        return cur.rowcount == 1
+
+    def feedback(self) -> list[tuple[str, str, str, str | None]]:
+        """(sender, warning id, rating, outcome) of every feedback received, in order."""
+        rows = self._db.execute(
+            "SELECT sender, warning_id, rating, outcome FROM feedback ORDER BY rowid"
+        )
+        return [(str(s), str(w), str(r), o) for s, w, r, o in rows]
 
     def record_action(self, action: OperatorAction) -> None:
         self._db.execute(

@@ -112,6 +112,10 @@ def all_pairs_gate(
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """Every (track, measurement) pair inside the gate: rows, indexes, d^2 and ln|S|."""
     na, nb = x.shape[0], z.shape[0]
-    ti = np.repeat(np.arange(na), nb)
-    mj = np.repeat(np.arange(nb).reshape(1, nb), na, axis=0).ravel()
+    ti = np.empty(na * nb, dtype=np.intp)
+    mj = np.empty(na * nb, dtype=np.intp)
+    for i in range(na):
+        for j in range(nb):
+            ti[i * nb + j] = i
+            mj[i * nb + j] = j
     return listed_gate(x, p, t, z, r, tm, ti, mj, chi2, accel_sigma_mps2)

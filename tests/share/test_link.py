@@ -1,0 +1,181 @@
+"""Two nodes' links in this process over mutual TLS on loopback: delivery and refusals."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dronewarn.domain.codec import warning_to_dict
+from dronewarn.share import keys
+from dronewarn.share.audit import FILE_NAME, verify
+from dronewarn.share.envelope import Signer, unverified_payload
+from dronewarn.share.link_service import LinkConfig, LinkService, NodeHome, PartnerEndpoint
+from dronewarn.share.provisioning import provision, trust
+from dronewarn.share.tls import TlsIdentity, client_context
+from tests.share.test_envelope import _warning
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Pair:
+    root: Path
+    by: LinkService
+    pl: LinkService
+    pl_port: int
+    clock: list[float]
+
+    def raw_post(self, token: str, identity: TlsIdentity | None = None) -> httpx.Response:
+        """POST a token to PL as BY (or as ``identity``), bypassing BY's outbox."""
+        home = NodeHome(self.root / "BY")
+        me = identity or home.tls_identity("BY")
+        context = client_context(me, NodeHome(self.root / "BY").partner_certs("PL"))
+        with httpx.Client(verify=context, timeout=5.0) as client:
+            return client.post(
+                f"https://127.0.0.1:{self.pl_port}/partner/v1/messages", content=token.encode()
+            )
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[Pair]:
+    for node in ("BY", "PL"):
+        provision(tmp_path / node, node)
+    trust(tmp_path / "PL", tmp_path / "BY" / "keys", "BY")
+    trust(tmp_path / "BY", tmp_path / "PL" / "keys", "PL")
+    by_port, pl_port = _free_port(), _free_port()
+    clock = [time.time()]
+
+    def now() -> float:
+        return clock[0] + (time.time() - start)
+
+    start = time.time()
+    by = LinkService(
+        LinkConfig(
+            "BY",
+            tmp_path / "BY",
+            (PartnerEndpoint("PL", f"https://127.0.0.1:{pl_port}"),),
+            listen_port=by_port,
+        ),
+        now,
+    )
+    pl = LinkService(
+        LinkConfig(
+            "PL",
+            tmp_path / "PL",
+            (PartnerEndpoint("BY", f"https://127.0.0.1:{by_port}"),),
+            listen_port=pl_port,
+        ),
+        now,
+    )
+    by.start()
+    pl.start()
+    pair = Pair(tmp_path, by, pl, pl_port, clock)
+    yield pair
+    pair.by.stop()
+    pair.pl.stop()
+
+
+def _ack(response: httpx.Response) -> dict[str, object]:
+    body: dict[str, object] = unverified_payload(response.text)["body"]
+    return body
+
+
+def test_warnings_and_feedback_go_both_ways_in_order(pair: Pair) -> None:
+    for k in range(20):
+        pair.by.send_warning(_warning_k(k))
+    pair.pl.send("BY", "feedback", {"warning_id": "BY-W0001", "rating": "useful"})
+    assert pair.by.wait_delivered(20.0) and pair.pl.wait_delivered(20.0)
+    got = pair.pl.incoming(0)
+    assert [m.seq for m in got] == list(range(1, 21))
+    assert [unverified_payload(m.token)["body"]["sequence"] for m in got] == list(range(20))
+    assert [m.kind for m in pair.by.incoming(0)] == ["feedback"]
+    stats = pair.by.stats()["PL"]
+    assert stats["sent"] == stats["acked"] == 20 and stats["received"] == 1
+
+
+def _warning_k(k: int):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(_warning(), sequence=k)
+
+
+def test_every_bad_message_is_refused_with_its_reason_and_recorded(pair: Pair) -> None:
+    by_key = NodeHome(pair.root / "BY").signing_key()
+    signer = Signer(by_key, time.time)
+    body = warning_to_dict(_warning())
+    good = signer.sign("warning", "PL", body, sequence=1)
+    assert _ack(pair.raw_post(good))["status"] == "accepted"
+    # the same message again (a retry): answered, not acted on again
+    again = pair.raw_post(good)
+    assert again.status_code == 200 and _ack(again)["status"] == "duplicate"
+    # a fresh id with an old number: a replay
+    cases = {"replay": signer.sign("warning", "PL", body, sequence=1)}
+    impostor = keys.generate("BY")
+    forged = Signer(keys.SigningKey("BY", by_key.kid, impostor.key), time.time)
+    cases["bad_signature"] = forged.sign("warning", "PL", body, sequence=2)
+    head, payload, sig = signer.sign("warning", "PL", body, sequence=3).split(".")
+    altered = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    altered["body"]["track_speed_mps"] = 1.0
+    cases["bad_signature "] = ".".join(
+        [head, base64.urlsafe_b64encode(json.dumps(altered).encode()).decode().rstrip("="), sig]
+    )
+    cases["expired"] = Signer(by_key, lambda: time.time() - 7200.0, ttl_s=600.0).sign(
+        "warning", "PL", body, sequence=4
+    )
+    cases["wrong_recipient"] = signer.sign("warning", "LT", body, sequence=5)
+    cases["schema"] = signer.sign("warning", "PL", {"warning_id": "x"}, sequence=6)
+    cases["malformed"] = "not a token"
+    for expected, token in cases.items():
+        response = pair.raw_post(token)
+        assert response.status_code == 422, expected
+        ack = _ack(response)
+        assert ack["status"] == "rejected" and str(ack["reason"]).startswith(expected.strip())
+    assert len(pair.pl.incoming(0)) == 1  # only the good one was accepted
+    refused = pair.pl.store.refused_counts()
+    assert refused == {
+        "replay": 1,
+        "bad_signature": 2,
+        "expired": 1,
+        "wrong_recipient": 1,
+        "schema": 1,
+        "malformed": 1,
+    }
+    pair.pl.audit.checkpoint()
+    report = verify(pair.root / "PL" / FILE_NAME, NodeHome(pair.root / "PL").own_public_keys())
+    assert report.intact and report.events["rejected"] == 7 and report.events["duplicate"] == 1
+
+
+def test_an_unknown_certificate_is_refused_at_the_handshake_and_recorded(pair: Pair) -> None:
+    _, stranger = provision(pair.root / "XX", "XX")
+    with pytest.raises(httpx.HTTPError):
+        pair.raw_post("x.y.z", identity=stranger)
+    deadline = time.time() + 5.0
+    while "unknown_certificate" not in pair.pl.store.refused_counts() and time.time() < deadline:
+        time.sleep(0.05)
+    assert pair.pl.store.refused_counts().get("unknown_certificate") == 1
+    assert pair.pl.incoming(0) == []
+
+
+def test_the_outbox_survives_a_partner_that_is_down(pair: Pair, tmp_path: Path) -> None:
+    pair.pl.stop()
+    for k in range(5):
+        pair.by.send_warning(_warning_k(k))
+    time.sleep(1.5)
+    stats = pair.by.stats()["PL"]
+    assert stats["pending"] == 5 and stats["consecutive_failures"] >= 1
+    pair.pl = LinkService(pair.pl.config, time.time)
+    pair.pl.start()
+    assert pair.by.wait_delivered(20.0)
+    assert [m.seq for m in pair.pl.incoming(0)] == [1, 2, 3, 4, 5]
