@@ -16,7 +16,7 @@ DATA = Path(__file__).parent.parent / "data"
 runner = CliRunner()
 
 
-def test_headless_demo_json_on_a_small_scenario() -> None:
+def test_headless_demo_json_on_a_small_scenario(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
@@ -27,6 +27,8 @@ def test_headless_demo_json_on_a_small_scenario() -> None:
             "--speed",
             "max",
             "--json",
+            "--data-dir",
+            str(tmp_path),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -37,6 +39,28 @@ def test_headless_demo_json_on_a_small_scenario() -> None:
     assert summary["crossers_warned"] == 1
     assert summary["warned_10min_fraction"] == 1.0
     assert summary["lead_time_min_median"] > 10
+    link = summary["link_delivery"]["BY->PL"]
+    assert link["sent"] == link["acked"] > 0 and link["rejected"] == 0
+    # each node's home keeps its keys, stores and audit log; the logs verify
+    for node in ("BY", "PL"):
+        home = tmp_path / node
+        assert {"audit.log", "link.sqlite", "node.sqlite", "link.json"} <= {
+            p.name for p in home.iterdir()
+        }
+        assert runner.invoke(app, ["audit", "verify", str(home)]).exit_code == 0
+    # PL can show that BY's log holds every message it accepted from BY
+    assert (
+        runner.invoke(
+            app, ["audit", "compare", str(tmp_path / "BY"), str(tmp_path / "PL")]
+        ).exit_code
+        == 0
+    )
+    log = tmp_path / "BY" / "audit.log"
+    data = bytearray(log.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    log.write_bytes(bytes(data))
+    broken = runner.invoke(app, ["audit", "verify", str(tmp_path / "BY")])
+    assert broken.exit_code == 1 and "line" in broken.output
 
 
 def test_sim_writes_truth_and_reports(tmp_path: Path) -> None:

@@ -82,8 +82,13 @@ def test_nodes_in_their_own_processes_give_the_same_night() -> None:
     night.run(window, ReplayClock(scenario.start_s, None))
     together = summarise(world, night.outcomes(), window, 0.0).to_dict()
     apart = summarise(world, run_parallel(world, window, "PL"), window, 0.0).to_dict()
+    delivery = apart.pop("link_delivery")
+    assert together.pop("link_delivery") == {}  # one process: no signed links
     assert together == apart
     assert together["crossers_warned"] == 1
+    # over the signed links: everything BY sent was acknowledged, nothing refused
+    assert delivery["BY->PL"]["sent"] == delivery["BY->PL"]["acked"] > 0
+    assert all(link["rejected"] == 0 and link["expired"] == 0 for link in delivery.values())
 
 
 def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:

@@ -16,7 +16,13 @@ from dronewarn.domain.errors import ConfigError
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
 from dronewarn.share import keys
-from dronewarn.share.envelope import RejectedMessageError, RejectReason, Signer, Verifier
+from dronewarn.share.envelope import (
+    RejectedMessageError,
+    RejectReason,
+    Signer,
+    UnsendableMessageError,
+    Verifier,
+)
 
 NOW = datetime(2025, 9, 9, 21, 30, tzinfo=UTC).timestamp()
 
@@ -118,8 +124,9 @@ def test_replayed_expired_and_misaddressed(by_key: keys.SigningKey) -> None:
 
 def test_schema_violation_and_wrong_sender(by_key: keys.SigningKey) -> None:
     verifier = _verifier(by_key)
-    broken = Signer(by_key, lambda: NOW).sign("warning", "PL", {"warning_id": "x"})
-    assert _reason(verifier, broken) is RejectReason.SCHEMA
+    with pytest.raises(UnsendableMessageError, match="required"):  # never sent as such
+        Signer(by_key, lambda: NOW).sign("warning", "PL", {"warning_id": "x"})
+    assert _reason(verifier, _signed_payload(by_key, {"warning_id": "x"})) is RejectReason.SCHEMA
     # BY's key, but the envelope says it is from UA
     lying = keys.SigningKey("UA", by_key.kid, by_key.key)
     assert _reason(verifier, Signer(lying, lambda: NOW).sign_warning(_warning())) is (
@@ -134,6 +141,15 @@ def test_keys_save_and_load(tmp_path: Path, by_key: keys.SigningKey) -> None:
     assert (loaded.node_id, loaded.kid) == ("BY", by_key.kid)
     token = Signer(keys.load_private(private), lambda: NOW).sign_warning(_warning())
     assert Verifier("PL", {loaded.kid: loaded}, lambda: NOW).verify(token).sender == "BY"
+
+
+def _signed_payload(by_key: keys.SigningKey, body: dict[str, object]) -> str:
+    """A correctly signed message whose body is whatever the test wants."""
+    good = Signer(by_key, lambda: NOW).sign_warning(_warning())
+    payload = json.loads(base64.urlsafe_b64decode(good.split(".")[1] + "=="))
+    payload["body"] = body
+    header = {"alg": "Ed25519", "kid": by_key.kid, "typ": "dronewarn-msg+jws"}
+    return _resign(by_key, header, json.dumps(payload))
 
 
 def _resign(by_key: keys.SigningKey, header: dict[str, str], payload: str) -> str:

@@ -20,7 +20,7 @@ from dronewarn.share.envelope import Signer, unverified_payload
 from dronewarn.share.link_service import LinkConfig, LinkService, NodeHome, PartnerEndpoint
 from dronewarn.share.provisioning import provision, trust
 from dronewarn.share.tls import TlsIdentity, client_context
-from tests.share.test_envelope import _warning
+from tests.share.test_envelope import _signed_payload, _warning
 
 
 def _free_port() -> int:
@@ -135,7 +135,7 @@ def test_every_bad_message_is_refused_with_its_reason_and_recorded(pair: Pair) -
         "warning", "PL", body, sequence=4
     )
     cases["wrong_recipient"] = signer.sign("warning", "LT", body, sequence=5)
-    cases["schema"] = signer.sign("warning", "PL", {"warning_id": "x"}, sequence=6)
+    cases["schema"] = _signed_payload(by_key, {"warning_id": "x"})
     cases["malformed"] = "not a token"
     for expected, token in cases.items():
         response = pair.raw_post(token)

@@ -113,3 +113,26 @@ def test_late_measurement_is_used_not_dropped() -> None:
     after = tracker.states(190.0)[0]
     assert after.updates == before.updates + 1
     assert "s" in after.sensors
+
+
+def test_a_coasting_height_never_goes_underground_and_is_dropped_when_unknown() -> None:
+    """A descending drone's height, extrapolated while nobody measures it, is kept above the
+    ground, and reported unknown once its sigma passes max_altitude_sigma_m (partners'
+    message schema refuses heights below -500 m: this was found on NIGHT-0910)."""
+    tracker = Tracker("T", FRAME, TrackerConfig())
+    for k in range(30):
+        t = 1000.0 + 10.0 * k
+        lat, lon = FRAME.from_plane(-40_000.0 + 40.0 * (t - 1000.0), 0.0)
+        height = 900.0 - 3.0 * (t - 1000.0)  # 3 m/s down, to 30 m above the ground
+        point = GeoPoint(float(lat), float(lon), height)
+        tracker.process_reports([Report("r", t, PositionMeasurement(point, 150.0, 30.0))])
+        tracker.prune(t)
+    soon = tracker.states(1300.0)[0]
+    assert soon.position.alt_m is not None and 0.0 <= soon.position.alt_m < 100.0
+    # states() predicts without pruning: the extrapolated height would be -630 m at +180 s
+    later = [tracker.states(1290.0 + dt)[0] for dt in (60.0, 120.0, 180.0)]
+    assert all(s.position.alt_m == 0.0 for s in later)
+    sigmas = [s.altitude_sigma_m or 0.0 for s in later]
+    assert sigmas == sorted(sigmas) and sigmas[0] > 100.0  # honest: it grows while coasting
+    gone = tracker.states(1290.0 + 300.0)[0]
+    assert gone.position.alt_m is None and gone.altitude_sigma_m is None

@@ -96,11 +96,18 @@ def demo(
     start: Annotated[str | None, typer.Option(help="window start, ISO 8601 UTC")] = None,
     hours: Annotated[float | None, typer.Option(help="window length in hours")] = None,
     node: Annotated[str, typer.Option(help="node whose picture the live view shows")] = "PL",
-    store: Annotated[
-        Path | None, typer.Option(help="keep each node's SQLite store in this directory")
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="keep each node's keys, stores and audit log in DIR/<node>/ (headless runs)"
+        ),
     ] = None,
 ) -> None:
-    """Run the scenario's nodes (BY, PL, UA for NIGHT-0910) and show warnings flowing."""
+    """Run the scenario's nodes (BY, PL, UA for NIGHT-0910) and show warnings flowing.
+
+    Headless, each node runs in its own process and the nodes warn each other over signed,
+    acknowledged links with mutual TLS on loopback; the live view runs them in one process.
+    """
     scenario = load_scenario(scenario_name)
     window = _window(scenario, start, hours)
     pace = _parse_speed(speed)
@@ -108,17 +115,17 @@ def demo(
         raise typer.BadParameter(f"--node {node!r} is not a node of {scenario.name}")
     world = _build_world(scenario, quiet=as_json)
     wall0 = time.perf_counter()
-    if (headless or as_json) and pace is None and store is None:
-        # as fast as possible: one process per node, warnings exchanged through queues
-        outcomes = _headless(window, as_json, lambda step: run_parallel(world, window, node, step))
+    if headless or as_json:
+        outcomes = _headless(
+            window,
+            as_json,
+            lambda step: run_parallel(world, window, node, step, data_dir=data_dir, speed=pace),
+        )
     else:
-        night = Night(world, store)
+        night = Night(world)
         clock = ReplayClock(window.start_s, pace)
         try:
-            if headless or as_json:
-                _headless(window, as_json, lambda step: night.run(window, clock, step))
-            else:
-                _run_live(night, window, clock, node)
+            _run_live(night, window, clock, node)
         except KeyboardInterrupt:
             _stderr().print("[yellow]stopped by the operator; summary so far:[/]")
             reached = max(n.now_s for n in night.nodes.values())

@@ -16,23 +16,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dronewarn.domain.codec import warning_from_dict
 from dronewarn.domain.errors import ConfigError
+from dronewarn.domain.warning import Warning
 from dronewarn.share.envelope import unverified_payload
 from dronewarn.share.link_service import LinkService
 from dronewarn.share.link_store import Received
 from dronewarn.store.sqlite import Direction, SqliteStore
 
-Act = Callable[[Received, dict], None]  # type: ignore[type-arg]
-
 
 class PartnerInbox:
-    """Reads accepted partner messages from the link and acts on each."""
+    """Reads accepted partner messages from the link and acts on each.
 
-    def __init__(self, link: LinkService, store: SqliteStore) -> None:
+    ``on_warning`` and ``on_feedback`` return False when the message had been acted on
+    before (the store's own key), so reading again after a restart changes nothing.
+    """
+
+    def __init__(
+        self,
+        link: LinkService,
+        on_warning: Callable[[Warning], bool],
+        on_feedback: Callable[[str, str, dict[str, Any]], bool],
+    ) -> None:
         self._link = link
-        self._store = store
+        self._on_warning = on_warning
+        self._on_feedback = on_feedback
         self._cursor = 0
         self.acted = 0
         self.duplicates = 0
@@ -53,9 +63,9 @@ class PartnerInbox:
         body = unverified_payload(message.token)["body"]
         fresh = True
         if message.kind == "warning":
-            fresh = self._store.record_warning(Direction.IN, warning_from_dict(body))
+            fresh = self._on_warning(warning_from_dict(body))
         elif message.kind == "feedback":
-            fresh = self._store.record_feedback(message.message_id, message.sender, body)
+            fresh = self._on_feedback(message.message_id, message.sender, body)
         if fresh:
             self.acted += 1
         else:
@@ -65,7 +75,7 @@ class PartnerInbox:
 @dataclass(frozen=True)
 class FeedItem:
     line: int
-    warning: dict  # type: ignore[type-arg]
+    warning: dict[str, Any]
 
 
 def read_feed(path: Path) -> list[FeedItem]:
@@ -92,7 +102,9 @@ def serve_link(
     feed_rate_per_s: float = 50.0,
 ) -> PartnerInbox:
     """Run until ``stop``: send the feed (paced), act on what arrives."""
-    inbox = PartnerInbox(link, store)
+    inbox = PartnerInbox(
+        link, lambda warning: store.record_warning(Direction.IN, warning), store.record_feedback
+    )
     for item in feed:
         if stop.is_set():
             break

@@ -3,10 +3,13 @@ the nodes warn each other over in-process links, and the clock paces it (or not)
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from multiprocessing.queues import Queue
 from pathlib import Path
 from queue import Empty
@@ -19,9 +22,12 @@ from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import node_configs
+from dronewarn.node.homes import prepare_homes
+from dronewarn.node.linked import PartnerInbox
 from dronewarn.node.node import Node, build_node
 from dronewarn.node.zones import zone_polygons
-from dronewarn.share.link import InProcessLink, QueueLink
+from dronewarn.share.link import InProcessLink
+from dronewarn.share.link_service import LinkConfig, LinkService, SignedLink
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.sensors import emulate
@@ -125,6 +131,8 @@ class NodeOutcome:
     warnings_out: list[Warning]
     accepted: int
     rejected: dict[str, int]
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per partner: the link's delivery counts (sent, acked, rejected, retried...)."""
 
     @staticmethod
     def of(node: Node) -> NodeOutcome:
@@ -139,22 +147,40 @@ class NodeOutcome:
 
 
 class _ProcessNode:
-    """One node run in its own process, its partners reached through inbox queues."""
+    """One node in its own process, joined to its partners by signed links over mutual TLS.
 
-    def __init__(self, world: World, node_id: str, inboxes: Mapping[str, Queue[Any]]) -> None:
+    The multiprocessing queues carry only the run's control (each node saying it is done,
+    and the results); every warning goes over the node's link.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        node_id: str,
+        link_config: LinkConfig,
+        controls: Mapping[str, Queue[Any]],
+        store_path: Path | None,
+    ) -> None:
         config = node_configs(world.scenario)[node_id]
         self.world = world
-        self.node = build_node(config, world.countries, SqliteStore(":memory:"))
-        self.inbox = inboxes[node_id]
+        self.node = build_node(
+            config, world.countries, SqliteStore(":memory:" if store_path is None else store_path)
+        )
+        self._arrived = threading.Event()
+        self.link = LinkService(link_config, time.time, on_incoming=self._arrived.set)
+        self.link.start()
         for partner in config.partners:
-            self.node.connect(QueueLink(partner, inboxes[partner.node_id]))
-        self.partner_inboxes = [inboxes[p.node_id] for p in config.partners]
+            self.node.connect(SignedLink(partner, self.link))
+        self.inbox = PartnerInbox(self.link, self.node.receive, self.node.store.record_feedback)
+        self.control = controls[node_id]
+        self.partner_controls = [controls[p.node_id] for p in config.partners]
         self.senders = {other.id for other in world.scenario.nodes if node_id in other.partners}
         self._done: set[str] = set()
 
     def run(
         self,
         window: Window,
+        clock: ReplayClock,
         on_step: Callable[[float], None] | None,
         check: Callable[[], None] | None = None,
     ) -> NodeOutcome:
@@ -163,51 +189,62 @@ class _ProcessNode:
         mine = (
             d for d in self.world.deliveries if d.node_id == node.node_id and d.arrival_s in window
         )
-        for delivery in mine:
-            node.on_reports(list(delivery.reports), delivery.arrival_s)
-            node.tick(delivery.arrival_s)
-            self._drain(block=False)
-            if on_step is not None:
-                on_step(delivery.arrival_s)
-        node.tick(window.end_s)
-        self.say_done()
-        self._drain(block=True, check=check)
-        return NodeOutcome.of(node)
+        try:
+            for delivery in clock.pace(mine):
+                node.on_reports(list(delivery.reports), delivery.arrival_s)
+                node.tick(delivery.arrival_s)
+                if self._arrived.is_set():
+                    self._arrived.clear()
+                    self.inbox.drain()
+                if on_step is not None:
+                    on_step(delivery.arrival_s)
+            node.tick(window.end_s)
+            if not self.link.wait_delivered(DELIVERY_TIMEOUT_S):
+                raise RuntimeError(f"{node.node_id}: partners did not acknowledge in time")
+            self.say_done()
+            self._wait_for_senders(check)
+            self.inbox.drain()
+            outcome = NodeOutcome.of(node)
+            links = {k: v for k, v in self.link.stats().items() if not k.startswith("_")}
+            return replace(outcome, links=links)
+        finally:
+            self.link.stop()
+            node.store.close()
 
     def say_done(self) -> None:
-        for inbox in self.partner_inboxes:
-            inbox.put(("done", self.node.node_id))
+        for control in self.partner_controls:
+            control.put(("done", self.node.node_id))
 
-    def _drain(self, block: bool, check: Callable[[], None] | None = None) -> None:
-        """Record the partners' warnings that have arrived; with ``block``, wait until every
-        node that warns this one has said it is done, then take what is left."""
-        while True:
-            wait = block and not self._done >= self.senders
+    def _wait_for_senders(self, check: Callable[[], None] | None) -> None:
+        """Wait until every node that warns this one has delivered everything and said so."""
+        while not self._done >= self.senders:
             try:
-                kind, item = self.inbox.get(block=wait, timeout=1.0 if wait else None)
+                kind, item = self.control.get(timeout=1.0)
             except Empty:
-                if wait:
-                    if check is not None:
-                        check()
-                    continue
-                return
-            if kind == "warning" and isinstance(item, Warning):
-                self.node.receive(item)
-            elif kind == "done" and isinstance(item, str):
+                if check is not None:
+                    check()
+                continue
+            if kind == "done" and isinstance(item, str):
                 self._done.add(item)
+
+
+DELIVERY_TIMEOUT_S = 120.0
 
 
 def _child(
     world: World,
     node_id: str,
     window: Window,
-    inboxes: Mapping[str, Queue[Any]],
+    speed: float | None,
+    link_config: LinkConfig,
+    controls: Mapping[str, Queue[Any]],
     results: Queue[Any],
+    store_path: Path | None,
 ) -> None:
     runner: _ProcessNode | None = None
     try:
-        runner = _ProcessNode(world, node_id, inboxes)
-        results.put(("ok", runner.run(window, None)))
+        runner = _ProcessNode(world, node_id, link_config, controls, store_path)
+        results.put(("ok", runner.run(window, ReplayClock(window.start_s, speed), None)))
     except KeyboardInterrupt:
         results.put(("interrupted", node_id))
     except Exception as exc:  # reported to the parent, which raises it
@@ -221,19 +258,59 @@ def run_parallel(
     window: Window,
     host: str,
     on_step: Callable[[float], None] | None = None,
+    data_dir: Path | None = None,
+    speed: float | None = None,
 ) -> dict[str, NodeOutcome]:
-    """Run each node in its own process (forked: the world is shared copy-on-write).
+    """Run each node in its own process (forked: the world is shared copy-on-write), the
+    nodes linked by signed messages over mutual TLS on loopback.
 
-    The ``host`` node runs in this process and reports its progress; partners exchange
-    warnings through queues. Every message is delivered: each node, once its sensors are
-    done, tells its partners so and waits for all nodes that warn it to do the same.
+    Each node's home (keys, link store, audit log, node store) is ``data_dir/<node>/``, or a
+    temporary folder removed afterwards. The ``host`` node runs in this process and reports
+    its progress. Every message is delivered: each node, once its sensors are done and its
+    partners have acknowledged everything it sent, says so and waits for all nodes that
+    warn it to do the same.
     """
+    with contextlib.ExitStack() as stack:
+        root = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        keep = data_dir is not None
+        configs = prepare_homes(world.scenario, root)
+        outcomes = _run_linked(world, window, host, on_step, configs, root, keep, speed)
+    return outcomes
+
+
+def _run_linked(
+    world: World,
+    window: Window,
+    host: str,
+    on_step: Callable[[float], None] | None,
+    configs: Mapping[str, LinkConfig],
+    root: Path,
+    keep: bool,
+    speed: float | None,
+) -> dict[str, NodeOutcome]:
     context = multiprocessing.get_context("fork")
     node_ids = [node.id for node in world.scenario.nodes]
-    inboxes: dict[str, Queue[Any]] = {node_id: context.Queue() for node_id in node_ids}
+    controls: dict[str, Queue[Any]] = {node_id: context.Queue() for node_id in node_ids}
     results: Queue[Any] = context.Queue()
+
+    def store(node_id: str) -> Path | None:
+        return root / node_id / "node.sqlite" if keep else None
+
     children = [
-        context.Process(target=_child, args=(world, node_id, window, inboxes, results), daemon=True)
+        context.Process(
+            target=_child,
+            args=(
+                world,
+                node_id,
+                window,
+                speed,
+                configs[node_id],
+                controls,
+                results,
+                store(node_id),
+            ),
+            daemon=True,
+        )
         for node_id in node_ids
         if node_id != host
     ]
@@ -266,8 +343,8 @@ def run_parallel(
             finished.append(payload)
 
     try:
-        runner = _ProcessNode(world, host, inboxes)
-        outcomes = {host: runner.run(window, on_step, check)}
+        runner = _ProcessNode(world, host, configs[host], controls, store(host))
+        outcomes = {host: runner.run(window, ReplayClock(window.start_s, speed), on_step, check)}
         while len(finished) < len(children):
             check()
             if len(finished) < len(children):

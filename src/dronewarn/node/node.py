@@ -18,6 +18,7 @@ from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
 from dronewarn.sense.ingest import Sense
+from dronewarn.share.envelope import UnsendableMessageError
 from dronewarn.share.link import PartnerLink
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
 from dronewarn.store.sqlite import Direction, SqliteStore
@@ -136,10 +137,14 @@ class Node:
         if isinstance(released, Withheld):
             self.store.record_withheld(released.warning, released.reason)
             return
-        self.store.record_warning(Direction.OUT, released)
         link = self.links.get(released.recipient)
         if link is not None:
-            link.send(released)
+            try:
+                link.send(released)
+            except UnsendableMessageError as exc:
+                self.store.record_withheld(released, f"not sendable: {exc}")
+                return
+        self.store.record_warning(Direction.OUT, released)
 
     # operator decisions on outgoing warnings
     def confirm_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:
@@ -171,11 +176,14 @@ class Node:
         raise KeyError(f"{self.node_id} has no open warning {warning_id!r}")
 
     # share <- partner
-    def receive(self, warning: Warning) -> None:
+    def receive(self, warning: Warning) -> bool:
+        """Record a partner's warning; False if it had been recorded before."""
         if warning.recipient != self.node_id:
             raise ValueError(f"{self.node_id} received a warning for {warning.recipient}")
         if not self.store.record_warning(Direction.IN, warning):
             self.duplicates += 1
+            return False
+        return True
 
     def picture(self) -> list[TrackState]:
         return self.tracker.states(self.now_s)

@@ -19,6 +19,8 @@ class NightSummary:
     primary: str
     scores: dict[str, WarningScore]
     links: dict[str, WarningScore]
+    delivery: dict[str, dict[str, object]]
+    """Per link ``SENDER->RECIPIENT``: sent, acked, rejected, retried (signed links only)."""
 
     def to_dict(self) -> dict[str, object]:
         main = self.scores[self.primary]
@@ -46,6 +48,7 @@ class NightSummary:
             "warnings_per_crosser": main.warnings_per_crosser,
             "by_recipient": {k: v.to_dict() for k, v in self.scores.items()},
             "by_link": {k: v.to_dict() for k, v in self.links.items()},
+            "link_delivery": self.delivery,
         }
 
 
@@ -79,6 +82,13 @@ def summarise(
     for outcome in outcomes.values():
         for kind, count in outcome.rejected.items():
             rejected[kind] = rejected.get(kind, 0) + count
+    delivery = {
+        f"{node_id}->{partner}": {
+            key: stats[key] for key in ("sent", "acked", "rejected", "retried", "expired")
+        }
+        for node_id, outcome in outcomes.items()
+        for partner, stats in sorted(outcome.links.items())
+    }
     return NightSummary(
         scenario=world.scenario.name,
         window=window,
@@ -89,4 +99,5 @@ def summarise(
         primary=primary,
         scores=scores,
         links=links,
+        delivery=delivery,
     )

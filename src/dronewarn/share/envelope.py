@@ -46,7 +46,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from dronewarn.domain.codec import warning_from_dict, warning_to_dict
-from dronewarn.domain.errors import InputError
+from dronewarn.domain.errors import DronewarnError, InputError
 from dronewarn.domain.time import iso, parse_iso
 from dronewarn.domain.warning import Warning
 from dronewarn.share.keys import PublicKey, SigningKey
@@ -127,6 +127,10 @@ class Envelope:
         return warning_from_dict(dict(self.body))
 
 
+class UnsendableMessageError(DronewarnError):
+    """An outgoing message that does not fit the message schema (it is withheld instead)."""
+
+
 @dataclass(frozen=True)
 class SignedMessage:
     message_id: str
@@ -195,6 +199,9 @@ class Signer:
             "exp": expires,
             "body": dict(body),
         }
+        problems = schema_errors(payload)
+        if problems:  # never send what the partner must refuse
+            raise UnsendableMessageError("; ".join(problems[:3]))
         header = {"alg": ALGORITHM, "kid": self._key.kid, "typ": TYP}
         data = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
         token = jws.serialize_compact(header, data, self._key.key, algorithms=[ALGORITHM])

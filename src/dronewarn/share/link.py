@@ -1,8 +1,9 @@
 """Partner links: how a node's warnings reach a partner node.
 
 ``PartnerLink`` is the seam. ``InProcessLink`` hands each warning straight to the partner
-node's receive function in the same process (the demo's embedded default). The signed,
-store-and-forward link over mutual TLS of the sharing issue implements the same protocol.
+node's receive function in the same process (the live terminal demo and tests).
+``link_service.SignedLink``, the signed, store-and-forward link over mutual TLS, implements
+the same protocol between nodes in separate processes or machines.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class PartnerLink(Protocol):
 class InProcessLink:
     """Delivers to a partner node living in the same process."""
 
-    def __init__(self, partner: Partner, deliver: Callable[[Warning], None]) -> None:
+    def __init__(self, partner: Partner, deliver: Callable[[Warning], object]) -> None:
         self.partner = partner
         self._deliver = deliver
         self._sent = 0
@@ -37,33 +38,6 @@ class InProcessLink:
                 f"warning for {warning.recipient} sent on the link to {self.partner.node_id}"
             )
         self._deliver(warning)
-        self._sent += 1
-
-    @property
-    def sent(self) -> int:
-        return self._sent
-
-
-class Inbox(Protocol):
-    """Where messages for a node in another process are put (a multiprocessing queue)."""
-
-    def put(self, item: tuple[str, object]) -> None: ...
-
-
-class QueueLink:
-    """Delivers to a partner node in another process through its inbox queue."""
-
-    def __init__(self, partner: Partner, inbox: Inbox) -> None:
-        self.partner = partner
-        self._inbox = inbox
-        self._sent = 0
-
-    def send(self, warning: Warning) -> None:
-        if warning.recipient != self.partner.node_id:
-            raise ValueError(
-                f"warning for {warning.recipient} sent on the link to {self.partner.node_id}"
-            )
-        self._inbox.put(("warning", warning))
         self._sent += 1
 
     @property

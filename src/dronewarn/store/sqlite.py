@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from dronewarn.domain.codec import warning_from_dict, warning_to_dict
 from dronewarn.domain.errors import InputError
@@ -132,7 +133,7 @@ class SqliteStore:
         rows = self._db.execute("SELECT recipient, warning_id, reason FROM withheld ORDER BY id")
         return [(str(r), str(w), str(why)) for r, w, why in rows]
 
-    def record_feedback(self, message_id: str, sender: str, body: dict[str, object]) -> bool:
+    def record_feedback(self, message_id: str, sender: str, body: dict[str, Any]) -> bool:
         """A partner's rating of one of our warnings; False if this message was stored."""
         cur = self._db.execute(
             "INSERT OR IGNORE INTO feedback (message_id, sender, warning_id, rating, outcome, body)"

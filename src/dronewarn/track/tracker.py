@@ -47,6 +47,8 @@ from dronewarn.track.kalman import predict
 from dronewarn.track.measurements import PlaneConverter, PlaneMeasurements, local_cov
 from dronewarn.track.table import TrackTable
 
+MAX_ALTITUDE_M = 20_000.0
+"""No drone this system tracks flies higher."""
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
@@ -61,6 +63,8 @@ class TrackerConfig:
     cv_prior: float = 0.95
     mode_sojourn_s: float = 3600.0
     height_accel_sigma_mps2: float = 0.5
+    max_altitude_sigma_m: float = 1000.0
+    """A predicted height less certain than this is reported as unknown."""
     gate_chi2: float = 13.8  # 99.9 % of chi-square with 2 degrees of freedom
     init_speed_sigma_mps: float = 60.0
     seed_window_s: float = 25.0
@@ -665,6 +669,16 @@ class Tracker:
         lat, lon = self.frame.from_plane(x[:, 0], x[:, 1])
         dt_h = np.maximum(now_s - tr.th[rows], 0.0)
         height = tr.h[rows, 0] + tr.h[rows, 1] * dt_h
+        ph = tr.ph[rows]
+        height_var = (
+            ph[:, 0, 0]
+            + dt_h * (2.0 * ph[:, 0, 1] + dt_h * ph[:, 1, 1])
+            + self.config.height_accel_sigma_mps2**2 * dt_h**3 / 3.0
+        )
+        # a height that has drifted this far from its last measurement is not known any more;
+        # a known one is kept above the ground and below any drone's ceiling
+        known = np.isfinite(height) & (height_var <= self.config.max_altitude_sigma_m**2)
+        height = np.where(known, np.clip(height, 0.0, MAX_ALTITUDE_M), np.nan)
         self._compact_contributions()
         contributors: dict[int, set[str]] = {}
         names = self._sensor_names
@@ -712,7 +726,7 @@ class Tracker:
                     cooperative=cooperative,
                     class_evidence=tuple(self._evidence.get(int(tr.uid[row]), {}).items()),
                     turn_probability=float(1.0 - tr.mu[row, 0]),
-                    altitude_sigma_m=float(np.sqrt(tr.ph[row, 0, 0])) if np.isfinite(alt) else None,
+                    altitude_sigma_m=float(np.sqrt(height_var[k])) if np.isfinite(alt) else None,
                     sources=tuple(sources),
                 )
             )
