@@ -82,7 +82,7 @@ def test_nodes_in_their_own_processes_give_the_same_night() -> None:
     night.run(window, ReplayClock(scenario.start_s, None))
     together = summarise(world, night.outcomes(), window, 0.0).to_dict()
     apart = summarise(world, run_parallel(world, window, "PL"), window, 0.0).to_dict()
-    delivery = apart.pop("link_delivery")
+    delivery: dict[str, dict[str, int]] = apart.pop("link_delivery")  # type: ignore[assignment]
     assert together.pop("link_delivery") == {}  # one process: no signed links
     assert together == apart
     assert together["crossers_warned"] == 1
