@@ -116,7 +116,17 @@ def test_every_bad_message_is_refused_with_its_reason_and_recorded(pair: Pair) -
     signer = Signer(by_key, time.time)
     body = warning_to_dict(_warning())
     good = signer.sign("warning", "PL", body, sequence=1)
-    assert _ack(pair.raw_post(good))["status"] == "accepted"
+    first = pair.raw_post(good)
+    assert _ack(first)["status"] == "accepted"
+    # the ack is a JWS any JOSE library verifies with PL's public key (here jwcrypto)
+    from jwcrypto import jwk as jwcrypto_jwk
+    from jwcrypto import jws as jwcrypto_jws
+
+    pl_public = NodeHome(pair.root / "PL").own_public_keys()[0]
+    checked = jwcrypto_jws.JWS()
+    checked.deserialize(first.text)
+    checked.verify(jwcrypto_jwk.JWK(**pl_public.key.as_dict(private=False)), alg="Ed25519")
+    assert json.loads(checked.payload)["kind"] == "ack"
     # the same message again (a retry): answered, not acted on again
     again = pair.raw_post(good)
     assert again.status_code == 200 and _ack(again)["status"] == "duplicate"
@@ -179,3 +189,37 @@ def test_the_outbox_survives_a_partner_that_is_down(pair: Pair, tmp_path: Path) 
     pair.pl.start()
     assert pair.by.wait_delivered(20.0)
     assert [m.seq for m in pair.pl.incoming(0)] == [1, 2, 3, 4, 5]
+
+
+def test_key_rotation_keeps_the_sequence_and_the_history(pair: Pair) -> None:
+    """BY rotates its signing key and certificate: PL trusts the new files first, BY restarts
+    with them, numbering carries on, and BY's log verifies with both keys."""
+    from datetime import UTC, datetime, timedelta
+
+    for k in range(3):
+        pair.by.send_warning(_warning_k(k))
+    assert pair.by.wait_delivered(20.0)
+    old_kid = NodeHome(pair.root / "BY").signing_key().kid
+    provision(pair.root / "BY", "BY", now=datetime.now(UTC) + timedelta(seconds=2))
+    trust(pair.root / "PL", pair.root / "BY" / "keys", "BY")
+    config = pair.pl.config
+    pair.pl.stop()
+    pair.pl = LinkService(config, time.time)  # PL reloads its partners' files
+    pair.pl.start()
+    by_config = pair.by.config
+    pair.by.stop()
+    pair.by = LinkService(by_config, time.time)
+    pair.by.start()
+    assert pair.by.signer.key.kid != old_kid
+    for k in range(3, 6):
+        pair.by.send_warning(_warning_k(k))
+    assert pair.by.wait_delivered(20.0)
+    got = pair.pl.incoming(0)
+    assert [m.seq for m in got] == [1, 2, 3, 4, 5, 6]
+    kids = [json.loads(base64.urlsafe_b64decode(m.token.split(".")[0] + "=="))["kid"] for m in got]
+    assert kids[:3] == [old_kid] * 3 and set(kids[3:]) == {pair.by.signer.key.kid}
+    pair.by.audit.checkpoint()
+    home = NodeHome(pair.root / "BY")
+    assert verify(home.audit, home.own_public_keys()).intact
+    only_new = [k for k in home.own_public_keys() if k.kid != old_kid]
+    assert not verify(home.audit, only_new).intact  # the old checkpoints need the old key

@@ -66,7 +66,14 @@ def make_certificate(
     """
     start = now or datetime.now(tz=UTC)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, node_id)])
+    # a distinct subject per certificate: during a rotation a partner trusts two certificates
+    # of the same node, and OpenSSL finds a trust anchor by subject name
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, node_id),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, start.strftime("%Y%m%dT%H%M%S.%fZ")),
+        ]
+    )
     alt_names: list[x509.GeneralName] = [x509.DNSName(node_id.lower())]
     for host in hosts:
         try:

@@ -685,48 +685,54 @@ class Tracker:
         for u, s in zip(self._contrib_uid.tolist(), self._contrib_sensor.tolist(), strict=True):
             contributors.setdefault(u, set()).add(names[s])
         cfg = self.config
+        # one conversion per column: this loop builds ~1,000 TrackStates every cycle
+        sigma_l = np.sqrt((p[:, 0, 0] + p[:, 1, 1]) / 2.0).tolist()
+        x_l, p_l = x.tolist(), p.reshape(len(rows), 16).tolist()
+        lat_l, lon_l = np.asarray(lat).tolist(), np.asarray(lon).tolist()
+        alt_l = [None if not np.isfinite(a) else a for a in height.tolist()]
+        alt_sd_l = np.sqrt(height_var).tolist()
+        uid_l, hits_l = tr.uid[rows].tolist(), tr.hits[rows].tolist()
+        last_l, born_l, held_l = (
+            tr.last[rows].tolist(),
+            tr.born[rows].tolist(),
+            tr.held_since[rows].tolist(),
+        )
+        mu0_l, th_l = tr.mu[rows, 0].tolist(), tr.th[rows].tolist()
+        pos_l, alt_sensor_l = tr.pos_sensor[rows].tolist(), tr.alt_sensor[rows].tolist()
+        coop_sensor_l, coop_last_l = tr.coop_sensor[rows].tolist(), tr.coop_last[rows].tolist()
         out = []
-        for k, row in enumerate(rows.tolist()):
-            sigma = float(np.sqrt((p[k, 0, 0] + p[k, 1, 1]) / 2.0))
-            alt = float(height[k])
-            sources = [
-                ("position", FieldSource(names[int(tr.pos_sensor[row])], float(tr.last[row])))
-            ]
-            if tr.alt_sensor[row] >= 0:
+        for k in range(len(rows)):
+            alt = alt_l[k]
+            uid = uid_l[k]
+            sources = [("position", FieldSource(names[pos_l[k]], last_l[k]))]
+            if alt_sensor_l[k] >= 0:
+                sources.append(("altitude", FieldSource(names[alt_sensor_l[k]], th_l[k])))
+            if coop_sensor_l[k] >= 0:
                 sources.append(
-                    ("altitude", FieldSource(names[int(tr.alt_sensor[row])], float(tr.th[row])))
+                    ("cooperative", FieldSource(names[coop_sensor_l[k]], coop_last_l[k]))
                 )
-            cooperative = bool(now_s - tr.coop_last[row] <= cfg.cooperative_hold_s)
-            if tr.coop_sensor[row] >= 0:
-                sources.append(
-                    (
-                        "cooperative",
-                        FieldSource(names[int(tr.coop_sensor[row])], float(tr.coop_last[row])),
-                    )
-                )
+            xk = x_l[k]
             out.append(
                 TrackState(
                     track_id=ids[k],
                     time_s=now_s,
                     status=TrackStatus.CONFIRMED,
-                    east_m=float(x[k, 0]),
-                    north_m=float(x[k, 1]),
-                    vel_east_mps=float(x[k, 2]),
-                    vel_north_mps=float(x[k, 3]),
-                    cov_enu=tuple(float(v) for v in p[k].ravel()),
-                    position=GeoPoint(
-                        float(lat[k]), float(lon[k]), alt if np.isfinite(alt) else None
-                    ),
-                    quality=float(1.0 / (1.0 + sigma / 1000.0)),
-                    updates=int(tr.hits[row]),
-                    sensors=frozenset(contributors.get(int(tr.uid[row]), ())),
-                    last_update_s=float(tr.last[row]),
-                    first_seen_s=float(tr.born[row]),
-                    course_since_s=float(tr.held_since[row]),
-                    cooperative=cooperative,
-                    class_evidence=tuple(self._evidence.get(int(tr.uid[row]), {}).items()),
-                    turn_probability=float(1.0 - tr.mu[row, 0]),
-                    altitude_sigma_m=float(np.sqrt(height_var[k])) if np.isfinite(alt) else None,
+                    east_m=xk[0],
+                    north_m=xk[1],
+                    vel_east_mps=xk[2],
+                    vel_north_mps=xk[3],
+                    cov_enu=tuple(p_l[k]),
+                    position=GeoPoint(lat_l[k], lon_l[k], alt),
+                    quality=1.0 / (1.0 + sigma_l[k] / 1000.0),
+                    updates=hits_l[k],
+                    sensors=frozenset(contributors.get(uid, ())),
+                    last_update_s=last_l[k],
+                    first_seen_s=born_l[k],
+                    course_since_s=held_l[k],
+                    cooperative=now_s - coop_last_l[k] <= cfg.cooperative_hold_s,
+                    class_evidence=tuple(self._evidence.get(uid, {}).items()),
+                    turn_probability=1.0 - mu0_l[k],
+                    altitude_sigma_m=None if alt is None else alt_sd_l[k],
                     sources=tuple(sources),
                 )
             )
