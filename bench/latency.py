@@ -68,7 +68,6 @@ def drones(n: int, rng: np.random.Generator, frame: LocalFrame) -> tuple[np.ndar
 def plots(
     frame: LocalFrame, pos: np.ndarray, now_s: float, rng: np.random.Generator
 ) -> list[Report]:
-    lat, lon = frame.from_plane(pos[:, 0], pos[:, 1])
     site_e, site_n = frame.to_plane(np.array([SITE[0]]), np.array([SITE[1]]))
     de, dn = pos[:, 0] - site_e[0], pos[:, 1] - site_n[0]
     ground = np.hypot(de, dn)
