@@ -187,3 +187,22 @@ def test_the_sharing_policy_is_applied_and_what_it_withholds_is_recorded() -> No
         "its warning was withheld",
     }
     assert {warning_id for _, warning_id, _ in withheld} == {"BY-PL-STRIP-W0001"}
+
+
+def test_partners_share_their_air_picture_and_rate_warnings() -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    night = Night(world)
+    night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
+    by, pl = night.nodes["BY"], night.nodes["PL"]
+    # BY shared the tracks near Poland (its policy: within 50 km, every 10 s)
+    assert by.tracks_sent.get("PL", 0) > 0
+    picture = pl.partner_pictures["BY"]
+    assert picture["tracks"] and all(t["track_id"].startswith("BY-") for t in picture["tracks"])
+    assert any(reasons for _, reasons in by.store.withheld_tracks())  # the rest was kept back
+    # PL's duty officer rates BY's warning: BY hears it
+    warning_id = pl.warnings_in()[0].warning_id
+    pl.rate_warning(warning_id, "useful", "duty officer PL", "tracked it in")
+    assert by.store.feedback() == [("PL", warning_id, "useful", None)]
+    assert pl.store.actions()[-1].action == "rated useful"
+    night.close()

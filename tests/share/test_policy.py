@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.share.envelope import schema_errors
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
 
 lat = st.floats(-89.0, 89.0)
@@ -130,3 +133,85 @@ def test_a_released_warning_always_closes_and_a_withheld_one_never_surfaces() ->
     assert isinstance(limited.apply(second, 1.0), Withheld)
     update = dataclasses.replace(second, sequence=2, state=WarningState.UPDATE)
     assert isinstance(limited.apply(update, 90.0), Withheld)  # never a chain without its NEW
+
+
+track_policies = st.builds(
+    SharingPolicy,
+    classes=st.one_of(st.none(), st.frozensets(st.sampled_from(list(ObjectClass)))),
+    position_precision_deg=st.one_of(st.none(), st.sampled_from([0.01, 0.05, 0.1])),
+    kinds=st.one_of(st.none(), st.frozensets(st.sampled_from(["warning", "tracks"]))),
+    tracks_within_km=st.floats(0.0, 200.0),
+    track_fields=st.one_of(
+        st.none(), st.frozensets(st.sampled_from(["sigma_m", "object_class", "cooperative"]))
+    ),
+)
+
+
+def _track(k: int, object_class: ObjectClass, lat_deg: float, lon_deg: float) -> TrackState:
+    return TrackState(
+        track_id=f"T{k}",
+        time_s=0.0,
+        status=TrackStatus.CONFIRMED,
+        east_m=0.0,
+        north_m=0.0,
+        vel_east_mps=-40.0,
+        vel_north_mps=3.0,
+        cov_enu=tuple(float(v) for v in np.diag([300.0**2, 300.0**2, 25.0, 25.0]).ravel()),
+        position=GeoPoint(lat_deg, lon_deg, 800.0),
+        quality=0.8,
+        updates=10,
+        object_class=object_class,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    track_policies,
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(ObjectClass)), lat, lon, st.floats(0.0, 400.0), st.booleans()
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_no_track_outside_the_policy_leaves(
+    policy: SharingPolicy, picture: list[tuple[ObjectClass, float, float, float, bool]]
+) -> None:
+    tracks = [_track(k, c, la, lo) for k, (c, la, lo, _, _) in enumerate(picture)]
+    distance = {f"T{k}": d for k, (_, _, _, d, _) in enumerate(picture)}
+    warned = frozenset(f"T{k}" for k, (*_, w) in enumerate(picture) if w)
+    release = PolicyGate(policy).apply_tracks(tracks, distance, warned, 100.0)
+    out = [] if release.body is None else release.body["tracks"]
+    assert len(out) + sum(release.withheld.values()) == len(tracks)  # every track accounted for
+    if not policy.allows("tracks"):
+        assert release.body is None
+    fields = {"sigma_m", "object_class", "cooperative"}
+    allowed = fields if policy.track_fields is None else set(policy.track_fields)
+    for item in out:
+        assert item["track_id"] in warned or distance[item["track_id"]] <= policy.tracks_within_km
+        track = tracks[int(item["track_id"][1:])]
+        if policy.classes is not None:
+            assert track.object_class in policy.classes
+        assert set(item) - {"track_id", "position", "speed_mps", "course_deg"} <= allowed
+        if policy.position_precision_deg is not None:
+            step = policy.position_precision_deg
+            assert _on_grid(item["position"]["lat_deg"], step)
+            assert _on_grid(item["position"]["lon_deg"], step)
+            assert item["position"]["alt_m"] is None and "sigma_m" not in item
+    if release.body is not None:  # and what leaves fits the message schema
+        assert schema_errors(_payload("tracks", release.body)) == []
+
+
+def _payload(kind: str, body: dict[str, object]) -> dict[str, object]:
+    return {
+        "v": 1,
+        "id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+        "kind": kind,
+        "from": "BY",
+        "to": "PL",
+        "seq": 1,
+        "iat": "2025-09-09T21:00:00Z",
+        "exp": "2025-09-09T21:10:00Z",
+        "body": body,
+    }

@@ -265,6 +265,10 @@ class WarningBook:
 
     # ---------------------------------------------------------------- operator
 
+    def warned_tracks(self) -> frozenset[str]:
+        """Every track an open warning covers (leads and members)."""
+        return frozenset(self._open) | frozenset(self._member_of)
+
     def open_warning_ids(self) -> dict[str, str]:
         """Open warning id -> its lead track id."""
         return {c.warning_id: lead for lead, c in self._open.items()}

@@ -105,4 +105,9 @@ def sharing_policy(spec: PolicySpec) -> SharingPolicy:
         areas=None if spec.areas is None else frozenset(spec.areas),
         position_precision_deg=spec.position_precision_deg,
         max_per_minute=spec.max_per_minute,
+        kinds=None if spec.kinds is None else frozenset(spec.kinds),
+        tracks_within_km=spec.tracks_within_km,
+        track_period_s=spec.track_period_s,
+        delay_s=spec.delay_s,
+        track_fields=None if spec.track_fields is None else frozenset(spec.track_fields),
     )

@@ -39,10 +39,12 @@ class PartnerInbox:
         link: LinkService,
         on_warning: Callable[[Warning], bool],
         on_feedback: Callable[[str, str, dict[str, Any]], bool],
+        on_tracks: Callable[[str, dict[str, Any]], bool] | None = None,
     ) -> None:
         self._link = link
         self._on_warning = on_warning
         self._on_feedback = on_feedback
+        self._on_tracks = on_tracks
         self._cursor = 0
         self.acted = 0
         self.duplicates = 0
@@ -66,6 +68,8 @@ class PartnerInbox:
             fresh = self._on_warning(warning_from_dict(body))
         elif message.kind == "feedback":
             fresh = self._on_feedback(message.message_id, message.sender, body)
+        elif message.kind == "tracks" and self._on_tracks is not None:
+            fresh = self._on_tracks(message.sender, body)
         if fresh:
             self.acted += 1
         else:

@@ -93,7 +93,10 @@ class Night:
             self.nodes[node_id] = build_node(config, world.countries, SqliteStore(path))
         for node in self.nodes.values():
             for partner in node.config.partners:
-                node.connect(InProcessLink(partner, self.nodes[partner.node_id].receive))
+                other = self.nodes[partner.node_id]
+                node.connect(
+                    InProcessLink(partner, other.receive, other.receive_message, node.node_id)
+                )
 
     def run(
         self,
@@ -171,7 +174,9 @@ class _ProcessNode:
         self.link.start()
         for partner in config.partners:
             self.node.connect(SignedLink(partner, self.link))
-        self.inbox = PartnerInbox(self.link, self.node.receive, self.node.store.record_feedback)
+        self.inbox = PartnerInbox(
+            self.link, self.node.receive, self.node.receive_feedback, self.node.receive_tracks
+        )
         self.control = controls[node_id]
         self.partner_controls = [controls[p.node_id] for p in config.partners]
         self.senders = {other.id for other in world.scenario.nodes if node_id in other.partners}

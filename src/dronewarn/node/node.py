@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from dronewarn.assess.classification import classify
@@ -66,6 +69,11 @@ class Node:
             p.node_id: PolicyGate(config.policies.get(p.node_id, SharingPolicy()))
             for p in config.partners
         }
+        self._next_tracks_s: dict[str, float] = {}
+        self._delayed: list[tuple[float, str, dict[str, Any]]] = []
+        self.partner_pictures: dict[str, Mapping[str, Any]] = {}
+        """The latest air picture each partner shared (``tracks`` body)."""
+        self.tracks_sent: dict[str, int] = {}
         self._next_assess_s = float("-inf")
         self.now_s = float("-inf")
         self.duplicates = 0
@@ -124,7 +132,44 @@ class Node:
             for warning in book.assess(now_s, tracks, predictions, deleted):
                 self._send(warning)
                 sent.append(warning)
+        self._share_tracks(now_s, tracks)
         return sent
+
+    def _share_tracks(self, now_s: float, tracks: list[TrackState]) -> None:
+        """Each partner's share of the air picture, every ``track_period_s`` of its policy,
+        released ``delay_s`` later; what the policy keeps back is recorded."""
+        for partner in self.config.partners:
+            gate = self.gates[partner.node_id]
+            if now_s < self._next_tracks_s.get(partner.node_id, -math.inf):
+                continue
+            self._next_tracks_s[partner.node_id] = now_s + gate.policy.track_period_s
+            distance_km: dict[str, float] = {}
+            if tracks:
+                east = np.array([t.east_m for t in tracks])
+                north = np.array([t.north_m for t in tracks])
+                inside = self.airspace.signed_distance_m(partner.country_iso3, east, north)
+                distance_km = dict(
+                    zip(
+                        (t.track_id for t in tracks),
+                        (np.maximum(inside, 0.0) / 1000.0).tolist(),
+                        strict=True,
+                    )
+                )
+            warned = frozenset().union(
+                *(b.warned_tracks() for (p, _), b in self.books.items() if p == partner.node_id)
+            )
+            release = gate.apply_tracks(tracks, distance_km, warned, now_s)
+            if release.withheld:
+                self.store.record_withheld_tracks(partner.node_id, now_s, release.withheld)
+            if release.body is not None:
+                self._delayed.append((now_s + gate.policy.delay_s, partner.node_id, release.body))
+        due = [item for item in self._delayed if item[0] <= now_s]
+        self._delayed = [item for item in self._delayed if item[0] > now_s]
+        for _, partner_id, body in due:
+            link = self.links.get(partner_id)
+            if link is not None:
+                link.send_message("tracks", body)
+                self.tracks_sent[partner_id] = self.tracks_sent.get(partner_id, 0) + 1
 
     @staticmethod
     def _classified(track: TrackState) -> TrackState:
@@ -184,6 +229,54 @@ class Node:
             self.duplicates += 1
             return False
         return True
+
+    def receive_tracks(self, sender: str, body: Mapping[str, Any]) -> bool:
+        """A partner's air picture: the latest replaces the one before."""
+        self.partner_pictures[sender] = body
+        return True
+
+    def receive_feedback(self, message_id: str, sender: str, body: dict[str, Any]) -> bool:
+        """A partner's rating of one of our warnings; False if recorded before."""
+        return self.store.record_feedback(message_id, sender, body)
+
+    def receive_message(self, kind: str, sender: str, body: Mapping[str, Any]) -> bool:
+        """A partner message other than a warning, from a link without message ids."""
+        if kind == "tracks":
+            return self.receive_tracks(sender, body)
+        if kind == "feedback":
+            key = f"{sender}:{body.get('warning_id')}:{body.get('rating')}:{body.get('time_s')}"
+            return self.receive_feedback(key, sender, dict(body))
+        raise ValueError(f"{self.node_id} cannot act on a {kind!r} message")
+
+    def rate_warning(
+        self,
+        warning_id: str,
+        rating: str,
+        operator: str,
+        note: str = "",
+        outcome: str | None = None,
+    ) -> OperatorAction:
+        """An operator rates a warning a partner sent ("useful", "false_alarm"...): the
+        sender hears it as a signed feedback message; the rating stays on record here."""
+        received = [w for w in self.store.warnings(Direction.IN) if w.warning_id == warning_id]
+        if not received:
+            raise KeyError(f"{self.node_id} received no warning {warning_id!r}")
+        sender = received[-1].sender
+        link = self.links.get(sender)
+        if link is None:
+            raise KeyError(f"{self.node_id} has no link to {sender}")
+        body: dict[str, Any] = {
+            "warning_id": warning_id,
+            "rating": rating,
+            "outcome": outcome,
+            "operator": operator,
+            "note": note,
+            "time_s": self.now_s,
+        }
+        link.send_message("feedback", body)
+        action = OperatorAction(warning_id, f"rated {rating}", operator, note, self.now_s)
+        self.store.record_action(action)
+        return action
 
     def picture(self) -> list[TrackState]:
         return self.tracker.states(self.now_s)

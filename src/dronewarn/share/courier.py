@@ -1,7 +1,8 @@
 """Delivering the outbox to one partner: in order, with retries, until a signed ack.
 
-One thread per partner. It takes the lowest-numbered pending message, POSTs it over mutual
-TLS and reads the partner's signed ack: ``accepted`` or ``duplicate`` (the partner had it
+One thread per partner. It takes the lowest-numbered pending messages (up to ``batch``, in
+order), POSTs them over mutual TLS in one request and reads the partner's signed acks, one
+per message in the same order: ``accepted`` or ``duplicate`` (the partner had it
 already, e.g. our previous ack was lost) closes it; a refusal for good (bad signature,
 schema...) closes it as ``refused`` and audits why; a network failure, a timeout, a server
 error or an ack that does not verify retries the same message after a back-off (0.2 s
@@ -39,6 +40,11 @@ class CourierConfig:
     timeout_s: float = 5.0
     max_backoff_s: float = 5.0
     max_skew_s: float = 30.0
+    batch: int = 64
+    """At most this many messages per request."""
+    linger_s: float = 0.02
+    """After new messages wake the courier, wait this long for more to join the request:
+    a request costs ~4 ms of CPU on the two sides, a message in a batch ~1 ms."""
 
 
 @dataclass
@@ -99,7 +105,7 @@ class Courier:
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until nothing to this partner is pending; False on timeout."""
         deadline = time.monotonic() + timeout_s
-        while self._store.first_pending(self.partner) is not None:
+        while self._store.pending(self.partner, 1):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.02)
@@ -109,35 +115,56 @@ class Courier:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            message = self._store.first_pending(self.partner)
+            waiting = self._store.pending(self.partner, self.config.batch)
             now = self._clock()
-            if message is None:
+            if not waiting:
                 self._heartbeat_if_due(now, pending=0)
-                self._wake.wait(timeout=max(self._next_heartbeat_s - self._clock(), 0.05))
+                if self._wake.wait(timeout=max(self._next_heartbeat_s - self._clock(), 0.05)):
+                    self._stop.wait(self.config.linger_s)
                 self._wake.clear()
                 continue
-            if now > message.expires_s:
-                self._close(message, OutState.EXPIRED, "outlived its validity undelivered")
+            first = waiting[0]
+            if now > first.expires_s:
+                self._close(first, OutState.EXPIRED, "outlived its validity undelivered")
                 continue
-            wait_s = self._store.next_try_s(self.partner, message.seq) - now
+            wait_s = self._store.next_try_s(self.partner, first.seq) - now
             if wait_s > 0:
-                self._heartbeat_if_due(now, pending=1)
+                self._heartbeat_if_due(now, pending=len(waiting))
                 self._wake.wait(timeout=min(wait_s, self.config.heartbeat_s))
                 self._wake.clear()
                 continue
-            self._deliver(message)
+            # a batch goes as far as the first message that has expired
+            fresh = []
+            for message in waiting:
+                if now > message.expires_s:
+                    break
+                fresh.append(message)
+            self._deliver(fresh)
 
-    def _deliver(self, message: Outgoing) -> None:
+    def _deliver(self, batch: list[Outgoing]) -> None:
+        """POST the batch; the partner answers each in order and stops at the first message
+        it cannot take yet, so the rest stay pending behind it."""
+        first = batch[0]
         try:
-            status, ack = self._post(message.token)
+            status, text = self._post("\n".join(m.token for m in batch))
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-            self._failed(message, f"{type(exc).__name__}: {exc}")
+            self._failed(first, f"{type(exc).__name__}: {exc}")
             return
+        acks = text.split("\n") if text else []
+        if not acks or len(acks) > len(batch):
+            self._failed(first, f"HTTP {status}: {len(acks)} acks for {len(batch)} messages")
+            return
+        for message, ack in zip(batch, acks, strict=False):
+            if not self._answered(message, status, ack):
+                return
+
+    def _answered(self, message: Outgoing, status: int, ack: str) -> bool:
+        """Act on one ack; False when the message stays pending (nothing after it moves)."""
         try:
             envelope = self._verifier.authenticate(ack)
         except RejectedMessageError as exc:
             self._failed(message, f"ack refused: {exc}")
-            return
+            return False
         body = envelope.body
         if (
             envelope.kind != "ack"
@@ -145,19 +172,21 @@ class Courier:
             or body.get("ack_of") != message.message_id
         ):
             self._failed(message, f"HTTP {status}: an ack for another message")
-            return
+            return False
         self.health.last_ack_s = self._clock()
         self.health.consecutive_failures = 0
         outcome = body.get("status")
         if outcome in ("accepted", "duplicate"):
             self._close(message, OutState.ACKED, str(outcome))
-        elif str(body.get("reason", "")).split(":")[0] in TRANSIENT_REFUSALS:
+            return True
+        if str(body.get("reason", "")).split(":")[0] in TRANSIENT_REFUSALS:
             self._failed(message, f"refused for now: {body.get('reason')}")
-        else:
-            self._close(message, OutState.REFUSED, str(body.get("reason", "refused")))
+            return False
+        self._close(message, OutState.REFUSED, str(body.get("reason", "refused")))
+        return True
 
-    def _post(self, token: str) -> tuple[int, str]:
-        response = self._client.post("/partner/v1/messages", content=token.encode("ascii"))
+    def _post(self, content: str) -> tuple[int, str]:
+        response = self._client.post("/partner/v1/messages", content=content.encode("ascii"))
         if response.status_code >= 500 or response.headers.get("content-type") != JOSE:
             raise httpx.HTTPStatusError(
                 f"HTTP {response.status_code}", request=response.request, response=response

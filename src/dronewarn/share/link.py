@@ -8,8 +8,8 @@ the same protocol between nodes in separate processes or machines.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from dronewarn.domain.partner import Partner
 from dronewarn.domain.warning import Warning
@@ -20,6 +20,9 @@ class PartnerLink(Protocol):
 
     def send(self, warning: Warning) -> None: ...
 
+    def send_message(self, kind: str, body: Mapping[str, Any]) -> None:
+        """Another kind of message (``tracks``, ``feedback``) to the partner."""
+
     @property
     def sent(self) -> int: ...
 
@@ -27,10 +30,22 @@ class PartnerLink(Protocol):
 class InProcessLink:
     """Delivers to a partner node living in the same process."""
 
-    def __init__(self, partner: Partner, deliver: Callable[[Warning], object]) -> None:
+    def __init__(
+        self,
+        partner: Partner,
+        deliver: Callable[[Warning], object],
+        deliver_message: Callable[[str, str, Mapping[str, Any]], object] | None = None,
+        sender: str = "",
+    ) -> None:
         self.partner = partner
         self._deliver = deliver
+        self._deliver_message = deliver_message
+        self._sender = sender
         self._sent = 0
+
+    def send_message(self, kind: str, body: Mapping[str, Any]) -> None:
+        if self._deliver_message is not None:
+            self._deliver_message(kind, self._sender, body)
 
     def send(self, warning: Warning) -> None:
         if warning.recipient != self.partner.node_id:

@@ -283,6 +283,9 @@ class SignedLink:
         if self._service.send_warning(warning) is not None:
             self._sent += 1
 
+    def send_message(self, kind: str, body: Mapping[str, Any]) -> None:
+        self._service.send(self.partner.node_id, kind, body)
+
     @property
     def sent(self) -> int:
         return self._sent

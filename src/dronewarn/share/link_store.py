@@ -179,15 +179,15 @@ class LinkStore:
         )
         return seq
 
-    def first_pending(self, partner: str) -> Outgoing | None:
-        """The lowest-numbered message not yet delivered: messages go out in order."""
+    def pending(self, partner: str, limit: int) -> list[Outgoing]:
+        """The lowest-numbered messages not yet delivered: messages go out in order."""
         with self._lock:
-            row = self._db.execute(
+            rows = self._db.execute(
                 "SELECT partner, seq, message_id, kind, token, expires_s, attempts FROM outbox "
-                "WHERE partner=? AND state='pending' ORDER BY seq LIMIT 1",
-                (partner,),
-            ).fetchone()
-        return Outgoing(*row) if row else None
+                "WHERE partner=? AND state='pending' ORDER BY seq LIMIT ?",
+                (partner, limit),
+            ).fetchall()
+        return [Outgoing(*row) for row in rows]
 
     def next_try_s(self, partner: str, seq: int) -> float:
         with self._lock:

@@ -1,8 +1,10 @@
 """The node's partner endpoint: HTTP/1.1 over mutual TLS, in its own thread.
 
-    POST /partner/v1/messages   body: one compact JWS (application/jose)
-                                answer: the receiver's signed ack (application/jose);
-                                200 accepted or duplicate, 422 refused
+    POST /partner/v1/messages   body: compact JWS, one per line (application/jose)
+                                answer: the receiver's signed acks, one per line in the same
+                                order, stopping after the first message it cannot take yet;
+                                200 when the last answered was accepted or a duplicate,
+                                422 when it was refused
     GET  /partner/v1/health     200 "ok" (for monitoring; also needs a partner certificate)
 
 The TLS handshake is done here, not by a framework, so that a client without a configured
@@ -15,6 +17,8 @@ httpx use); connections are kept alive. This endpoint is separate from the opera
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -30,6 +34,8 @@ HEALTH_PATH = b"/partner/v1/health"
 
 Handler = Callable[[str, str], tuple[int, str]]
 """handle(partner id, token) -> (HTTP status, signed ack token)"""
+MAX_BATCH = 256
+TRANSIENT = frozenset({"not_yet_valid"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,15 @@ class Refusal:
     peer: str
     reason: str
     detail: str
+
+
+def _reason_of(ack: str) -> str:
+    """The reason code of a refusal ack (the receiver's own, just signed)."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(ack.split(".")[1] + "=="))
+        return str(payload["body"].get("reason", "")).split(":")[0]
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return ""
 
 
 class _Paused(asyncio.Protocol):
@@ -236,9 +251,13 @@ class PartnerServer:
             return 404, b"text/plain", b"not found"
         if request.method != b"POST":
             return 405, b"text/plain", b"POST a compact JWS"
-        try:
-            token = body.decode("ascii").strip()
-        except UnicodeDecodeError:
-            token = body.decode("ascii", "replace").strip()
-        status, ack = self._handle(peer, token)
-        return status, b"application/jose", ack.encode("ascii")
+        text = body.decode("ascii", "replace").strip()
+        tokens = text.split("\n")[:MAX_BATCH] if text else [""]
+        acks = []
+        status = 200
+        for token in tokens:
+            status, ack = self._handle(peer, token.strip())
+            acks.append(ack)
+            if status != 200 and _reason_of(ack) in TRANSIENT:
+                break  # what follows must wait behind it, in order
+        return status, b"application/jose", "\n".join(acks).encode("ascii")

@@ -8,7 +8,13 @@ A ``SharingPolicy`` limits, per partner:
 * ``position_precision_deg``: positions (the track's and the predicted entry) are rounded to
   this grid, e.g. 0.05 deg (about 5 km), so a partner learns where, but not the sensor's
   precision;
-* ``max_per_minute``: at most this many new warnings in any rolling minute.
+* ``max_per_minute``: at most this many new warnings in any rolling minute;
+* ``kinds``: which message kinds go out at all (``warning``, ``tracks``; None: both);
+* for the air picture (``tracks`` messages): ``tracks_within_km`` of the partner's airspace
+  (inside it, or tracks predicted to enter it, i.e. with an open warning to the partner),
+  one batch every ``track_period_s``, each held back ``delay_s`` before it leaves, and only
+  the optional ``track_fields`` listed (None: all of ``sigma_m``, ``object_class``,
+  ``cooperative``).
 
 Filters decide when a warning opens (its NEW message): once a warning went out, its updates
 and its closing follow it (rounded), so a partner never keeps a warning open forever; once it
@@ -22,9 +28,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.track import TrackState
 from dronewarn.domain.warning import Warning, WarningState
 
 
@@ -35,12 +44,35 @@ class SharingPolicy:
     areas: frozenset[str] | None = None
     position_precision_deg: float | None = None
     max_per_minute: int | None = None
+    kinds: frozenset[str] | None = None
+    tracks_within_km: float = 50.0
+    track_period_s: float = 10.0
+    delay_s: float = 0.0
+    track_fields: frozenset[str] | None = None
+
+    def allows(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+
+OPTIONAL_TRACK_FIELDS = frozenset({"sigma_m", "object_class", "cooperative"})
+
+
+@dataclass(frozen=True)
+class TrackRelease:
+    """One air-picture batch as it may leave (None: nothing), and what was kept back."""
+
+    body: dict[str, Any] | None
+    withheld: dict[str, int]
 
 
 @dataclass(frozen=True)
 class Withheld:
     warning: Warning
     reason: str
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _round(point: GeoPoint, step: float) -> GeoPoint:
@@ -84,6 +116,8 @@ class PolicyGate:
 
     def _refusal(self, warning: Warning, now_s: float) -> str | None:
         policy = self.policy
+        if not policy.allows("warning"):
+            return "kind warning not shared"
         if policy.states is not None and warning.state not in policy.states:
             return f"state {warning.state.value} not shared"
         if policy.classes is not None and warning.object_class not in policy.classes:
@@ -97,6 +131,61 @@ class PolicyGate:
                 return f"over {policy.max_per_minute} new warnings a minute"
             self._sent_at.append(now_s)
         return None
+
+    def apply_tracks(
+        self,
+        tracks: Iterable[TrackState],
+        distance_km: Mapping[str, float],
+        warned: frozenset[str],
+        now_s: float,
+    ) -> TrackRelease:
+        """The partner's share of the air picture at ``now_s``.
+
+        ``distance_km``: each track's distance to the partner's airspace (0 inside);
+        ``warned``: tracks with an open warning to the partner (predicted to enter it).
+        """
+        policy = self.policy
+        withheld: dict[str, int] = {}
+
+        def hold(reason: str) -> None:
+            withheld[reason] = withheld.get(reason, 0) + 1
+
+        if not policy.allows("tracks"):
+            return TrackRelease(None, {"kind tracks not shared": sum(1 for _ in tracks)})
+        fields = OPTIONAL_TRACK_FIELDS if policy.track_fields is None else policy.track_fields
+        out = []
+        for track in tracks:
+            if track.track_id not in warned and not (
+                distance_km.get(track.track_id, math.inf) <= policy.tracks_within_km
+            ):
+                hold(f"farther than {policy.tracks_within_km:g} km")
+                continue
+            if policy.classes is not None and track.object_class not in policy.classes:
+                hold(f"class {track.object_class.value} not shared")
+                continue
+            point = track.position
+            if policy.position_precision_deg is not None:
+                point = _round(point, policy.position_precision_deg)
+            item: dict[str, Any] = {
+                "track_id": track.track_id,
+                "position": {
+                    "lat_deg": _finite(point.lat_deg),
+                    "lon_deg": _finite(point.lon_deg),
+                    "alt_m": point.alt_m,
+                },
+                "speed_mps": min(track.speed_mps, 1000.0),
+                "course_deg": track.course_deg % 360.0,
+            }
+            if "sigma_m" in fields and policy.position_precision_deg is None:
+                item["sigma_m"] = math.sqrt(max(track.cov_enu[0] + track.cov_enu[5], 0.0) / 2.0)
+            if "object_class" in fields:
+                item["object_class"] = track.object_class.value
+            if "cooperative" in fields:
+                item["cooperative"] = track.cooperative
+            out.append(item)
+        if not out:
+            return TrackRelease(None, withheld)
+        return TrackRelease({"time_s": now_s, "tracks": out}, withheld)
 
     def _rounded(self, warning: Warning) -> Warning:
         step = self.policy.position_precision_deg

@@ -262,6 +262,11 @@ class PolicySpec(_Model):
     areas: list[str] | None = None
     position_precision_deg: Annotated[float, Field(gt=0, le=1)] | None = None
     max_per_minute: Annotated[int, Field(ge=1)] | None = None
+    kinds: list[Literal["warning", "tracks"]] | None = None
+    tracks_within_km: Annotated[float, Field(ge=0)] = 50.0
+    track_period_s: Annotated[float, Field(gt=0)] = 10.0
+    delay_s: Annotated[float, Field(ge=0)] = 0.0
+    track_fields: list[Literal["sigma_m", "object_class", "cooperative"]] | None = None
 
 
 class NodeSpec(_Model):

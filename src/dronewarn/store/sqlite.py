@@ -128,10 +128,37 @@ class SqliteStore:
         )
         self._db.commit()
 
+    def record_withheld_tracks(
+        self, recipient: str, time_s: float, reasons: dict[str, int]
+    ) -> None:
+        """Tracks of one air-picture batch that the policy kept back, counted by reason."""
+        self._db.execute(
+            "INSERT INTO withheld (recipient, warning_id, sequence, reason, body)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                recipient,
+                "tracks",
+                int(time_s),
+                "; ".join(f"{n} {why}" for why, n in sorted(reasons.items())),
+                json.dumps({"time_s": time_s, "withheld": reasons}),
+            ),
+        )
+        self._db.commit()
+
     def withheld(self) -> list[tuple[str, str, str]]:
-        """(recipient, warning id, reason) of every withheld message."""
-        rows = self._db.execute("SELECT recipient, warning_id, reason FROM withheld ORDER BY id")
+        """(recipient, warning id, reason) of every withheld warning message."""
+        rows = self._db.execute(
+            "SELECT recipient, warning_id, reason FROM withheld WHERE warning_id != 'tracks'"
+            " ORDER BY id"
+        )
         return [(str(r), str(w), str(why)) for r, w, why in rows]
+
+    def withheld_tracks(self) -> list[tuple[str, dict[str, int]]]:
+        """(recipient, tracks withheld by reason) of every air-picture batch."""
+        rows = self._db.execute(
+            "SELECT recipient, body FROM withheld WHERE warning_id = 'tracks' ORDER BY id"
+        )
+        return [(str(r), dict(json.loads(body)["withheld"])) for r, body in rows]
 
     def record_feedback(self, message_id: str, sender: str, body: dict[str, Any]) -> bool:
         """A partner's rating of one of our warnings; False if this message was stored."""
