@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--warmup-s", type=float, default=40.0)
     parser.add_argument("--drones", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--verbose", action="store_true", help="print every slow node cycle")
     args = parser.parse_args()
     console = Console(stderr=True)
 
@@ -136,9 +137,12 @@ def main() -> None:
             batch = plots(frame, pos[swept], now, rng)
             entered = time.time()
             node.on_reports(batch, entered)
-            node.tick(entered)
+            assessed = node.tick(entered)
             done = time.time()
             process_s.append(done - entered)
+            if args.verbose and done - entered > 0.05:
+                console.print(f"t+{entered - start:5.0f} s: cycle {1000 * (done - entered):.0f} ms, "
+                              f"{len(assessed)} warnings, {len(node.tracker.estimates()[0])} tracks")
             if entered - start >= args.warmup_s:
                 windows.append((entered, done))
             tick += 1

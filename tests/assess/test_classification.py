@@ -130,3 +130,33 @@ def test_a_group_warning_passes_to_a_member_when_its_lead_is_lost(region: Airspa
         "BY-T2",
     )
     assert update.members == ()
+
+
+def test_the_whole_picture_at_once_agrees_with_one_at_a_time() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from dronewarn.assess.classification import classify_all
+
+    rng = np.random.default_rng(3)
+    base = _track(40.0)
+    tracks = []
+    for k in range(300):
+        speed = float(rng.uniform(2.0, 250.0))
+        alt = None if k % 3 == 0 else float(rng.uniform(50.0, 9000.0))
+        hint = ((ObjectClass.SHAHED, float(rng.uniform(0, 1))),) if k % 5 == 0 else ()
+        tracks.append(
+            dataclasses.replace(
+                base,
+                vel_east_mps=speed,
+                position=dataclasses.replace(base.position, alt_m=alt),
+                class_evidence=hint,
+                cooperative=k % 17 == 0,
+            )
+        )
+    together = classify_all(tracks)
+    for track, (cls, confidence) in zip(tracks, together, strict=True):
+        alone = classify(track, dict(track.class_evidence))
+        assert cls is alone.object_class
+        assert abs(confidence - alone.confidence) < 1e-9

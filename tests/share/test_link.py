@@ -223,3 +223,23 @@ def test_key_rotation_keeps_the_sequence_and_the_history(pair: Pair) -> None:
     assert verify(home.audit, home.own_public_keys()).intact
     only_new = [k for k in home.own_public_keys() if k.kid != old_kid]
     assert not verify(home.audit, only_new).intact  # the old checkpoints need the old key
+
+
+def test_a_newer_air_picture_replaces_one_not_yet_sent_but_warnings_all_go(pair: Pair) -> None:
+    pair.pl.stop()
+    picture = {"time_s": 0.0, "tracks": []}
+    for k in range(5):
+        pair.by.send("PL", "tracks", {**picture, "time_s": float(k)})
+        pair.by.send_warning(_warning_k(k))
+    stats = pair.by.stats()["PL"]
+    assert stats["superseded"] >= 3  # the first picture may already be on its way
+    pair.pl = LinkService(pair.pl.config, time.time)
+    pair.pl.start()
+    assert pair.by.wait_delivered(20.0)
+    got = pair.pl.incoming(0)
+    kinds = [m.kind for m in got]
+    assert kinds.count("warning") == 5
+    pictures = [unverified_payload(m.token)["body"]["time_s"] for m in got if m.kind == "tracks"]
+    assert pictures[-1] == 4.0 and len(pictures) <= 2
+    seqs = [m.seq for m in got]
+    assert seqs == sorted(seqs)  # gaps where pictures were dropped, order kept

@@ -265,6 +265,10 @@ class WarningBook:
 
     # ---------------------------------------------------------------- operator
 
+    def is_open(self, track_id: str) -> bool:
+        """Whether the track leads or flies in an open warning of this book."""
+        return track_id in self._open or track_id in self._member_of
+
     def warned_tracks(self) -> frozenset[str]:
         """Every track an open warning covers (leads and members)."""
         return frozenset(self._open) | frozenset(self._member_of)

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from dronewarn.assess.classification import classify
-from dronewarn.assess.crossing import predict_crossings
+from dronewarn.assess.classification import classify_all
+from dronewarn.assess.crossing import CrossingPrediction, predict_crossings
 from dronewarn.assess.lifecycle import WarningBook
 from dronewarn.domain.report import Report
 from dronewarn.domain.sensor import SensorKind
@@ -64,6 +64,12 @@ class Node:
             for p in config.partners
             for area in p.areas
         }
+        self._zones_inside = {
+            (p.node_id, zone)
+            for p in config.partners
+            for zone in p.zones
+            if airspace.polygon(p.country_iso3).buffer(1.0).contains(airspace.polygon(zone))
+        }
         self.links: dict[str, PartnerLink] = {}
         self.gates = {
             p.node_id: PolicyGate(config.policies.get(p.node_id, SharingPolicy()))
@@ -114,10 +120,26 @@ class Node:
         self._next_assess_s = now_s + self.config.assess.cycle_s
         self.flush()
         deleted = self.tracker.prune(now_s)
-        tracks = [self._classified(t) for t in self.tracker.states(now_s)]
+        states = self.tracker.states(now_s)
+        tracks = [
+            replace(t, object_class=c, class_confidence=p)
+            for t, (c, p) in zip(states, classify_all(states), strict=True)
+        ]
         sent: list[Warning] = []
-        for (_, area), book in self.books.items():
+        by_country: dict[str, dict[str, CrossingPrediction]] = {}
+        for (partner_id, area), book in self.books.items():
             wanted = [t for t in tracks if book.needs_prediction(t)]
+            country = by_country.get(partner_id)
+            if country is not None and (partner_id, area) in self._zones_inside:
+                # a zone inside the partner's country is reached only through the country:
+                # predict for the tracks that enter it or are in it (and the zone's own open
+                # warnings), not for the whole picture again
+                wanted = [
+                    t
+                    for t in wanted
+                    if book.is_open(t.track_id)
+                    or ((c := country.get(t.track_id)) is not None and (c.enters or c.inside_now))
+                ]
             predicted = predict_crossings(
                 wanted,
                 self.airspace,
@@ -128,6 +150,8 @@ class Node:
                 self.config.tracker.accel_sigma_mps2,
             )
             by_id = {p.track_id: p for p in predicted}
+            if partner_id not in by_country:
+                by_country[partner_id] = by_id  # the country's book comes first
             predictions = [by_id.get(t.track_id) for t in tracks]
             for warning in book.assess(now_s, tracks, predictions, deleted):
                 self._send(warning)
@@ -170,11 +194,6 @@ class Node:
             if link is not None:
                 link.send_message("tracks", body)
                 self.tracks_sent[partner_id] = self.tracks_sent.get(partner_id, 0) + 1
-
-    @staticmethod
-    def _classified(track: TrackState) -> TrackState:
-        result = classify(track, dict(track.class_evidence))
-        return replace(track, object_class=result.object_class, class_confidence=result.confidence)
 
     def _send(self, warning: Warning) -> None:
         """Every outgoing message passes its partner's policy here, and only here."""

@@ -84,7 +84,8 @@ def summarise(
             rejected[kind] = rejected.get(kind, 0) + count
     delivery = {
         f"{node_id}->{partner}": {
-            key: stats[key] for key in ("sent", "acked", "rejected", "retried", "expired")
+            key: stats[key]
+            for key in ("sent", "acked", "rejected", "retried", "expired", "superseded")
         }
         for node_id, outcome in outcomes.items()
         for partner, stats in sorted(outcome.links.items())

@@ -13,6 +13,7 @@ Between messages it sends a signed heartbeat every ``heartbeat_s``.
 
 from __future__ import annotations
 
+import http.client
 import random
 import ssl
 import threading
@@ -20,13 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from dronewarn.share.audit import AuditLog
 from dronewarn.share.envelope import RejectedMessageError, Signer, Verifier
 from dronewarn.share.link_store import LinkStore, Outgoing, OutState
+from dronewarn.share.partner_client import PartnerClient, PartnerHttpError
 
-JOSE = "application/jose"
+MESSAGES_PATH = "/partner/v1/messages"
+
 TRANSIENT_REFUSALS = frozenset({"not_yet_valid"})
 """Refusals worth retrying: the partner's clock may be set right."""
 
@@ -43,8 +44,13 @@ class CourierConfig:
     batch: int = 64
     """At most this many messages per request."""
     linger_s: float = 0.02
-    """After new messages wake the courier, wait this long for more to join the request:
-    a request costs ~4 ms of CPU on the two sides, a message in a batch ~1 ms."""
+    """After bulk messages (air picture, feedback) wake the courier, wait this long for more
+    to join the request: a request costs ~4 ms of CPU on the two sides, a message in a batch
+    ~1 ms. A warning is never held back."""
+    snapshot_linger_s: float = 0.25
+    """An air-picture batch waits this long, so that a newer one can replace it while it
+    waits (``link_service.SNAPSHOT_KINDS``): at most ~4 pictures a second leave, however
+    fast a replay runs, and a live picture is at most this much older."""
 
 
 @dataclass
@@ -68,8 +74,10 @@ class Courier:
         verifier: Verifier,
         audit: AuditLog,
         clock: Callable[[], float],
+        snapshot_kinds: frozenset[str] = frozenset(),
     ) -> None:
         self.partner = partner
+        self._snapshot_kinds = snapshot_kinds
         self.config = config
         self.health = LinkHealth()
         self._store = store
@@ -77,12 +85,7 @@ class Courier:
         self._verifier = verifier
         self._audit = audit
         self._clock = clock
-        self._client = httpx.Client(
-            base_url=config.url,
-            verify=context,
-            timeout=config.timeout_s,
-            headers={"content-type": JOSE, "accept": JOSE},
-        )
+        self._client = PartnerClient(config.url, context, config.timeout_s)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"courier-{partner}", daemon=True)
@@ -115,39 +118,59 @@ class Courier:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            waiting = self._store.pending(self.partner, self.config.batch)
-            now = self._clock()
-            if not waiting:
-                self._heartbeat_if_due(now, pending=0)
-                if self._wake.wait(timeout=max(self._next_heartbeat_s - self._clock(), 0.05)):
-                    self._stop.wait(self.config.linger_s)
-                self._wake.clear()
-                continue
-            first = waiting[0]
-            if now > first.expires_s:
-                self._close(first, OutState.EXPIRED, "outlived its validity undelivered")
-                continue
-            wait_s = self._store.next_try_s(self.partner, first.seq) - now
-            if wait_s > 0:
-                self._heartbeat_if_due(now, pending=len(waiting))
-                self._wake.wait(timeout=min(wait_s, self.config.heartbeat_s))
-                self._wake.clear()
-                continue
-            # a batch goes as far as the first message that has expired
-            fresh = []
-            for message in waiting:
-                if now > message.expires_s:
-                    break
-                fresh.append(message)
-            self._deliver(fresh)
+            try:
+                self._step()
+            except Exception as exc:  # a bug or a broken store must not end the link
+                self.health.last_failure = f"courier: {type(exc).__name__}: {exc}"
+                self.health.consecutive_failures += 1
+                self._stop.wait(1.0)
+
+    def _step(self) -> None:
+        """Deliver what is pending, or wait for something to deliver."""
+        waiting = self._store.pending(self.partner, self.config.batch)
+        now = self._clock()
+        if not waiting:
+            self._heartbeat_if_due(now, pending=0)
+            if self._wake.wait(timeout=max(self._next_heartbeat_s - self._clock(), 0.05)):
+                self._linger()
+            self._wake.clear()
+            return
+        first = waiting[0]
+        if now > first.expires_s:
+            self._close(first, OutState.EXPIRED, "outlived its validity undelivered")
+            return
+        wait_s = self._store.next_try_s(self.partner, first.seq) - now
+        if wait_s > 0:
+            self._heartbeat_if_due(now, pending=len(waiting))
+            self._wake.wait(timeout=min(wait_s, self.config.heartbeat_s))
+            self._wake.clear()
+            return
+        # a batch goes as far as the first message that has expired
+        fresh = []
+        for message in waiting:
+            if now > message.expires_s:
+                break
+            fresh.append(message)
+        self._deliver(fresh)
+
+    def _linger(self) -> None:
+        """Let bulk messages gather into one request; a warning goes at once."""
+        waiting = self._store.pending(self.partner, 1)
+        if not waiting or waiting[0].kind == "warning":
+            return
+        if waiting[0].kind in self._snapshot_kinds:
+            self._stop.wait(self.config.snapshot_linger_s)
+        else:
+            self._stop.wait(self.config.linger_s)
 
     def _deliver(self, batch: list[Outgoing]) -> None:
         """POST the batch; the partner answers each in order and stops at the first message
         it cannot take yet, so the rest stay pending behind it."""
         first = batch[0]
+        self._store.attempting(self.partner, [m.seq for m in batch])
         try:
             status, text = self._post("\n".join(m.token for m in batch))
-        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+        except (PartnerHttpError, http.client.HTTPException, OSError) as exc:
             self._failed(first, f"{type(exc).__name__}: {exc}")
             return
         acks = text.split("\n") if text else []
@@ -186,12 +209,7 @@ class Courier:
         return True
 
     def _post(self, content: str) -> tuple[int, str]:
-        response = self._client.post("/partner/v1/messages", content=content.encode("ascii"))
-        if response.status_code >= 500 or response.headers.get("content-type") != JOSE:
-            raise httpx.HTTPStatusError(
-                f"HTTP {response.status_code}", request=response.request, response=response
-            )
-        return response.status_code, response.text
+        return self._client.post(MESSAGES_PATH, content.encode("ascii"))
 
     def _failed(self, message: Outgoing, why: str) -> None:
         now = self._clock()
@@ -222,7 +240,7 @@ class Courier:
         )
         try:
             self._post(token)
-        except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
+        except (PartnerHttpError, http.client.HTTPException, OSError) as exc:
             self.health.last_failure_s = now
             self.health.last_failure = f"heartbeat: {type(exc).__name__}: {exc}"
             self.health.consecutive_failures += 1

@@ -36,6 +36,10 @@ from dronewarn.share.partner_server import PartnerServer, Refusal
 from dronewarn.share.receiver import Receiver
 from dronewarn.share.tls import TlsIdentity, client_context, fingerprint, server_context
 
+SNAPSHOT_KINDS = frozenset({"tracks"})
+"""Kinds whose newer message replaces an older one not yet sent (the air picture is a
+state, not an event: when the line is slow only the newest picture goes)."""
+
 
 @dataclass(frozen=True)
 class NodeHome:
@@ -156,6 +160,7 @@ class LinkService:
                 verifier,
                 self.audit,
                 clock,
+                SNAPSHOT_KINDS,
             )
             for p in config.partners
         }
@@ -199,13 +204,16 @@ class LinkService:
         if courier is None:
             raise ValueError(f"{partner} is not a partner of {self.node_id}")
         with self._lock:
-            queued = self.store.enqueue(
+            queued, dropped = self.store.enqueue(
                 partner,
                 kind,
                 lambda seq: _fields(self.signer.signed(kind, partner, body, sequence=seq)),
                 self._clock(),
                 dedupe_key,
+                supersede=kind in SNAPSHOT_KINDS,
             )
+            for message_id in dropped:
+                self.audit.record("superseded", partner=partner, id=message_id, kind=kind)
             if queued is None:
                 return None
             self.audit.record(
@@ -246,6 +254,7 @@ class LinkService:
             seen = self.receiver.health.get(partner)
             out[partner] = {
                 "sent": sum(counts[s] for s in ("pending", "acked", "expired", "refused")),
+                "superseded": counts["superseded"],
                 "acked": counts["acked"],
                 "pending": counts["pending"],
                 "expired": counts["expired"],

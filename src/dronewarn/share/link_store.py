@@ -81,6 +81,8 @@ class OutState(StrEnum):
     ACKED = "acked"
     EXPIRED = "expired"
     REFUSED = "refused"
+    SUPERSEDED = "superseded"
+    """A snapshot (an air-picture batch) replaced by a newer one before it could leave."""
 
 
 @dataclass(frozen=True)
@@ -136,19 +138,37 @@ class LinkStore:
         sign: Callable[[int], tuple[str, str, float]],
         now_s: float,
         dedupe_key: str | None = None,
-    ) -> Outgoing | None:
+        supersede: bool = False,
+    ) -> tuple[Outgoing | None, list[str]]:
         """Number, sign (``sign(seq) -> (message id, token, expiry)``) and store a message.
 
         With ``dedupe_key``, a message already queued under that key is not queued again
-        (None is returned): a sender restarted after a crash may offer it twice.
+        (None is returned): a sender restarted after a crash may offer it twice. With
+        ``supersede``, messages of the same kind still waiting for their first attempt are
+        dropped (their ids are returned): a snapshot replaces the one before.
         """
+        dropped: list[str] = []
         with self._transaction() as db:
             if dedupe_key is not None:
                 found = db.execute(
                     "SELECT 1 FROM outbox WHERE partner=? AND dedupe_key=?", (partner, dedupe_key)
                 ).fetchone()
                 if found:
-                    return None
+                    return None, dropped
+            if supersede:
+                dropped = [
+                    str(row[0])
+                    for row in db.execute(
+                        "SELECT message_id FROM outbox WHERE partner=? AND kind=? "
+                        "AND state='pending' AND attempts=0",
+                        (partner, kind),
+                    )
+                ]
+                db.execute(
+                    "UPDATE outbox SET state='superseded', done_s=? WHERE partner=? AND kind=? "
+                    "AND state='pending' AND attempts=0",
+                    (now_s, partner, kind),
+                )
             seq = self._next(db, partner, "message")
             message_id, token, expires_s = sign(seq)
             db.execute(
@@ -156,7 +176,7 @@ class LinkStore:
                 "expires_s, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (partner, seq, message_id, kind, token, now_s, expires_s, dedupe_key),
             )
-        return Outgoing(partner, seq, message_id, kind, token, expires_s, 0)
+        return Outgoing(partner, seq, message_id, kind, token, expires_s, 0), dropped
 
     def next_sequence(self, partner: str, channel: str) -> int:
         """A fresh number in a channel outside the outbox (heartbeats, acks)."""
@@ -196,19 +216,26 @@ class LinkStore:
             ).fetchone()
         return float(row[0]) if row else 0.0
 
+    def attempting(self, partner: str, seqs: list[int]) -> None:
+        """Count an attempt for messages about to be sent (an attempted message is never
+        superseded: it may already be at the partner)."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE outbox SET attempts=attempts+1 WHERE partner=? AND seq=?",
+                [(partner, seq) for seq in seqs],
+            )
+
     def retry_later(self, partner: str, seq: int, at_s: float, note: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE outbox SET attempts=attempts+1, next_try_s=?, note=? "
-                "WHERE partner=? AND seq=?",
+                "UPDATE outbox SET next_try_s=?, note=? WHERE partner=? AND seq=?",
                 (at_s, note[:500], partner, seq),
             )
 
     def finish(self, partner: str, seq: int, state: OutState, now_s: float, note: str) -> None:
         with self._transaction() as db:
             db.execute(
-                "UPDATE outbox SET state=?, done_s=?, note=?, attempts=attempts+1 "
-                "WHERE partner=? AND seq=?",
+                "UPDATE outbox SET state=?, done_s=?, note=? WHERE partner=? AND seq=?",
                 (state.value, now_s, note[:500], partner, seq),
             )
 
