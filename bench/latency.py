@@ -141,8 +141,10 @@ def main() -> None:
             done = time.time()
             process_s.append(done - entered)
             if args.verbose and done - entered > 0.05:
-                console.print(f"t+{entered - start:5.0f} s: cycle {1000 * (done - entered):.0f} ms, "
-                              f"{len(assessed)} warnings, {len(node.tracker.estimates()[0])} tracks")
+                console.print(
+                    f"t+{entered - start:5.0f} s: cycle {1000 * (done - entered):.0f} ms, "
+                    f"{len(assessed)} warnings, {len(node.tracker.estimates()[0])} tracks"
+                )
             if entered - start >= args.warmup_s:
                 windows.append((entered, done))
             tick += 1
