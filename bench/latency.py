@@ -41,6 +41,7 @@ from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import node_configs
 from dronewarn.node.homes import prepare_homes
 from dronewarn.node.node import build_node
+from dronewarn.node.runtime import settle_heap
 from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link_service import LinkService, SignedLink
 from dronewarn.sim.scenario import load_scenario
@@ -118,6 +119,7 @@ def main() -> None:
     link.start()
     for partner in config.partners:
         node.connect(SignedLink(partner, link))
+    settle_heap()  # as a node process does once it is built (dronewarn.node.runtime)
     frame = node.airspace.frame
     rng = np.random.default_rng(7)
     pos, vel = drones(args.drones, rng, frame)

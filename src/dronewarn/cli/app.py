@@ -21,6 +21,7 @@ from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
 from dronewarn.node.night import Night, Window, World, make_world, run_parallel
+from dronewarn.node.runtime import settle_heap
 from dronewarn.node.summary import summarise
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
@@ -116,6 +117,7 @@ def demo(
     world = _build_world(scenario, quiet=as_json)
     wall0 = time.perf_counter()
     if headless or as_json:
+        settle_heap()  # this process hosts a node until the night ends
         outcomes = _headless(
             window,
             as_json,
@@ -346,6 +348,7 @@ def link_serve(
     link = LinkService(config, lambda: time.time() + clock_offset_s)
     store = SqliteStore(home / "node.sqlite")
     port = link.start()
+    settle_heap()
     _stderr().print(f"{config.node_id}: partner endpoint on https://{config.listen_host}:{port}")
     try:
         inbox = serve_link(link, store, items, stop)

@@ -25,6 +25,7 @@ from dronewarn.node.config import node_configs
 from dronewarn.node.homes import prepare_homes
 from dronewarn.node.linked import PartnerInbox
 from dronewarn.node.node import Node, build_node
+from dronewarn.node.runtime import settle_heap
 from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link import InProcessLink
 from dronewarn.share.link_service import LinkConfig, LinkService, SignedLink
@@ -249,6 +250,7 @@ def _child(
     runner: _ProcessNode | None = None
     try:
         runner = _ProcessNode(world, node_id, link_config, controls, store_path)
+        settle_heap()  # this process is a node from here on
         results.put(("ok", runner.run(window, ReplayClock(window.start_s, speed), None)))
     except KeyboardInterrupt:
         results.put(("interrupted", node_id))
