@@ -33,6 +33,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from dronewarn.domain.time import iso
+from dronewarn.share.envelope import unverified_header
 from dronewarn.share.keys import PublicKey, SigningKey
 
 GENESIS = "0" * 64
@@ -192,7 +193,7 @@ def _check_checkpoint(
     if not isinstance(token, str) or token.count(".") != 2:
         return "checkpoint without a signature"
     try:
-        kid = json.loads(_b64(token.split(".")[0]))["kid"]
+        kid = unverified_header(token)["kid"]
     except (ValueError, KeyError, TypeError) as exc:
         return f"checkpoint signature header unreadable: {exc}"
     key = by_kid.get(kid)
@@ -205,12 +206,6 @@ def _check_checkpoint(
     if claim.get("i") != index or claim.get("head") != head or entry.get("of") != index:
         return "checkpoint signs another head than the entry before it"
     return ""
-
-
-def _b64(text: str) -> bytes:
-    import base64
-
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def sent_digests(path: Path, partner: str) -> dict[str, str]:

@@ -354,9 +354,16 @@ class Verifier:
 
 
 def unverified_payload(token: str) -> dict[str, Any]:
-    """The payload of a token *already verified* (read back from the link's store)."""
+    """The payload of a token, *unchecked*: for tokens already verified (read back from the
+    link's store, our own acks) or to name what a refused token claimed."""
     payload: dict[str, Any] = json.loads(_b64decode(token.split(".")[1]))
     return payload
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The protected header of a token, unchecked (to find the key that verifies it)."""
+    header: dict[str, Any] = json.loads(_b64decode(token.split(".")[0]))
+    return header
 
 
 def _refuse_constant(name: str) -> float:

@@ -17,8 +17,6 @@ httpx use); connections are kept alive. This endpoint is separate from the opera
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -26,6 +24,7 @@ from dataclasses import dataclass
 
 import h11
 
+from dronewarn.share.envelope import unverified_payload
 from dronewarn.share.tls import fingerprint
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -48,8 +47,7 @@ class Refusal:
 def _reason_of(ack: str) -> str:
     """The reason code of a refusal ack (the receiver's own, just signed)."""
     try:
-        payload = json.loads(base64.urlsafe_b64decode(ack.split(".")[1] + "=="))
-        return str(payload["body"].get("reason", "")).split(":")[0]
+        return str(unverified_payload(ack)["body"].get("reason", "")).split(":")[0]
     except (ValueError, KeyError, IndexError, AttributeError):
         return ""
 

@@ -17,7 +17,6 @@ node acts on accepted messages by reading them back from the store in acceptance
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from dronewarn.share.envelope import (
     RejectReason,
     Signer,
     Verifier,
-    _b64decode,
+    unverified_payload,
 )
 from dronewarn.share.link_store import LinkStore
 
@@ -163,7 +162,7 @@ class Receiver:
 def _claimed(token: str) -> tuple[str, int]:
     """The message id and number a token claims, if readable (for refusals)."""
     try:
-        payload = json.loads(_b64decode(token.split(".")[1]))
+        payload = unverified_payload(token)
         message_id, seq = payload["id"], payload["seq"]
         if isinstance(message_id, str) and _UUID.fullmatch(message_id) and type(seq) is int:
             return message_id, seq
