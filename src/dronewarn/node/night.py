@@ -211,8 +211,7 @@ class _ProcessNode:
             self._wait_for_senders(check)
             self.inbox.drain()
             outcome = NodeOutcome.of(node)
-            links = {k: v for k, v in self.link.stats().items() if not k.startswith("_")}
-            return replace(outcome, links=links)
+            return replace(outcome, links=self.link.stats())
         finally:
             self.link.stop()
             node.store.close()

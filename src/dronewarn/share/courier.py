@@ -45,8 +45,8 @@ class CourierConfig:
     """At most this many messages per request."""
     linger_s: float = 0.02
     """After bulk messages (air picture, feedback) wake the courier, wait this long for more
-    to join the request: a request costs ~4 ms of CPU on the two sides, a message in a batch
-    ~1 ms. A warning is never held back."""
+    to join the request: a batch shares one request's fixed cost (TLS records, HTTP framing,
+    thread wake-ups). A warning is never held back."""
     snapshot_linger_s: float = 0.25
     """An air-picture batch waits this long, so that a newer one can replace it while it
     waits (``link_service.SNAPSHOT_KINDS``): at most ~4 pictures a second leave, however
@@ -139,7 +139,7 @@ class Courier:
         if now > first.expires_s:
             self._close(first, OutState.EXPIRED, "outlived its validity undelivered")
             return
-        wait_s = self._store.next_try_s(self.partner, first.seq) - now
+        wait_s = first.next_try_s - now
         if wait_s > 0:
             self._heartbeat_if_due(now, pending=len(waiting))
             self._wake.wait(timeout=min(wait_s, self.config.heartbeat_s))

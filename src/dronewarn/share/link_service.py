@@ -248,7 +248,6 @@ class LinkService:
 
     def stats(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        refused_in = self.store.refused_counts()
         for partner, courier in self.couriers.items():
             counts = self.store.outbox_counts(partner)
             seen = self.receiver.health.get(partner)
@@ -265,10 +264,11 @@ class LinkService:
                 "refused_on_receipt": dict(seen.refused) if seen else {},
                 "last_ack_s": courier.health.last_ack_s,
                 "last_heartbeat_in_s": seen.last_heartbeat_s if seen else float("nan"),
+                "last_message_in_s": seen.last_message_s if seen else float("nan"),
+                "partner_outbox_pending": seen.heartbeat_pending if seen else 0,
                 "consecutive_failures": courier.health.consecutive_failures,
                 "last_failure": courier.health.last_failure,
             }
-        out["_refused_by_reason"] = dict(refused_in)
         return out
 
 

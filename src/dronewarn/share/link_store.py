@@ -94,6 +94,7 @@ class Outgoing:
     token: str
     expires_s: float
     attempts: int
+    next_try_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -203,18 +204,12 @@ class LinkStore:
         """The lowest-numbered messages not yet delivered: messages go out in order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT partner, seq, message_id, kind, token, expires_s, attempts FROM outbox "
+                "SELECT partner, seq, message_id, kind, token, expires_s, attempts, next_try_s "
+                "FROM outbox "
                 "WHERE partner=? AND state='pending' ORDER BY seq LIMIT ?",
                 (partner, limit),
             ).fetchall()
         return [Outgoing(*row) for row in rows]
-
-    def next_try_s(self, partner: str, seq: int) -> float:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT next_try_s FROM outbox WHERE partner=? AND seq=?", (partner, seq)
-            ).fetchone()
-        return float(row[0]) if row else 0.0
 
     def attempting(self, partner: str, seqs: list[int]) -> None:
         """Count an attempt for messages about to be sent (an attempted message is never
