@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -16,11 +17,12 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from dronewarn.cli.pictures import announce_when_up, plan_pictures, print_pictures
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
-from dronewarn.node.night import Night, Window, World, make_world, run_parallel
+from dronewarn.node.night import Night, NodeOutcome, Window, World, make_world, run_parallel
 from dronewarn.node.runtime import settle_heap
 from dronewarn.node.summary import summarise
 from dronewarn.sim.output import write_drones, write_reports, write_truth
@@ -91,39 +93,46 @@ def demo(
     scenario_name: Annotated[
         str, typer.Option("--scenario", help="built-in scenario name or a scenario file")
     ] = "night-0910",
-    headless: Annotated[bool, typer.Option(help="no live picture; print a summary")] = False,
+    headless: Annotated[bool, typer.Option(help="no picture; print a summary and exit")] = False,
+    terminal: Annotated[
+        bool, typer.Option(help="a live table in this terminal instead of the web pictures")
+    ] = False,
     speed: Annotated[str, typer.Option(help="simulated seconds per wall second, or 'max'")] = "120",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     start: Annotated[str | None, typer.Option(help="window start, ISO 8601 UTC")] = None,
     hours: Annotated[float | None, typer.Option(help="window length in hours")] = None,
-    node: Annotated[str, typer.Option(help="node whose picture the live view shows")] = "PL",
+    node: Annotated[str, typer.Option(help="node whose picture the terminal view shows")] = "PL",
+    pictures: Annotated[
+        str, typer.Option(help="nodes that serve a web picture, comma-separated")
+    ] = "PL,BY",
+    web_port: Annotated[
+        int, typer.Option(help="port of the first picture (the next ones count up; 0: any)")
+    ] = 8400,
     data_dir: Annotated[
         Path | None,
-        typer.Option(
-            help="keep each node's keys, stores and audit log in DIR/<node>/ (headless runs)"
-        ),
+        typer.Option(help="keep each node's keys, stores, audit log and history in DIR/<node>/"),
     ] = None,
 ) -> None:
     """Run the scenario's nodes (BY, PL, UA for NIGHT-0910) and show warnings flowing.
 
-    Headless, each node runs in its own process and the nodes warn each other over signed,
-    acknowledged links with mutual TLS on loopback; the live view runs them in one process.
+    Each node runs in its own process; the nodes warn each other over signed, acknowledged
+    links with mutual TLS on loopback. By default PL and BY serve their operator pictures in
+    the browser (links printed below) and stay up after the night for replay, until Ctrl-C.
+    --headless prints a summary and exits; --terminal shows one node's picture as a table
+    (the nodes then run in one process).
     """
     scenario = load_scenario(scenario_name)
     window = _window(scenario, start, hours)
     pace = _parse_speed(speed)
-    if node not in {n.id for n in scenario.nodes}:
+    node_ids = {n.id for n in scenario.nodes}
+    if node not in node_ids:
         raise typer.BadParameter(f"--node {node!r} is not a node of {scenario.name}")
+    served = [p.strip() for p in pictures.split(",") if p.strip()]
+    if unknown := set(served) - node_ids:
+        raise typer.BadParameter(f"--pictures: {sorted(unknown)} not nodes of {scenario.name}")
     world = _build_world(scenario, quiet=as_json)
     wall0 = time.perf_counter()
-    if headless or as_json:
-        settle_heap()  # this process hosts a node until the night ends
-        outcomes = _headless(
-            window,
-            as_json,
-            lambda step: run_parallel(world, window, node, step, data_dir=data_dir, speed=pace),
-        )
-    else:
+    if terminal and not (headless or as_json):
         night = Night(world)
         clock = ReplayClock(window.start_s, pace)
         try:
@@ -134,11 +143,69 @@ def demo(
             window = Window(window.start_s, max(reached, window.start_s + 1.0))
         outcomes = night.outcomes()
         night.close()
-    summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
-    if as_json:
-        print(json.dumps(summary.to_dict(), indent=2))
-    else:
+        Console().print(
+            summary_panel(summarise(world, outcomes, window, time.perf_counter() - wall0))
+        )
+        return
+    if headless or as_json or not served:
+        settle_heap()  # this process hosts a node until the night ends
+        outcomes = _headless(
+            window,
+            as_json,
+            lambda step: run_parallel(world, window, node, step, data_dir=data_dir, speed=pace),
+        )
+        summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
+        if as_json:
+            print(json.dumps(summary.to_dict(), indent=2))
+        else:
+            Console().print(summary_panel(summary))
+        return
+    _serve_pictures(world, window, pace, served, web_port, data_dir, wall0)
+
+
+def _serve_pictures(
+    world: World,
+    window: Window,
+    pace: float | None,
+    served: list[str],
+    web_port: int,
+    data_dir: Path | None,
+    wall0: float,
+) -> None:
+    """The demo with web pictures: the night, then replay until Ctrl-C."""
+    console = _stderr()
+    planned = plan_pictures(served, "127.0.0.1", web_port, data_dir)
+    announce_when_up(console, planned)
+    host = served[0]
+
+    def after_night(outcomes: dict[str, NodeOutcome]) -> None:
+        summary = summarise(world, outcomes, window, time.perf_counter() - wall0)
         Console().print(summary_panel(summary))
+        print_pictures(console, planned)
+        console.print(
+            "[bold]The night is over; the pictures stay up for replay and for acting on "
+            "warnings. Ctrl-C stops the nodes.[/]"
+        )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager's SIGTERM ends the demo like Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
+    settle_heap()
+    _headless(
+        window,
+        False,
+        lambda step: run_parallel(
+            world,
+            window,
+            host,
+            step,
+            data_dir=data_dir,
+            speed=pace,
+            pictures={p.node_id: p.config for p in planned},
+            after_night=after_night,
+        ),
+    )
 
 
 Run = Callable[[Callable[[float], None]], T]

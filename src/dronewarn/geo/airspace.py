@@ -93,6 +93,9 @@ class AirspaceMap:
 
         return shapely.transform(geom, to_plane)
 
+    def area_ids(self) -> list[str]:
+        return list(self._areas)
+
     def polygon(self, area_id: str) -> BaseGeometry:
         """The area's polygon in the local plane."""
         return self._area(area_id).polygon

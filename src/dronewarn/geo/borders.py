@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,10 +46,8 @@ def _open_zip() -> zipfile.ZipFile:
         raise GeoError(f"Natural Earth data missing from package {_NE_PACKAGE}: {exc}") from exc
 
 
-def load_countries(iso3_codes: Iterable[str]) -> dict[str, BaseGeometry]:
-    """Natural Earth 1:10m polygons (lon/lat) of the given ISO alpha-3 countries."""
-    wanted = {code.upper() for code in iso3_codes}
-    found: dict[str, BaseGeometry] = {}
+def _each_country() -> Iterator[tuple[str, shapefile.Shape]]:
+    """(ADM0_A3 code, shape) of every Natural Earth country, read from the shipped zip."""
     with _open_zip() as archive:
         reader = shapefile.Reader(
             shp=archive.open(f"{_NE_STEM}.shp"),
@@ -58,15 +56,35 @@ def load_countries(iso3_codes: Iterable[str]) -> dict[str, BaseGeometry]:
         )
         try:
             for index, record in enumerate(reader.iterRecords(fields=["ADM0_A3"])):
-                code = record["ADM0_A3"]
-                if code in wanted:
-                    geom = shape(reader.shape(index).__geo_interface__)
-                    found[code] = shapely.make_valid(geom) if not geom.is_valid else geom
+                yield record["ADM0_A3"], reader.shape(index)
         finally:
             reader.close()
+
+
+def _valid(found: shapefile.Shape) -> BaseGeometry:
+    geom = shape(found.__geo_interface__)
+    return shapely.make_valid(geom) if not geom.is_valid else geom
+
+
+def load_countries(iso3_codes: Iterable[str]) -> dict[str, BaseGeometry]:
+    """Natural Earth 1:10m polygons (lon/lat) of the given ISO alpha-3 countries."""
+    wanted = {code.upper() for code in iso3_codes}
+    found = {code: _valid(found) for code, found in _each_country() if code in wanted}
     missing = wanted - found.keys()
     if missing:
         raise GeoError(f"no Natural Earth country with ADM0_A3 code(s) {sorted(missing)}")
+    return found
+
+
+def countries_in_box(
+    lon_min: float, lat_min: float, lon_max: float, lat_max: float
+) -> dict[str, BaseGeometry]:
+    """Every Natural Earth country whose bounding box meets the box (for map backgrounds)."""
+    found: dict[str, BaseGeometry] = {}
+    for code, country in _each_country():
+        west, south, east, north = country.bbox
+        if west <= lon_max and east >= lon_min and south <= lat_max and north >= lat_min:
+            found[code] = _valid(country)
     return found
 
 

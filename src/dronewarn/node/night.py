@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import tempfile
 import threading
 import time
@@ -25,6 +26,7 @@ from dronewarn.node.config import node_configs
 from dronewarn.node.homes import prepare_homes
 from dronewarn.node.linked import PartnerInbox
 from dronewarn.node.node import Node, build_node
+from dronewarn.node.operator_picture import OperatorPicture, PictureConfig
 from dronewarn.node.runtime import settle_heap
 from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link import InProcessLink
@@ -164,6 +166,7 @@ class _ProcessNode:
         link_config: LinkConfig,
         controls: Mapping[str, Queue[Any]],
         store_path: Path | None,
+        picture: PictureConfig | None = None,
     ) -> None:
         config = node_configs(world.scenario)[node_id]
         self.world = world
@@ -182,6 +185,12 @@ class _ProcessNode:
         self.partner_controls = [controls[p.node_id] for p in config.partners]
         self.senders = {other.id for other in world.scenario.nodes if node_id in other.partners}
         self._done: set[str] = set()
+        self.parent_pid = os.getppid()
+        self._closed = False
+        self.picture: OperatorPicture | None = None
+        if picture is not None:
+            self.picture = OperatorPicture(self.node, picture, self.link.stats)
+            self.picture.start()
 
     def run(
         self,
@@ -189,9 +198,14 @@ class _ProcessNode:
         clock: ReplayClock,
         on_step: Callable[[float], None] | None,
         check: Callable[[], None] | None = None,
+        keep_open: bool = False,
     ) -> NodeOutcome:
-        """Feed this node its deliveries; ``check`` raises if a partner process failed."""
+        """Feed this node its deliveries; ``check`` raises if a partner process failed.
+
+        ``keep_open``: the link, store and picture stay up afterwards (``linger``, ``close``).
+        """
         node = self.node
+        ok = False
         mine = (
             d for d in self.world.deliveries if d.node_id == node.node_id and d.arrival_s in window
         )
@@ -202,6 +216,8 @@ class _ProcessNode:
                 if self._arrived.is_set():
                     self._arrived.clear()
                     self.inbox.drain()
+                if self.picture is not None:
+                    self.picture.step(delivery.arrival_s)
                 if on_step is not None:
                     on_step(delivery.arrival_s)
             node.tick(window.end_s)
@@ -210,11 +226,34 @@ class _ProcessNode:
             self.say_done()
             self._wait_for_senders(check)
             self.inbox.drain()
+            if self.picture is not None:
+                self.picture.step(node.now_s)
             outcome = NodeOutcome.of(node)
+            ok = True
             return replace(outcome, links=self.link.stats())
         finally:
-            self.link.stop()
-            node.store.close()
+            if not (keep_open and ok):
+                self.close()
+
+    def linger(self, stop: Callable[[], bool], period_s: float = 0.05) -> None:
+        """After the night: keep the node answering (partners' messages, operators'
+        commands, link health on the picture) until ``stop()``."""
+        while not stop():
+            if self._arrived.is_set():
+                self._arrived.clear()
+                self.inbox.drain()
+            if self.picture is not None:
+                self.picture.step(self.node.now_s)
+            time.sleep(period_s)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.link.stop()
+        if self.picture is not None:
+            self.picture.stop()
+        self.node.store.close()
 
     def say_done(self) -> None:
         for control in self.partner_controls:
@@ -224,13 +263,28 @@ class _ProcessNode:
         """Wait until every node that warns this one has delivered everything and said so."""
         while not self._done >= self.senders:
             try:
-                kind, item = self.control.get(timeout=1.0)
+                kind, item = self.control.get(timeout=0.2 if self.picture else 1.0)
             except Empty:
                 if check is not None:
                     check()
+                if self.picture is not None:  # operators keep seeing partners' messages
+                    self.inbox.drain()
+                    self.picture.step(self.node.now_s)
                 continue
             if kind == "done" and isinstance(item, str):
                 self._done.add(item)
+
+    def stop_requested(self) -> bool:
+        """Whether the run's parent said "stop" (the end of a lingering demo), or died."""
+        if os.getppid() != self.parent_pid:
+            return True
+        while True:
+            try:
+                kind, _ = self.control.get_nowait()
+            except Empty:
+                return False
+            if kind == "stop":
+                return True
 
 
 DELIVERY_TIMEOUT_S = 120.0
@@ -245,12 +299,20 @@ def _child(
     controls: Mapping[str, Queue[Any]],
     results: Queue[Any],
     store_path: Path | None,
+    picture: PictureConfig | None = None,
 ) -> None:
     runner: _ProcessNode | None = None
     try:
-        runner = _ProcessNode(world, node_id, link_config, controls, store_path)
+        runner = _ProcessNode(world, node_id, link_config, controls, store_path, picture)
         settle_heap()  # this process is a node from here on
-        results.put(("ok", runner.run(window, ReplayClock(window.start_s, speed), None)))
+        clock = ReplayClock(window.start_s, speed)
+        outcome = runner.run(window, clock, None, keep_open=picture is not None)
+        results.put(("ok", outcome))
+        if picture is not None:
+            try:
+                runner.linger(runner.stop_requested)
+            finally:
+                runner.close()
     except KeyboardInterrupt:
         results.put(("interrupted", node_id))
     except Exception as exc:  # reported to the parent, which raises it
@@ -266,6 +328,8 @@ def run_parallel(
     on_step: Callable[[float], None] | None = None,
     data_dir: Path | None = None,
     speed: float | None = None,
+    pictures: Mapping[str, PictureConfig] | None = None,
+    after_night: Callable[[dict[str, NodeOutcome]], None] | None = None,
 ) -> dict[str, NodeOutcome]:
     """Run each node in its own process (forked: the world is shared copy-on-write), the
     nodes linked by signed messages over mutual TLS on loopback.
@@ -275,12 +339,18 @@ def run_parallel(
     its progress. Every message is delivered: each node, once its sensors are done and its
     partners have acknowledged everything it sent, says so and waits for all nodes that
     warn it to do the same.
+
+    ``pictures``: the nodes that serve an operator picture, and how. With pictures, the nodes
+    stay up after the night (``after_night`` is called with the outcomes) so operators can
+    replay it and act on warnings, until Ctrl-C.
     """
     with contextlib.ExitStack() as stack:
         root = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         keep = data_dir is not None
         configs = prepare_homes(world.scenario, root)
-        outcomes = _run_linked(world, window, host, on_step, configs, root, keep, speed)
+        outcomes = _run_linked(
+            world, window, host, on_step, configs, root, keep, speed, pictures or {}, after_night
+        )
     return outcomes
 
 
@@ -293,6 +363,8 @@ def _run_linked(
     root: Path,
     keep: bool,
     speed: float | None,
+    pictures: Mapping[str, PictureConfig],
+    after_night: Callable[[dict[str, NodeOutcome]], None] | None,
 ) -> dict[str, NodeOutcome]:
     context = multiprocessing.get_context("fork")
     node_ids = [node.id for node in world.scenario.nodes]
@@ -314,6 +386,7 @@ def _run_linked(
                 controls,
                 results,
                 store(node_id),
+                pictures.get(node_id),
             ),
             daemon=True,
         )
@@ -348,15 +421,27 @@ def _run_linked(
                 raise RuntimeError(f"a node process failed: {payload}")
             finished.append(payload)
 
+    lingering = bool(pictures)
+    runner: _ProcessNode | None = None
     try:
-        runner = _ProcessNode(world, host, configs[host], controls, store(host))
-        outcomes = {host: runner.run(window, ReplayClock(window.start_s, speed), on_step, check)}
+        runner = _ProcessNode(world, host, configs[host], controls, store(host), pictures.get(host))
+        clock = ReplayClock(window.start_s, speed)
+        outcomes = {host: runner.run(window, clock, on_step, check, keep_open=lingering)}
         while len(finished) < len(children):
             check()
             if len(finished) < len(children):
                 time.sleep(0.05)
         outcomes.update({outcome.node_id: outcome for outcome in finished})
+        if after_night is not None:
+            after_night({node_id: outcomes[node_id] for node_id in node_ids})
+        if lingering:
+            with contextlib.suppress(KeyboardInterrupt):
+                runner.linger(lambda: False)
     finally:
+        for control in controls.values():
+            control.put(("stop", None))
+        if lingering and runner is not None:
+            runner.close()
         for child in children:
             child.join(timeout=5)
             if child.is_alive():

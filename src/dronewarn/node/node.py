@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from dronewarn.assess.classification import classify_all
 from dronewarn.assess.crossing import CrossingPrediction, predict_crossings
 from dronewarn.assess.lifecycle import WarningBook
-from dronewarn.domain.report import Report
+from dronewarn.domain.report import ObjectClass, Report
 from dronewarn.domain.sensor import SensorKind
 from dronewarn.domain.track import TrackState
 from dronewarn.domain.warning import OperatorAction, Warning
@@ -85,6 +85,8 @@ class Node:
         self.duplicates = 0
         self._pending: list[Report] = []
         self._frame_end_s = float("-inf")
+        self.classified: dict[str, tuple[ObjectClass, float]] = {}
+        """The last assessment cycle's class and confidence per track."""
 
     def connect(self, link: PartnerLink) -> None:
         if link.partner.node_id not in {p.node_id for p in self.config.partners}:
@@ -125,6 +127,7 @@ class Node:
             replace(t, object_class=c, class_confidence=p)
             for t, (c, p) in zip(states, classify_all(states), strict=True)
         ]
+        self.classified = {t.track_id: (t.object_class, t.class_confidence) for t in tracks}
         sent: list[Warning] = []
         by_country: dict[str, dict[str, CrossingPrediction]] = {}
         for (partner_id, area), book in self.books.items():

@@ -184,6 +184,20 @@ class SqliteStore:
         )
         return [(str(s), str(w), str(r), o) for s, w, r, o in rows]
 
+    def feedback_bodies(self) -> list[tuple[str, dict[str, Any]]]:
+        """(sender, feedback body) of every feedback received, in order."""
+        rows = self._db.execute("SELECT sender, body FROM feedback ORDER BY rowid")
+        return [(str(s), dict(json.loads(body))) for s, body in rows]
+
+    def marks(self) -> tuple[int, int, int]:
+        """Row marks of warnings, feedback and actions: they change when any table grows."""
+        found = self._db.execute(
+            "SELECT (SELECT coalesce(max(id), 0) FROM warning),"
+            " (SELECT count(*) FROM feedback),"
+            " (SELECT coalesce(max(id), 0) FROM operator_action)"
+        ).fetchone()
+        return int(found[0]), int(found[1]), int(found[2])
+
     def record_action(self, action: OperatorAction) -> None:
         self._db.execute(
             "INSERT INTO operator_action (warning_id, action, operator, reason, time_s)"

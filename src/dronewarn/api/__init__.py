@@ -1,0 +1,1 @@
+"""The operator API: REST, a live stream of picture deltas, login and roles (FastAPI)."""

@@ -1,0 +1,120 @@
+"""A node's operator picture: its board, history, commands, accounts, API and web server.
+
+Built in the node's process, fed from the node's loop (``step``), served by uvicorn in a
+background thread on its own port (separate from the partner endpoint).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import xstatic.pkg.leaflet
+
+from dronewarn.api.app import ApiConfig, ApiParts, create_app
+from dronewarn.api.auth import Account, Role, SessionBook, hash_password
+from dronewarn.api.board import PictureBoard
+from dronewarn.api.commands import CommandQueue
+from dronewarn.api.server import OperatorServer
+from dronewarn.node.node import Node
+from dronewarn.node.picture_feed import FeedConfig, LinkStats, PictureFeed, node_info
+from dronewarn.store.picture_history import PictureHistory
+
+
+@dataclass(frozen=True)
+class PictureConfig:
+    """How one node serves its picture (typed, built once by whoever starts the node)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    accounts: tuple[Account, ...] = ()
+    login_links: tuple[tuple[str, str], ...] = ()
+    """(token, account name) of one-time login links made before the node starts."""
+    login_link_lifetime_s: float = 12 * 3600.0
+    history_path: Path | None = None
+    """Where the replay history is kept (None: in memory)."""
+    api: ApiConfig = field(default_factory=ApiConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """An account made for a demo, with the password and one-time link to print."""
+
+    name: str
+    role: Role
+    password: str
+    token: str
+
+
+def demo_logins() -> list[DemoLogin]:
+    """Fresh accounts for a demo picture: an operator, a viewer and an admin."""
+    return [
+        DemoLogin(name, role, secrets.token_urlsafe(12), secrets.token_urlsafe(32))
+        for name, role in (("duty", Role.OPERATOR), ("viewer", Role.VIEWER), ("admin", Role.ADMIN))
+    ]
+
+
+def demo_picture_config(
+    host: str, port: int, logins: list[DemoLogin], history_path: Path | None = None
+) -> PictureConfig:
+    return PictureConfig(
+        host=host,
+        port=port,
+        accounts=tuple(Account(x.name, x.role, hash_password(x.password)) for x in logins),
+        login_links=tuple((x.token, x.name) for x in logins),
+        history_path=history_path,
+    )
+
+
+def web_dir() -> Path:
+    return Path(str(resources.files("dronewarn").joinpath("web")))
+
+
+class OperatorPicture:
+    def __init__(
+        self, node: Node, config: PictureConfig, link_stats: LinkStats | None = None
+    ) -> None:
+        self.config = config
+        self.board = PictureBoard(node_info(node))
+        self.history = PictureHistory(config.history_path or ":memory:")
+        self.commands = CommandQueue()
+        self.sessions = SessionBook(list(config.accounts), time.time)
+        for token, name in config.login_links:
+            self.sessions.login_link(name, config.login_link_lifetime_s, token)
+        self.feed = PictureFeed(
+            node, self.board, self.history, self.commands, link_stats, config.feed
+        )
+        self.app = create_app(
+            ApiParts(
+                self.board,
+                self.commands,
+                self.sessions,
+                self.history,
+                web_dir(),
+                Path(xstatic.pkg.leaflet.BASE_DIR),
+            ),
+            config.api,
+        )
+        self.server = OperatorServer(self.app, config.host, config.port)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> None:
+        self.server.start()
+
+    def step(self, now_s: float) -> None:
+        self.feed.step(now_s)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.history.close()
