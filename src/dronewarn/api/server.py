@@ -19,7 +19,7 @@ class OperatorServer:
                 port=port,
                 log_level="warning",
                 access_log=False,
-                ws="websockets",
+                ws="websockets-sansio",
                 lifespan="off",
             )
         )

@@ -123,8 +123,10 @@ async function start() {
       L.circle([sensor.lat_deg, sensor.lon_deg], { radius: sensor.range_m, color: "#9fb3c8", weight: 0.5, opacity: 0.35, fill: false, interactive: false }).addTo(map);
     }
   }
+  window.dronewarn.map = map;
   entryLayer = L.layerGroup().addTo(map);
   trackLayer = new TrackLayer().addTo(map);
+  window.dronewarn.trackLayer = trackLayer;
   map.on("click", (event) => {
     const id = trackLayer.hit(event.containerPoint);
     select(id);
@@ -139,6 +141,15 @@ function areaStyle(kind) {
   if (kind === "own") return { color: "#7fb0d8", weight: 1.5, fillColor: "#1c3a55", fillOpacity: 0.55 };
   if (kind === "zone") return { color: "#ffb020", weight: 1, dashArray: "5 4", fillColor: "#ffb020", fillOpacity: 0.06 };
   return { color: "#50657a", weight: 1, fillColor: "#17293a", fillOpacity: 0.6 };
+}
+
+// Spherical Mercator world pixels at a zoom: the same projection as Leaflet's default CRS
+// (EPSG:3857), done here so that trail points are projected once per zoom level, not per draw.
+function worldPixels(point, zoom, scale) {
+  const lat = Math.max(-85.0511287798, Math.min(85.0511287798, point.lat)) * Math.PI / 180;
+  point.x = scale * (point.lon + 180) / 360;
+  point.y = scale * (0.5 - Math.log(Math.tan(Math.PI / 4 + lat / 2)) / (2 * Math.PI));
+  point.z = zoom;
 }
 
 // One canvas for every track: symbols, trails, predicted paths and corridors are drawn in a
@@ -179,6 +190,7 @@ const TrackLayer = L.Layer.extend({
     return best;
   },
   _draw() {
+    if (!this._map) return;
     const started = performance.now();
     const m = this._map, ctx = this._canvas.getContext("2d");
     ctx.setTransform(this._ratio, 0, 0, this._ratio, 0, 0);
@@ -189,18 +201,22 @@ const TrackLayer = L.Layer.extend({
     const metresPerPixel = 40075016.686 * Math.cos(m.getCenter().lat * Math.PI / 180) / (256 * 2 ** zoom);
     const screen = new Map();
     const flags = state.flags;
-    // trails
+    // trails: points cached in world pixels per zoom level; a pan is one offset per draw
+    const z = zoom, scale = 256 * 2 ** z;
+    const pane = m._getMapPanePos(), origin = m.getPixelOrigin();
+    const offX = pane.x - origin.x, offY = pane.y - origin.y;
+    const view = m.getSize();
     ctx.lineWidth = 1;
     ctx.strokeStyle = "rgba(200, 215, 230, 0.45)";
     ctx.beginPath();
     for (const [id, trail] of state.trails) {
       if (trail.length < 2 || !state.tracks.has(id)) continue;
-      let p = m.latLngToContainerPoint(trail[0]);
-      ctx.moveTo(p.x, p.y);
-      for (let i = 1; i < trail.length; i++) {
-        p = m.latLngToContainerPoint(trail[i]);
-        ctx.lineTo(p.x, p.y);
-      }
+      for (const point of trail) if (point.z !== z) worldPixels(point, z, scale);
+      const head = trail[trail.length - 1];
+      const hx = head.x + offX, hy = head.y + offY;
+      if (hx < -200 || hy < -200 || hx > view.x + 200 || hy > view.y + 200) continue;
+      ctx.moveTo(trail[0].x + offX, trail[0].y + offY);
+      for (let i = 1; i < trail.length; i++) ctx.lineTo(trail[i].x + offX, trail[i].y + offY);
     }
     ctx.stroke();
     // predicted paths with their uncertainty corridors
@@ -272,8 +288,8 @@ function applyRows(upsert, remove, reset) {
     let trail = state.trails.get(id);
     if (!trail) { trail = []; state.trails.set(id, trail); }
     const last = trail[trail.length - 1];
-    if (!last || last[0] !== row[F.lat_deg] || last[1] !== row[F.lon_deg]) {
-      trail.push([row[F.lat_deg], row[F.lon_deg]]);
+    if (!last || last.lat !== row[F.lat_deg] || last.lon !== row[F.lon_deg]) {
+      trail.push({ lat: row[F.lat_deg], lon: row[F.lon_deg], z: -1, x: 0, y: 0 });
       if (trail.length > TRAIL_POINTS) trail.shift();
     }
   }
