@@ -194,9 +194,9 @@ def test_acknowledging_at_pl_shows_as_acknowledged_at_by(pl: Watched, by: Watche
     warning_id = item.get_attribute("data-warning")
     assert warning_id
     item.locator("button[data-act=acknowledge]").click()
-    pl.page.locator(
-        f'#warnings-in li[data-warning="{warning_id}"] .ack.yes'
-    ).wait_for(timeout=10_000)
+    pl.page.locator(f'#warnings-in li[data-warning="{warning_id}"] .ack.yes').wait_for(
+        timeout=10_000
+    )
     at_by = by.page.locator(f'#warnings-out li[data-warning="{warning_id}"] .ack.yes')
     at_by.wait_for(timeout=20_000)
     assert "acknowledged by PL" in at_by.inner_text()
