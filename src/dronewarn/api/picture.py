@@ -5,7 +5,8 @@ A track travels as one JSON array (``TRACK_FIELDS`` names the positions) so that
 1e-5 degrees (about 1 m), speeds to 0.1 m/s, courses and sigmas to whole units. ``lead_*``
 is where the track will be ``LEAD_S`` seconds ahead on its present velocity and how wide
 (1 sigma) the uncertainty is there; the page draws the corridor between ``sigma_m`` now and
-``lead_sigma_m`` then.
+``lead_sigma_m`` then (the straight-line extrapolation's uncertainty from the track's
+position and velocity covariance; manoeuvres are left to the crossing assessment).
 """
 
 from __future__ import annotations

@@ -174,8 +174,9 @@ def own_rows(
         cov[i] = t.cov_enu
     pos_var = (cov[:, 0] + cov[:, 5]) / 2.0
     vel_var = (cov[:, 10] + cov[:, 15]) / 2.0
-    accel = node.config.tracker.accel_sigma_mps2
-    lead_var = pos_var + vel_var * LEAD_S**2 + (accel**2) * LEAD_S**4 / 4.0
+    # the straight-line extrapolation's own uncertainty (position and velocity estimates);
+    # turns are the crossing assessment's business (its fan of headings and persistence)
+    lead_var = pos_var + vel_var * LEAD_S**2
     lead = pos + vel * LEAD_S
     lead_lat, lead_lon = frame.from_plane(lead[:, 0], lead[:, 1])
     speed = np.hypot(vel[:, 0], vel[:, 1])
