@@ -47,22 +47,16 @@ class Demo:
         raise AssertionError(f"no {pattern!r} from the demo in {timeout_s} s")
 
     def login_url(self, node_id: str) -> str:
-        return self.wait_for(rf"^\s+{node_id}\s+(http://127\.0\.0\.1:\d+/login/once\S+)", 60)[1]
+        return self.wait_for(rf"^\s+{node_id}\s+(http://127\.0\.0\.1:\d+/login/once\S+)", 120)[1]
 
     def password(self, node_id: str, account: str) -> tuple[str, str]:
-        """(base URL, password) of a demo account."""
+        """(base URL, password) of one of a picture's demo accounts."""
+        parts = urlsplit(self.login_url(node_id))
+        base = f"{parts.scheme}://{parts.netloc}"
         found = self.wait_for(
-            rf"^\s+(http://127\.0\.0\.1:\d+)\s+accounts:.*\b{account} \(\w+\) / (\S+?)(,|$)", 60
+            rf"^\s+{re.escape(base)}\s+accounts:.*\b{account} \(\w+\) / (\S+?)(,|$)", 10
         )
-        url = self.login_url(node_id)
-        base = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
-        for line in self.lines:
-            hit = re.search(
-                rf"^\s+({re.escape(base)})\s+accounts:.*\b{account} \(\w+\) / (\S+?)(,|$)", line
-            )
-            if hit:
-                return base, hit[2]
-        return found[1], found[2]
+        return base, found[1]
 
 
 @dataclass
