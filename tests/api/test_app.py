@@ -236,6 +236,8 @@ def test_stream_sends_the_picture_then_changes(pictures: Pictures) -> None:
         assert partner and all(str(r[0]).startswith("BY:") for r in partner)
     health = pl.get("/api/health").json()
     assert health["stream"]["messages"] >= 2 and health["stream"]["bytes"] > 0
+    # the server notices the page leaving without waiting for a send to fail
+    _wait(lambda: pl.get("/api/health").json()["stream"]["clients"] == 0)
 
 
 def test_openapi_documents_the_api(pictures: Pictures) -> None:

@@ -325,8 +325,8 @@ def create_app(parts: ApiParts, config: ApiConfig | None = None) -> FastAPI:
         meter.opened()
         try:
             await _stream(websocket, board, config, meter)
-        except WebSocketDisconnect:
-            pass
+        except (WebSocketDisconnect, OSError):
+            pass  # the browser went away mid-send
         finally:
             meter.closed()
 
@@ -337,17 +337,34 @@ async def _stream(
     websocket: WebSocket, board: PictureBoard, config: ApiConfig, meter: StreamMeter
 ) -> None:
     """Hello, then per period one batch of what changed: track deltas, warnings, links."""
-    node_id = board.info.node_id
 
     async def send(message: dict[str, Any]) -> None:
         text = json.dumps(message, separators=(",", ":"), allow_nan=False)
         meter.sent(len(text.encode()))
         await websocket.send_text(text)
 
+    async def until_closed() -> None:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass  # the page sends nothing; anything it does send is ignored
+
+    closed = asyncio.create_task(until_closed())
+    try:
+        await _batches(send, board, config, closed)
+    finally:
+        closed.cancel()
+
+
+async def _batches(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    board: PictureBoard,
+    config: ApiConfig,
+    closed: asyncio.Task[None],
+) -> None:
+    node_id = board.info.node_id
     await send({"type": "hello", "node_id": node_id, "fields": TRACK_FIELDS})
     sent_frame: PictureFrame | None = None
     ledger_version = links_version = -1
-    while True:
+    while not closed.done():
         view: BoardView = board.view()
         batch: dict[str, Any] = {"type": "batch", "time_s": _finite(view.frame.time_s)}
         if view.frame is not sent_frame:
@@ -363,7 +380,7 @@ async def _stream(
             batch["links"] = {"wall_s": view.wall_s, "partners": _json_safe(view.links)}
         if len(batch) > 2:
             await send(batch)
-        await asyncio.sleep(config.stream_period_s)
+        await asyncio.wait({closed}, timeout=config.stream_period_s)
 
 
 def _same_origin(origin: str | None, host: str | None) -> bool:

@@ -39,6 +39,8 @@ class FeedConfig:
     frame_wall_s: float = 0.25
     history_period_s: float = 5.0
     links_wall_s: float = 1.0
+    ledger_wall_s: float = 0.5
+    """The warning ledger is rebuilt when the store has new rows, at most this often."""
     coasting_after_s: float = 30.0
     """A track with no update for this long is drawn as coasting."""
 
@@ -63,6 +65,7 @@ class PictureFeed:
         self._wall = wall
         self._next_frame_wall = -math.inf
         self._next_links_wall = -math.inf
+        self._next_ledger_wall = -math.inf
         self._next_history_s = -math.inf
         self._ledger_marks: tuple[int, int, int] = (-1, -1, -1)
         self._warned_in: dict[str, frozenset[str]] = {}
@@ -80,8 +83,9 @@ class PictureFeed:
                 self._next_history_s = now_s + self.config.history_period_s
                 self.history.record(now_s, frame.rows())
         marks = self.node.store.marks()
-        if marks != self._ledger_marks:
+        if marks != self._ledger_marks and wall >= self._next_ledger_wall:
             self._ledger_marks = marks
+            self._next_ledger_wall = wall + self.config.ledger_wall_s
             ledger = self.ledger()
             self._warned_in = open_incoming(ledger)
             self.board.post_ledger(ledger)
@@ -147,6 +151,7 @@ class PictureFeed:
         else:  # pragma: no cover - the enum is closed
             raise CommandRefusedError(f"unknown command {command.kind}")
         self._ledger_marks = (-1, -1, -1)  # the answer shows at once
+        self._next_ledger_wall = -math.inf
         return {
             "warning_id": action.warning_id,
             "action": action.action,
