@@ -210,7 +210,7 @@ def create_app(parts: ApiParts, config: ApiConfig | None = None) -> FastAPI:
         at_s: Annotated[float | None, Query(description="replay moment")] = None,
     ) -> dict[str, Any]:
         view = board.view()
-        return {"warnings": warning_rows(view.ledger, node_id, at_s)}
+        return {"warnings": warning_rows(view.ledger, at_s)}
 
     @app.get("/api/feedback")
     def feedback(_: Annotated[Session, Depends(viewer)]) -> dict[str, Any]:
@@ -374,7 +374,7 @@ async def _batches(
             sent_frame = view.frame
         if view.ledger_version != ledger_version:
             ledger_version = view.ledger_version
-            batch["warnings"] = warning_rows(view.ledger, node_id)
+            batch["warnings"] = warning_rows(view.ledger)
         if view.links_version != links_version:
             links_version = view.links_version
             batch["links"] = {"wall_s": view.wall_s, "partners": _json_safe(view.links)}

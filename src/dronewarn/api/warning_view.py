@@ -12,9 +12,7 @@ from dronewarn.api.board import WarningLedger
 CLOSED_STATES = frozenset({"crossed", "turned_away", "lost", "neutralised", "cancelled"})
 
 
-def warning_rows(
-    ledger: WarningLedger, node_id: str, at_s: float | None = None
-) -> list[dict[str, Any]]:
+def warning_rows(ledger: WarningLedger, at_s: float | None = None) -> list[dict[str, Any]]:
     """Newest first. ``at_s``: only what had happened by then (replay)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for message in ledger.messages:
