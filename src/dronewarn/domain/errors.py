@@ -5,6 +5,9 @@ DronewarnError
 │   └── ScenarioError           ... with the file, line and field at fault
 ├── InputError                  bad input from a sensor or partner (counted, never fatal)
 │   ├── DecodeError             bytes that do not decode (carries bytes, offset, field)
+│   │   ├── TruncatedError      the input ends inside a field
+│   │   ├── FieldValueError     a field holds a value its specification forbids
+│   │   └── UnsupportedError    a category, edition or message type dronewarn does not read
 │   ├── ImplausibleReportError  values that cannot be physically true
 │   └── TimeOrderError          time going backwards beyond a sensor's tolerance
 ├── NaiveTimeError              a datetime without a timezone
@@ -52,6 +55,24 @@ class DecodeError(InputError):
         self.offset = offset
         self.field = field
         super().__init__(message)
+
+
+class TruncatedError(DecodeError):
+    """The input ends before a field (or a length it announced) does."""
+
+    kind = "truncated"
+
+
+class FieldValueError(DecodeError):
+    """A field holds a value its specification forbids (or a required field is missing)."""
+
+    kind = "bad_field"
+
+
+class UnsupportedError(DecodeError):
+    """Well-formed input of a category, edition or message type dronewarn does not read."""
+
+    kind = "unsupported"
 
 
 class ImplausibleReportError(InputError):
