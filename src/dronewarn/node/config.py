@@ -14,6 +14,7 @@ from dronewarn.sim.scenario import (
     AcousticGridSensor,
     AcousticStripSensor,
     AirborneRadarSensor,
+    CuasSensor,
     PolicySpec,
     RadarSensor,
     Scenario,
@@ -55,6 +56,14 @@ def sensor_config(sensor: Sensor) -> SensorConfig:
             None,
             sensor.max_range_km * 1000.0,
             max_reorder_s=sensor.scan_period_s + 1.0,
+        )
+    if isinstance(sensor, CuasSensor):
+        return SensorConfig(
+            sensor.id,
+            SensorKind.CUAS,
+            GeoPoint(sensor.site[0], sensor.site[1], sensor.mast_alt_m),
+            sensor.max_range_km * 1000.0,
+            max_reorder_s=sensor.update_period_s + 1.0,
         )
     if isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
         spread = sensor.latency_s[1] - sensor.latency_s[0]

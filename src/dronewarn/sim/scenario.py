@@ -218,8 +218,31 @@ class SightingSensor(_Model):
     max_distance_km: Positive = 4.0
 
 
+class CuasSensor(_Model):
+    """A counter-drone sensor (short-range radar with classifier) reporting over SAPIENT."""
+
+    id: str
+    node: str
+    kind: Literal["cuas"]
+    site: LatLon
+    mast_alt_m: Annotated[float, Field(ge=0)] = 15.0
+    max_range_km: Positive = 8.0
+    update_period_s: Positive = 1.0
+    sigma_m: Positive = 25.0
+    sigma_alt_m: Positive = 15.0
+    pd: Probability = 0.95
+    class_accuracy: Probability = 0.85
+    """Probability that the reported class is the drone's true type (else UNKNOWN)."""
+    latency_s: Annotated[float, Field(ge=0)] = 0.3
+
+
 Sensor = Annotated[
-    RadarSensor | AirborneRadarSensor | AcousticStripSensor | AcousticGridSensor | SightingSensor,
+    RadarSensor
+    | AirborneRadarSensor
+    | AcousticStripSensor
+    | AcousticGridSensor
+    | SightingSensor
+    | CuasSensor,
     Field(discriminator="kind"),
 ]
 

@@ -11,6 +11,11 @@ the node takes them through the same ``sense`` entry point real decoders will fe
 * ``acoustic_strip`` / ``acoustic_grid``: nodes on a grid; every ``report_period_s`` each node
   hears drones within ``radius_km`` (horizontal) with probability ``pd`` and reports a bearing
   with ``sigma_bearing_deg`` error after a latency drawn from ``latency_s``.
+* ``cuas``: a counter-drone sensor on a mast: every ``update_period_s`` each drone within
+  ``max_range_km`` and above the radar horizon is located with probability ``pd``, with
+  ``sigma_m`` horizontal and ``sigma_alt_m`` vertical error, and classified as its true type
+  with probability ``class_accuracy`` (else unknown); the sensor's processor sends each
+  update's detections together after ``latency_s``.
 * ``sighting``: citizens near drones over ``country`` report at a Poisson rate: their own
   position, a compass bearing and elevation to the drone, and an estimate of its position off
   by ``error_km``; delayed by ``delay_s``; ``false_fraction`` of all sightings are false.
@@ -28,8 +33,11 @@ from scipy.spatial import cKDTree
 
 from dronewarn.domain.report import (
     BearingMeasurement,
+    ClassHint,
     GeoPoint,
+    ObjectClass,
     PolarMeasurement,
+    PositionMeasurement,
     Report,
     SightingMeasurement,
 )
@@ -39,6 +47,7 @@ from dronewarn.sim.scenario import (
     AcousticGridSensor,
     AcousticStripSensor,
     AirborneRadarSensor,
+    CuasSensor,
     RadarSensor,
     Scenario,
     Sensor,
@@ -64,6 +73,8 @@ def emulate(
         return _radar(scenario, truth, airspace, sensor, rng)
     if isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
         return _acoustic(scenario, truth, airspace, sensor, rng)
+    if isinstance(sensor, CuasSensor):
+        return _cuas(scenario, truth, sensor, rng)
     return _sightings(scenario, truth, airspace, sensor, rng)
 
 
@@ -287,6 +298,73 @@ def _acoustic(
     return [
         Delivery(when, sensor.node, sensor.id, tuple(reports))
         for when, reports in sorted(groups.items())
+    ]
+
+
+# ---------------------------------------------------------------- counter-drone sensors
+
+
+def _object_class(drone_type: str) -> ObjectClass:
+    try:
+        return ObjectClass(drone_type)
+    except ValueError:
+        return ObjectClass.UNKNOWN
+
+
+def _cuas(
+    scenario: Scenario, truth: Truth, sensor: CuasSensor, rng: np.random.Generator
+) -> list[Delivery]:
+    period = sensor.update_period_s
+    phase = float(rng.uniform(0.0, period))
+    ticks = np.arange(scenario.start_s + phase, scenario.end_s, period)
+    lat0, lon0 = sensor.site
+    reach = sensor.max_range_km * 1000.0
+    updates: dict[int, list[Report]] = defaultdict(list)
+    for drone in truth.drones:
+        k = np.nonzero((ticks >= drone.launch_s) & (ticks <= drone.end_s))[0]
+        if not len(k):
+            continue
+        lat, lon = drone.latlon_at(ticks[k])
+        # a cheap flat-earth cut first: a C-UAS sees a few km of a night-long track
+        rough = np.hypot(lat - lat0, (lon - lon0) * np.cos(np.radians(lat0))) * 111_320.0
+        near = rough <= 1.2 * reach
+        if not near.any():
+            continue
+        k, lat, lon = k[near], lat[near], lon[near]
+        ground = line_of_sight(lat0, lon0, sensor.mast_alt_m, lat, lon, drone.alt_m).ground_range_m
+        seen = (ground <= reach) & (ground <= radar_horizon_m(sensor.mast_alt_m, drone.alt_m))
+        seen &= rng.random(len(k)) < sensor.pd
+        if not seen.any():
+            continue
+        n = int(seen.sum())
+        # metres to degrees on the spot: errors of tens of metres, a local tangent plane is exact
+        north_err = rng.normal(0.0, sensor.sigma_m, n)
+        east_err = rng.normal(0.0, sensor.sigma_m, n)
+        lat_s = lat[seen] + np.degrees(north_err / 6_371_000.0)
+        lon_s = lon[seen] + np.degrees(east_err / (6_371_000.0 * np.cos(np.radians(lat[seen]))))
+        alt_s = drone.alt_m + rng.normal(0.0, sensor.sigma_alt_m, n)
+        right = rng.random(n) < sensor.class_accuracy
+        conf = rng.uniform(0.6, 0.95, n)
+        true_class = _object_class(drone.drone_type)
+        for tick, la, lo, al, ok, c in zip(
+            k[seen].tolist(),
+            lat_s.tolist(),
+            lon_s.tolist(),
+            alt_s.tolist(),
+            right.tolist(),
+            conf.tolist(),
+            strict=True,
+        ):
+            hint = ClassHint(true_class if ok else ObjectClass.UNKNOWN, round(c, 2))
+            measurement = PositionMeasurement(
+                GeoPoint(la, lo, al), sensor.sigma_m, sensor.sigma_alt_m
+            )
+            updates[tick].append(
+                Report(sensor.id, float(ticks[tick]), measurement, hint, f"{sensor.id}/u{tick}")
+            )
+    return [
+        Delivery(float(ticks[tick]) + sensor.latency_s, sensor.node, sensor.id, tuple(reports))
+        for tick, reports in sorted(updates.items())
     ]
 
 
