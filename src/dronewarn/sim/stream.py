@@ -7,16 +7,25 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dronewarn.domain.report import Report
+from dronewarn.domain.sensor import WireFormat
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """Reports that reach a node together: one radar scan, one acoustic tick, one sighting."""
+    """What reaches a node together: one radar scan, one acoustic tick, one sighting.
+
+    ``reports`` are what the sensor observed. ``payloads`` are the same observations in the
+    sensor's wire format (``wire``), as a real sensor would send them: one UDP datagram, MQTT
+    message, HTTP body or SAPIENT frame each. A node given payloads decodes them (the same path
+    as live input) and never looks at ``reports``.
+    """
 
     arrival_s: float
     node_id: str
     sensor_id: str
     reports: tuple[Report, ...]
+    wire: WireFormat | None = None
+    payloads: tuple[bytes, ...] = ()
 
 
 def merge(deliveries: Iterable[Delivery]) -> list[Delivery]:
