@@ -1,0 +1,682 @@
+"""dronewarn as a SAPIENT node: tracks as DetectionReports, warnings as Alerts, over TCP.
+
+Specification: BSI Flex 335 v2.0 (2024), SAPIENT's message set; framing and session from the
+SAPIENT ICD v7 (DSTL/PUB145591) section 2.1: each ``SapientMessage`` is preceded by its length
+as a 4-byte little-endian unsigned integer. Messages are the ``sapient-proto`` classes.
+
+Encoding (``track_message``, ``warning_message``):
+
+* A ``TrackState`` is a ``DetectionReport``. ``object_id`` is a ULID derived from the track id
+  (SHA-256), so the same track always has the same object id and a receiver can follow it;
+  ``report_id`` is a fresh ULID. ``location`` is ``LAT_LNG_DEG_M`` on the ``WGS84_E``
+  ellipsoid: ``x`` longitude, ``y`` latitude, ``z`` height (omitted when unknown); ``x_error``
+  and ``y_error`` are the 1-sigma east and north errors of the covariance converted to degrees
+  (the coordinate system's units), ``z_error`` the altitude sigma in metres. ``enu_velocity``
+  (m/s, as registered) carries the east and north velocity with their sigmas.
+  ``classification`` is a tree in the taxonomy the registration declares::
+
+      MULTIROTOR    Air Vehicle > UAV > Rotary Wing
+      SHAHED        Air Vehicle > UAV > Fixed Wing > Shahed
+      GERBERA       Air Vehicle > UAV > Fixed Wing > Gerbera
+      JET_DRONE     Air Vehicle > UAV > Jet
+      CREWED        Air Vehicle > Manned
+      BIRD_CLUTTER  Animal > Bird
+      UNKNOWN       Air Vehicle
+
+  with the track's class confidence at every level. ``detection_confidence`` is the track
+  quality; ``state`` is the track status (``lost`` for a deleted track); ``track_info`` holds
+  the dronewarn track id. The message timestamp is the track state's time (a DetectionReport
+  has no time of its own).
+* A ``Warning`` is an ``Alert``: ``alert_id`` is a ULID derived from (warning id, sequence), so
+  a message sent again keeps its id; type and discrete priority from the warning priority (1
+  critical/high, 2 warning/medium, 3 information/low); status ``ACTIVE`` while the warning is
+  new or updated, ``CLEAR`` once it is closed; ``location`` is the track's position;
+  ``confidence`` the entry probability (omitted without a prediction); the associated
+  detection is the track's object id; ``additional_information`` is the whole warning as JSON
+  (``dronewarn.domain.codec.warning_to_dict``) for a dronewarn receiver.
+
+``SapientClient`` is the session: it connects, sends a Registration (node definition
+``NODE_TYPE_FUSION_NODE``, capabilities, status interval, one mode with its detection
+definition and class taxonomy: every field the v2.0 schema makes mandatory), waits for the
+RegistrationAck, then sends what is queued, a StatusReport every ``status_interval_s`` and
+Alerts until each is acknowledged (an AlertAck). Tasks are answered with a TaskAck that
+rejects them. A lost or refused connection is retried with exponential backoff.
+Track reports are at-most-once (a stale track is worth nothing); alerts are at-least-once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import secrets
+import struct
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final
+
+from google.protobuf.message import (  # type: ignore[import-untyped, unused-ignore]
+    DecodeError as ProtobufDecodeError,
+)
+from sapient_msg.bsi_flex_335_v2_0 import location_pb2, velocity_pb2
+from sapient_msg.bsi_flex_335_v2_0.alert_pb2 import Alert
+from sapient_msg.bsi_flex_335_v2_0.registration_pb2 import Registration
+from sapient_msg.bsi_flex_335_v2_0.sapient_message_pb2 import SapientMessage
+from sapient_msg.bsi_flex_335_v2_0.status_report_pb2 import StatusReport
+from sapient_msg.bsi_flex_335_v2_0.task_ack_pb2 import TaskAck
+
+from dronewarn import __version__
+from dronewarn.domain.codec import warning_to_dict
+from dronewarn.domain.errors import FieldValueError
+from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.track import TrackState, TrackStatus
+from dronewarn.domain.warning import Warning
+
+log = logging.getLogger(__name__)
+
+ICD_VERSION: Final = "BSI Flex 335 v2.0"
+MAX_MESSAGE_BYTES: Final = 1 << 20
+
+_HEADER = struct.Struct("<I")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_WGS84_A_M = 6_378_137.0
+_WGS84_E2 = 6.694_379_990_14e-3
+
+CLASS_PATHS: Final = MappingProxyType(
+    {
+        ObjectClass.MULTIROTOR: ("Air Vehicle", "UAV", "Rotary Wing"),
+        ObjectClass.SHAHED: ("Air Vehicle", "UAV", "Fixed Wing", "Shahed"),
+        ObjectClass.GERBERA: ("Air Vehicle", "UAV", "Fixed Wing", "Gerbera"),
+        ObjectClass.JET_DRONE: ("Air Vehicle", "UAV", "Jet"),
+        ObjectClass.CREWED: ("Air Vehicle", "Manned"),
+        ObjectClass.BIRD_CLUTTER: ("Animal", "Bird"),
+        ObjectClass.UNKNOWN: ("Air Vehicle",),
+    }
+)
+"""The SAPIENT class path of each dronewarn class, top class first."""
+
+
+# ----------------------------------------------------------------------------- identifiers
+
+
+def _ulid(time_ms: int, randomness: bytes) -> str:
+    value = ((time_ms & ((1 << 48) - 1)) << 80) | int.from_bytes(randomness[:10], "big")
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def new_ulid(time_s: float) -> str:
+    """A fresh ULID (48-bit millisecond time, 80 random bits), Crockford base-32."""
+    return _ulid(int(time_s * 1000.0), secrets.token_bytes(10))
+
+
+def stable_ulid(key: str) -> str:
+    """A ULID that is a pure function of ``key`` (its 128 bits from SHA-256)."""
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return _ulid(int.from_bytes(digest[:6], "big"), digest[6:16])
+
+
+def track_object_id(track_id: str) -> str:
+    """The SAPIENT ``object_id`` of a dronewarn track: stable for the track's whole life."""
+    return stable_ulid(f"dronewarn-track/{track_id}")
+
+
+def warning_alert_id(warning: Warning) -> str:
+    """The SAPIENT ``alert_id`` of one warning message (the same when it is sent again)."""
+    return stable_ulid(f"dronewarn-warning/{warning.warning_id}/{warning.sequence}")
+
+
+# -------------------------------------------------------------------------------- encoding
+
+
+def _stamp(message: SapientMessage, time_s: float) -> None:
+    message.timestamp.FromNanoseconds(round(time_s * 1e9))
+
+
+def _envelope(node_id: str, time_s: float, destination_id: str | None) -> SapientMessage:
+    message = SapientMessage(node_id=node_id)
+    _stamp(message, time_s)
+    if destination_id is not None:
+        message.destination_id = destination_id
+    return message
+
+
+def _degrees_per_metre(lat_deg: float) -> tuple[float, float]:
+    """(east, north) degrees per metre on the WGS84 ellipsoid at ``lat_deg``."""
+    s = math.sin(math.radians(lat_deg))
+    w = math.sqrt(1.0 - _WGS84_E2 * s * s)
+    meridional = _WGS84_A_M * (1.0 - _WGS84_E2) / w**3
+    normal = _WGS84_A_M / w
+    east = normal * max(math.cos(math.radians(lat_deg)), 1e-9)
+    return math.degrees(1.0 / east), math.degrees(1.0 / meridional)
+
+
+def _sigma(variance: float) -> float:
+    return math.sqrt(variance) if math.isfinite(variance) and variance > 0.0 else 0.0
+
+
+def _set_location(
+    location: Any,
+    point: GeoPoint,
+    sigma_east_m: float = 0.0,
+    sigma_north_m: float = 0.0,
+    sigma_up_m: float | None = None,
+) -> None:
+    location.x = point.lon_deg
+    location.y = point.lat_deg
+    if point.alt_m is not None and math.isfinite(point.alt_m):
+        location.z = point.alt_m
+        if sigma_up_m is not None and math.isfinite(sigma_up_m) and sigma_up_m > 0.0:
+            location.z_error = sigma_up_m
+    east_deg, north_deg = _degrees_per_metre(point.lat_deg)
+    if sigma_east_m > 0.0:
+        location.x_error = sigma_east_m * east_deg
+    if sigma_north_m > 0.0:
+        location.y_error = sigma_north_m * north_deg
+    location.coordinate_system = location_pb2.LOCATION_COORDINATE_SYSTEM_LAT_LNG_DEG_M
+    location.datum = location_pb2.LOCATION_DATUM_WGS84_E
+
+
+def _unit(value: float) -> float:
+    return min(max(value, 0.0), 1.0) if math.isfinite(value) else 0.0
+
+
+def track_message(
+    state: TrackState, node_id: str, *, destination_id: str | None = None
+) -> SapientMessage:
+    """A track state as a SAPIENT DetectionReport (see the module doc for each field)."""
+    message = _envelope(node_id, state.time_s, destination_id)
+    report = message.detection_report
+    report.report_id = new_ulid(time.time())
+    report.object_id = track_object_id(state.track_id)
+    report.state = "lost" if state.status is TrackStatus.DELETED else state.status.value
+    cov = state.cov_enu
+    _set_location(
+        report.location,
+        state.position,
+        _sigma(cov[0]),
+        _sigma(cov[5]),
+        state.altitude_sigma_m,
+    )
+    report.detection_confidence = _unit(state.quality)
+    info = report.track_info.add()
+    info.type = "track_id"
+    info.value = state.track_id
+    velocity = report.enu_velocity
+    velocity.east_rate = state.vel_east_mps
+    velocity.north_rate = state.vel_north_mps
+    if (sigma := _sigma(cov[10])) > 0.0:
+        velocity.east_rate_error = sigma
+    if (sigma := _sigma(cov[15])) > 0.0:
+        velocity.north_rate_error = sigma
+    confidence = _unit(state.class_confidence)
+    path = CLASS_PATHS[state.object_class]
+    top = report.classification.add()
+    top.type = path[0]
+    top.confidence = confidence
+    parent = top
+    for level, name in enumerate(path[1:], start=1):
+        sub = parent.sub_class.add()
+        sub.type = name
+        sub.level = level
+        sub.confidence = confidence
+        parent = sub
+    return message
+
+
+_ALERT_TYPE: Final = (
+    Alert.ALERT_TYPE_CRITICAL,
+    Alert.ALERT_TYPE_WARNING,
+    Alert.ALERT_TYPE_INFORMATION,
+)
+_PRIORITY: Final = (
+    Alert.DISCRETE_PRIORITY_HIGH,
+    Alert.DISCRETE_PRIORITY_MEDIUM,
+    Alert.DISCRETE_PRIORITY_LOW,
+)
+
+
+def warning_message(
+    warning: Warning, node_id: str, *, destination_id: str | None = None
+) -> SapientMessage:
+    """A warning as a SAPIENT Alert (see the module doc for each field)."""
+    message = _envelope(node_id, warning.issued_s, destination_id)
+    alert = message.alert
+    alert.alert_id = warning_alert_id(warning)
+    priority = min(max(warning.priority, 1), 3)
+    alert.alert_type = _ALERT_TYPE[priority - 1]
+    alert.priority = _PRIORITY[priority - 1]
+    alert.status = (
+        Alert.ALERT_STATUS_CLEAR if warning.state.is_closing else Alert.ALERT_STATUS_ACTIVE
+    )
+    where = warning.area or warning.recipient
+    text = f"{warning.object_class.value} track {warning.track_id}: {warning.state.value}"
+    if warning.entry is not None and math.isfinite(warning.entry.time_s):
+        eta = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(warning.entry.time_s))
+        text += f", entering {where} at {eta}"
+        alert.confidence = _unit(warning.entry.probability)
+    alert.description = text
+    position = warning.track_position
+    if math.isfinite(position.lat_deg) and math.isfinite(position.lon_deg):
+        _set_location(alert.location, position)
+    associated = alert.associated_detection.add()
+    associated.node_id = node_id
+    associated.object_id = track_object_id(warning.track_id)
+    associated.timestamp.FromNanoseconds(round(warning.issued_s * 1e9))
+    alert.additional_information = json.dumps(
+        warning_to_dict(warning), separators=(",", ":"), allow_nan=False
+    )
+    return message
+
+
+def _class_tree(target: Any, names: list[tuple[str, ...]], level: int) -> None:
+    """Add to ``target`` (a repeated SubClass/ClassDefinition field) the tree of ``names``."""
+    heads: dict[str, list[tuple[str, ...]]] = {}
+    for path in names:
+        heads.setdefault(path[0], []).append(path[1:])
+    for head, rests in heads.items():
+        node = target.add()
+        node.type = head
+        if level:
+            node.level = level
+        _class_tree(node.sub_class, [r for r in rests if r], level + 1)
+
+
+def registration_message(config: SapientClientConfig, time_s: float) -> SapientMessage:
+    """The Registration of a dronewarn node, with every field the v2.0 schema makes mandatory."""
+    message = _envelope(config.node_id, time_s, config.destination_id)
+    reg = message.registration
+    definition = reg.node_definition.add()
+    definition.node_type = Registration.NODE_TYPE_FUSION_NODE
+    definition.node_sub_type.append("dronewarn cross-border drone early warning")
+    reg.icd_version = ICD_VERSION
+    reg.name = config.name
+    reg.short_name = config.short_name
+    for category, kind, value in (
+        ("Track", "Air", "UAV tracks fused from radar, acoustic, C-UAS and sighting reports"),
+        ("Alert", "Airspace entry", "warnings of predicted entry into a partner's airspace"),
+    ):
+        capability = reg.capabilities.add()
+        capability.category = category
+        capability.type = kind
+        capability.value = value
+    status = reg.status_definition
+    status.status_interval.units = Registration.TIME_UNITS_SECONDS
+    status.status_interval.value = config.status_interval_s
+    status.location_definition.location_units = (
+        location_pb2.LOCATION_COORDINATE_SYSTEM_LAT_LNG_DEG_M
+    )
+    status.location_definition.location_datum = location_pb2.LOCATION_DATUM_WGS84_E
+    mode = reg.mode_definition.add()
+    mode.mode_name = "default"
+    mode.mode_type = Registration.MODE_TYPE_PERMANENT
+    mode.settle_time.units = Registration.TIME_UNITS_SECONDS
+    mode.settle_time.value = 0.0
+    mode.scan_type = Registration.SCAN_TYPE_FIXED
+    mode.tracking_type = Registration.TRACKING_TYPE_TRACK
+    detection = mode.detection_definition.add()
+    detection.location_type.location_units = location_pb2.LOCATION_COORDINATE_SYSTEM_LAT_LNG_DEG_M
+    detection.location_type.location_datum = location_pb2.LOCATION_DATUM_WGS84_E
+    track_info = detection.detection_report.add()
+    track_info.category = Registration.DETECTION_REPORT_CATEGORY_TRACK
+    track_info.type = "track_id"
+    track_info.units = "dronewarn track id"
+    classes = detection.detection_class_definition.add()
+    classes.confidence_definition = Registration.CONFIDENCE_DEFINITION_SINGLE_CLASS
+    _class_tree(classes.class_definition, list(CLASS_PATHS.values()), 0)
+    velocity = detection.velocity_type
+    velocity.enu_velocity_units.east_north_rate_units = velocity_pb2.SPEED_UNITS_MS
+    velocity.enu_velocity_units.up_rate_units = velocity_pb2.SPEED_UNITS_MS
+    velocity.location_datum = location_pb2.LOCATION_DATUM_WGS84_E
+    task = mode.task
+    task.concurrent_tasks = 0
+    task.region_definition.region_type.append(Registration.REGION_TYPE_AREA_OF_INTEREST)
+    area = task.region_definition.region_area.add()
+    area.location_units = location_pb2.LOCATION_COORDINATE_SYSTEM_LAT_LNG_DEG_M
+    area.location_datum = location_pb2.LOCATION_DATUM_WGS84_E
+    config_data = reg.config_data.add()
+    config_data.manufacturer = "dronewarn project"
+    config_data.model = "dronewarn"
+    config_data.software_version = __version__
+    return message
+
+
+def status_message(config: SapientClientConfig, time_s: float, *, first: bool) -> SapientMessage:
+    """A StatusReport: system OK in the ``default`` mode, with the node's site if configured."""
+    message = _envelope(config.node_id, time_s, config.destination_id)
+    status = message.status_report
+    status.report_id = new_ulid(time_s)
+    status.system = StatusReport.SYSTEM_OK
+    status.info = StatusReport.INFO_NEW if first else StatusReport.INFO_UNCHANGED
+    status.mode = "default"
+    if config.site is not None:
+        _set_location(status.node_location, config.site)
+    return message
+
+
+def frame(message: SapientMessage) -> bytes:
+    """A message serialised behind its 4-byte little-endian length."""
+    payload: bytes = message.SerializeToString()
+    return _HEADER.pack(len(payload)) + payload
+
+
+async def read_message(
+    reader: asyncio.StreamReader, max_message_bytes: int = MAX_MESSAGE_BYTES
+) -> SapientMessage:
+    """The next framed message of a stream (IncompleteReadError at its end).
+
+    A length above the limit or bytes that are no SapientMessage raise FieldValueError: the
+    stream cannot be trusted any more.
+    """
+    header = await reader.readexactly(_HEADER.size)
+    (length,) = _HEADER.unpack(header)
+    if length > max_message_bytes:
+        raise FieldValueError(
+            f"frame declares {length} bytes, above {max_message_bytes}", data=header, field="length"
+        )
+    payload = await reader.readexactly(length)
+    message = SapientMessage()
+    try:
+        message.ParseFromString(payload)
+    except (ProtobufDecodeError, ValueError) as error:
+        raise FieldValueError(
+            f"not a SapientMessage: {error}", data=payload, field="message"
+        ) from error
+    return message
+
+
+# ---------------------------------------------------------------------------------- client
+
+
+class RegistrationRefusedError(Exception):
+    """The DMM answered our Registration with ``acceptance`` false."""
+
+    def __init__(self, reasons: tuple[str, ...]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(reasons) or "registration refused without a reason")
+
+
+@dataclass(frozen=True, slots=True)
+class SapientClientConfig:
+    """Where dronewarn's SAPIENT node connects and how it introduces itself."""
+
+    host: str
+    port: int
+    node_id: str
+    """This node's UUID."""
+    name: str = "dronewarn fusion node"
+    short_name: str = "dronewarn"
+    destination_id: str | None = None
+    """The DMM's UUID, when known."""
+    site: GeoPoint | None = None
+    """Reported as the node's location in StatusReports."""
+    status_interval_s: float = 10.0
+    connect_timeout_s: float = 10.0
+    ack_timeout_s: float = 10.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    queue_limit: int = 10_000
+    """Track reports and unacknowledged alerts kept while the DMM is away (oldest go first)."""
+    track_max_age_s: float = 30.0
+    """A queued track report older than this is dropped rather than sent."""
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+
+
+@dataclass(slots=True)
+class ClientStats:
+    connects: int = 0
+    registrations: int = 0
+    refusals: int = 0
+    last_refusal: tuple[str, ...] = ()
+    sent: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    received: Counter[str] = field(default_factory=Counter)
+    errors_from_dmm: list[str] = field(default_factory=list)
+
+
+class SapientClient:
+    """dronewarn's SAPIENT session to one DMM: ``send_track``/``send_warning`` queue, ``run``
+    connects, registers and delivers until ``close``."""
+
+    def __init__(
+        self, config: SapientClientConfig, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self._tracks: deque[tuple[float, SapientMessage]] = deque()
+        self._control: deque[SapientMessage] = deque()
+        self._unacked: dict[str, SapientMessage] = {}
+        self._alert_of_warning: dict[str, str] = {}
+        self._alerts_due: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._registered = asyncio.Event()
+        self._acked = asyncio.Event()
+        self.stats = ClientStats()
+
+    # -------------------------------------------------------------------- queueing
+
+    def send_track(self, state: TrackState) -> None:
+        """Queue a track state (dropped, counted, if the queue is full or it goes stale)."""
+        if len(self._tracks) >= self.config.queue_limit:
+            self._tracks.popleft()
+            self.stats.dropped["track_queue_full"] += 1
+        message = track_message(
+            state, self.config.node_id, destination_id=self.config.destination_id
+        )
+        self._tracks.append((state.time_s, message))
+        self._wake.set()
+
+    def send_warning(self, warning: Warning) -> None:
+        """Queue a warning; it is sent (again after a reconnect) until the DMM acknowledges it.
+
+        A newer message of the same warning replaces one not yet acknowledged.
+        """
+        message = warning_message(
+            warning, self.config.node_id, destination_id=self.config.destination_id
+        )
+        alert_id = str(message.alert.alert_id)
+        superseded = self._alert_of_warning.get(warning.warning_id)
+        if (
+            superseded is not None
+            and superseded != alert_id
+            and self._unacked.pop(superseded, None) is not None
+        ):
+            self.stats.dropped["alert_superseded"] += 1
+        if warning.state.is_closing:
+            self._alert_of_warning.pop(warning.warning_id, None)
+        else:
+            self._alert_of_warning[warning.warning_id] = alert_id
+        if alert_id not in self._unacked and len(self._unacked) >= self.config.queue_limit:
+            oldest = next(iter(self._unacked))
+            del self._unacked[oldest]
+            self.stats.dropped["alert_queue_full"] += 1
+        self._unacked[alert_id] = message
+        self._alerts_due.append(alert_id)
+        self._wake.set()
+
+    @property
+    def unacknowledged(self) -> frozenset[str]:
+        """Alert ids sent or queued and not yet acknowledged."""
+        return frozenset(self._unacked)
+
+    @property
+    def registered(self) -> bool:
+        return self._registered.is_set()
+
+    async def wait_registered(self) -> None:
+        await self._registered.wait()
+
+    async def wait_acknowledged(self) -> None:
+        """Until every queued alert has been acknowledged."""
+        while self._unacked:
+            self._acked.clear()
+            await self._acked.wait()
+
+    async def close(self) -> None:
+        """Stop ``run`` (it returns after closing the connection)."""
+        self._stop.set()
+        self._wake.set()
+
+    # ----------------------------------------------------------------------- session
+
+    async def run(self) -> None:
+        """Connect, register and deliver; reconnect with backoff until ``close``."""
+        backoff = self.config.backoff_initial_s
+        while not self._stop.is_set():
+            try:
+                registered = await self._session()
+            except RegistrationRefusedError as error:
+                self.stats.refusals += 1
+                self.stats.last_refusal = error.reasons
+                log.warning("SAPIENT DMM refused our registration: %s", error)
+                registered = False
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, FieldValueError) as error:
+                log.info(
+                    "SAPIENT connection to %s:%s: %s", self.config.host, self.config.port, error
+                )
+                registered = False
+            finally:
+                self._registered.clear()
+            if self._stop.is_set():
+                break
+            if registered:
+                backoff = self.config.backoff_initial_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stop.wait(), backoff * (0.5 + secrets.randbelow(1000) / 1000)
+                )
+            backoff = min(backoff * 2.0, self.config.backoff_max_s)
+
+    async def _session(self) -> bool:
+        """One connection; True if it got as far as a registration."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.config.host, self.config.port),
+            self.config.connect_timeout_s,
+        )
+        self.stats.connects += 1
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            writer.write(frame(registration_message(self.config, self._clock())))
+            await writer.drain()
+            await asyncio.wait_for(self._await_ack(reader), self.config.ack_timeout_s)
+            self.stats.registrations += 1
+            self._registered.set()
+            self._alerts_due = deque(self._unacked)
+            self._control.appendleft(status_message(self.config, self._clock(), first=True))
+            self._wake.set()
+            tasks = [
+                asyncio.create_task(self._send_loop(writer)),
+                asyncio.create_task(self._receive_loop(reader)),
+                asyncio.create_task(self._status_loop()),
+                asyncio.create_task(self._wait_stop()),
+            ]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and (error := task.exception()) is not None:
+                    raise error
+            return True
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+
+    async def _wait_stop(self) -> None:
+        await self._stop.wait()
+
+    async def _await_ack(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            message = await read_message(reader, self.config.max_message_bytes)
+            kind = message.WhichOneof("content")
+            self.stats.received[str(kind)] += 1
+            if kind == "registration_ack":
+                ack = message.registration_ack
+                if not ack.acceptance:
+                    raise RegistrationRefusedError(tuple(ack.ack_response_reason))
+                return
+            if kind == "error":
+                self.stats.errors_from_dmm.extend(message.error.error_message)
+
+    async def _receive_loop(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            message = await read_message(reader, self.config.max_message_bytes)
+            kind = message.WhichOneof("content")
+            self.stats.received[str(kind)] += 1
+            if kind == "alert_ack":
+                if self._unacked.pop(str(message.alert_ack.alert_id), None) is not None:
+                    self._acked.set()
+            elif kind == "error":
+                reasons = list(message.error.error_message)
+                self.stats.errors_from_dmm.extend(reasons)
+                log.warning("SAPIENT DMM reports an error: %s", "; ".join(reasons))
+            elif kind == "task":
+                self._control.append(self._task_refusal(message))
+                self._wake.set()
+
+    def _task_refusal(self, task: SapientMessage) -> SapientMessage:
+        reply = _envelope(self.config.node_id, self._clock(), str(task.node_id) or None)
+        reply.task_ack.task_id = task.task.task_id
+        reply.task_ack.task_status = TaskAck.TASK_STATUS_REJECTED
+        reply.task_ack.reason.append("dronewarn accepts no tasks")
+        return reply
+
+    async def _status_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.status_interval_s)
+            self._control.append(status_message(self.config, self._clock(), first=False))
+            self._wake.set()
+
+    def _next(self) -> tuple[str, SapientMessage] | None:
+        if self._control:
+            message = self._control.popleft()
+            return str(message.WhichOneof("content")), message
+        while self._alerts_due:
+            alert = self._unacked.get(self._alerts_due.popleft())
+            if alert is not None:
+                return "alert", alert
+        while self._tracks:
+            time_s, message = self._tracks.popleft()
+            if self._clock() - time_s > self.config.track_max_age_s:
+                self.stats.dropped["track_stale"] += 1
+                continue
+            return "detection_report", message
+        return None
+
+    async def _send_loop(self, writer: asyncio.StreamWriter) -> None:
+        while True:
+            item = self._next()
+            if item is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            kind, message = item
+            writer.write(frame(message))
+            await writer.drain()
+            self.stats.sent[kind] += 1
+
+
+__all__ = [
+    "CLASS_PATHS",
+    "ClientStats",
+    "RegistrationRefusedError",
+    "SapientClient",
+    "SapientClientConfig",
+    "frame",
+    "new_ulid",
+    "read_message",
+    "registration_message",
+    "stable_ulid",
+    "status_message",
+    "track_message",
+    "track_object_id",
+    "warning_alert_id",
+    "warning_message",
+]
