@@ -138,15 +138,17 @@ def test_pytak_client_over_mutual_tls(pki: Pki) -> None:
             hello = b"".join(data for _, data in received)
             assert takproto.parse_proto(bytearray(hello)).cotEvent.uid == "atak-1-uid"
 
-            # a later publish reaches the connected client
+            # a later publish reaches the connected client, and so does an answer to it alone
             feed.publish([event("T3")])
-            (third,) = await pytak_read(config, reader, 1)
-            assert third.uid == "T3"
+            assert feed.send_to(received[0][0], [event("answer")])
+            assert not feed.send_to("tak-nobody", [event("lost")])
+            later = await pytak_read(config, reader, 2)
+            assert [cot.uid for cot in later] == ["T3", "answer"]
             (stats,) = feed.clients
             assert stats.tls
             assert "commonName=atak-1" in stats.certificate_subject
             assert stats.client_id == received[0][0]
-            assert stats.sent == 3
+            assert stats.sent == 4
             assert stats.received_bytes == len(hello)
 
             writer.close()

@@ -496,6 +496,13 @@ def decode_datagram(data: bytes) -> CotEvent:
 
 def decode_stream_message(data: bytes) -> CotEvent:
     """Decode one whole protocol 1 stream message (``0xBF <length> <TakMessage>``)."""
+    if not data or data[0] != MAGIC:
+        raise UnsupportedError(
+            "a TAK protocol 1 stream message starts with 0xBF",
+            data=data[:16],
+            offset=0,
+            field="magic",
+        )
     splitter = CotStreamSplitter()
     results = splitter.feed(data) + splitter.close()
     if len(results) != 1:

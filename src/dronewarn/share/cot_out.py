@@ -45,11 +45,13 @@ CoT before it is relayed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final, Literal
-from xml.etree.ElementTree import Element, ParseError, SubElement, tostring
+from xml.etree.ElementTree import Element, ParseError, tostring
+from xml.sax.saxutils import escape
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -74,6 +76,9 @@ TRACK_HOW: Final = "m-f"
 WARNING_TYPE: Final = "b-m-p-s-p-i"
 WARNING_HOW: Final = "m-p"
 """Machine-made, predicted: the entry point is a prediction of the future."""
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF)."""
+_ATTRIBUTE_ESCAPES: Final = {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
 _HOSTILE_CLASSES: Final = frozenset(
     {ObjectClass.SHAHED, ObjectClass.GERBERA, ObjectClass.JET_DRONE}
 )
@@ -123,8 +128,12 @@ class CotOutEvent:
     link_type: str = ""
 
 
+def _clean(value: str) -> str:
+    return _NOT_XML.sub("", value)
+
+
 def track_uid(node_id: str, track_id: str) -> str:
-    return f"dronewarn.{node_id}.{track_id}"
+    return _clean(f"dronewarn.{node_id}.{track_id}")
 
 
 def track_type(
@@ -197,13 +206,13 @@ def track_event(state: TrackState, config: CotOutConfig, now_s: float) -> CotOut
         le_m=le,
         course_deg=course,
         speed_mps=speed,
-        callsign=f"{kind.upper()} {state.track_id}",
-        remarks=remarks,
+        callsign=_clean(f"{kind.upper()} {state.track_id}"),
+        remarks=_clean(remarks),
     )
 
 
 def warning_uid(node_id: str, warning_id: str) -> str:
-    return f"dronewarn.{node_id}.warning.{warning_id}"
+    return _clean(f"dronewarn.{node_id}.warning.{warning_id}")
 
 
 def warning_event(warning: Warning, config: CotOutConfig, now_s: float) -> CotOutEvent | None:
@@ -245,8 +254,8 @@ def warning_event(warning: Warning, config: CotOutConfig, now_s: float) -> CotOu
         le_m=None,
         course_deg=None,
         speed_mps=None,
-        callsign=f"ENTRY {warning.area or warning.recipient} P{warning.priority}",
-        remarks=remarks,
+        callsign=_clean(f"ENTRY {warning.area or warning.recipient} P{warning.priority}"),
+        remarks=_clean(remarks),
         link_uid=track_uid(config.node_id, warning.track_id),
         link_type=track_type(warning.object_class),
     )
@@ -256,53 +265,46 @@ def _number(value: float | None, decimals: int) -> str:
     return f"{UNKNOWN:.1f}" if value is None else f"{value:.{decimals}f}"
 
 
-def _detail(event: CotOutEvent, typed: bool) -> Element:
-    """The ``<detail>``; with ``typed`` False, only what protocol 1 carries as xmlDetail."""
-    detail = Element("detail")
+def _text(value: str) -> str:
+    """XML character data: characters XML 1.0 cannot carry removed, markup escaped."""
+    return escape(_clean(value))
+
+
+def _attribute(value: str) -> str:
+    return escape(_clean(value), _ATTRIBUTE_ESCAPES)
+
+
+def _detail_children(event: CotOutEvent, typed: bool) -> str:
+    """The ``<detail>`` content; with ``typed`` False only what protocol 1 carries as
+    ``xmlDetail`` (its contact and track are protobuf fields)."""
+    parts = []
     if typed:
         if event.course_deg is not None and event.speed_mps is not None:
-            SubElement(
-                detail,
-                "track",
-                {"course": f"{event.course_deg:.2f}", "speed": f"{event.speed_mps:.2f}"},
-            )
-        SubElement(detail, "contact", {"callsign": event.callsign})
+            parts.append(f'<track course="{event.course_deg:.2f}" speed="{event.speed_mps:.2f}"/>')
+        parts.append(f'<contact callsign="{_attribute(event.callsign)}"/>')
     if event.link_uid:
-        SubElement(
-            detail, "link", {"uid": event.link_uid, "type": event.link_type, "relation": "p-p"}
+        parts.append(
+            f'<link uid="{_attribute(event.link_uid)}" type="{_attribute(event.link_type)}" '
+            'relation="p-p"/>'
         )
-    remarks = SubElement(detail, "remarks")
-    remarks.text = event.remarks
-    return detail
+    parts.append(f"<remarks>{_text(event.remarks)}</remarks>")
+    return "".join(parts)
 
 
 def encode_xml(event: CotOutEvent) -> bytes:
     """TAK protocol 0: ``<?xml ...?>``, a newline and the ``<event>`` (protocol.txt's form)."""
-    root = Element(
-        "event",
-        {
-            "version": "2.0",
-            "uid": event.uid,
-            "type": event.type,
-            "how": event.how,
-            "time": iso(event.time_s),
-            "start": iso(event.start_s),
-            "stale": iso(event.stale_s),
-        },
+    return (
+        XML_DECLARATION
+        + (
+            f'<event version="2.0" uid="{_attribute(event.uid)}" type="{_attribute(event.type)}" '
+            f'how="{_attribute(event.how)}" time="{iso(event.time_s)}" '
+            f'start="{iso(event.start_s)}" stale="{iso(event.stale_s)}">'
+            f'<point lat="{event.lat_deg:.7f}" lon="{event.lon_deg:.7f}" '
+            f'hae="{_number(event.hae_m, 1)}" ce="{_number(event.ce_m, 1)}" '
+            f'le="{_number(event.le_m, 1)}"/>'
+            f"<detail>{_detail_children(event, typed=True)}</detail></event>"
+        ).encode()
     )
-    SubElement(
-        root,
-        "point",
-        {
-            "lat": f"{event.lat_deg:.7f}",
-            "lon": f"{event.lon_deg:.7f}",
-            "hae": _number(event.hae_m, 1),
-            "ce": _number(event.ce_m, 1),
-            "le": _number(event.le_m, 1),
-        },
-    )
-    root.append(_detail(event, typed=True))
-    return _document(root)
 
 
 def _document(root: Element) -> bytes:
@@ -322,9 +324,9 @@ def tak_message(event: CotOutEvent) -> bytes:
     """The serialised TAK protocol 1 ``TakMessage`` (no header)."""
     message: Any = TakMessage()
     cot = message.cotEvent
-    cot.type = event.type
-    cot.uid = event.uid
-    cot.how = event.how
+    cot.type = _clean(event.type)
+    cot.uid = _clean(event.uid)
+    cot.how = _clean(event.how)
     cot.sendTime = _milliseconds(event.time_s)
     cot.startTime = _milliseconds(event.start_s)
     cot.staleTime = _milliseconds(event.stale_s)
@@ -334,10 +336,8 @@ def tak_message(event: CotOutEvent) -> bytes:
     cot.ce = _unknown_or(event.ce_m, 1)
     cot.le = _unknown_or(event.le_m, 1)
     detail = cot.detail
-    detail.xmlDetail = "".join(
-        tostring(child, encoding="unicode") for child in _detail(event, typed=False)
-    )
-    detail.contact.callsign = event.callsign
+    detail.xmlDetail = _detail_children(event, typed=False)
+    detail.contact.callsign = _clean(event.callsign)
     if event.course_deg is not None and event.speed_mps is not None:
         detail.track.course = round(event.course_deg, 2)
         detail.track.speed = round(event.speed_mps, 2)

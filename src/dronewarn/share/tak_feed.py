@@ -10,7 +10,8 @@ Transport as in the TAK Product Center's *TAK Protocol* (commoncommo ``protocol.
   stream messages (``0xBF <varint length> <TakMessage>``); a client that connects gets the
   last published picture at once. The stream is two-way: whatever a client sends is handed,
   as it arrives, to the ``on_receive`` callback with the client's id (decoding it is the
-  caller's business: ``sense`` reads CoT, ``share`` does not);
+  caller's business: ``sense`` reads CoT, ``share`` does not), and ``send_to`` answers one
+  client (a TAK ping's pong, for instance);
 * mesh: UDP datagrams to the SA multicast group 239.2.3.1:6969 with a configurable TTL, one
   event per datagram (XML, or protocol 1 mesh ``0xBF 0x01 0xBF <TakMessage>``). XML is the
   default: protocol.txt's ground rule 2 obliges every client to read protocol 0.
@@ -207,6 +208,17 @@ class TakFeed:
             for data in encoded:
                 if client.offer(data):
                     self.dropped += 1
+
+    def send_to(self, client_id: str, events: Iterable[CotOutEvent]) -> bool:
+        """Send events to one client only (an answer to what it sent, such as a TAK ping);
+        False if that client is gone."""
+        client = self._clients.get(client_id)
+        if client is None:
+            return False
+        for event in events:
+            if client.offer(encode(event, self._config.protocol)):
+                self.dropped += 1
+        return True
 
     async def _send_loop(self, client: _Client) -> None:
         while True:
