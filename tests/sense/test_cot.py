@@ -293,7 +293,9 @@ def test_truncated_xml(globalhawk: bytes) -> None:
         (event_xml(point='lat="NaN" lon="0"'), "point.lat"),
         (event_xml(point='lat="1e999" lon="0"'), "point.lat"),
         (event_xml(point='lon="0"'), "point.lat"),
-        (event_xml(point='lat="0" lon="0" ce="-5"'), "ce_m"),
+        (event_xml(point='lat="0" lon="0" ce="-5"'), "point.ce"),
+        (event_xml(detail='<detail><track course="4" speed="-1"/></detail>'), "detail.track.speed"),
+        (event_xml(time="1969-12-31T23:59:59Z", start="1969-12-31T23:59:59Z"), "time"),
         (event_xml(uid=""), "uid"),
         (event_xml(cot_type="a h"), "type"),
         (

@@ -317,10 +317,10 @@ def _validated(data: bytes, event: CotEvent) -> CotEvent:
         raise FieldValueError(f"{event.type!r} is no CoT type", data=data, field="type")
     if not _HOW.fullmatch(event.how):
         raise FieldValueError(f"{event.how!r} is no CoT how", data=data, field="how")
-    for name in ("time_s", "start_s", "stale_s"):
+    for name, field in (("time_s", "time"), ("start_s", "start"), ("stale_s", "stale")):
         value = getattr(event, name)
         if not 0.0 <= value < MAX_TIME_S:
-            raise FieldValueError(f"{value} s is outside 1970-9999", data=data, field=name)
+            raise FieldValueError(f"{value} s is outside 1970-9999", data=data, field=field)
     if event.stale_s < event.start_s:
         raise FieldValueError(
             f"stale {event.stale_s} is before start {event.start_s}", data=data, field="stale"
@@ -329,10 +329,14 @@ def _validated(data: bytes, event: CotEvent) -> CotEvent:
         raise FieldValueError(f"{event.lat_deg} outside [-90, 90]", data=data, field="point.lat")
     if not -180.0 <= event.lon_deg <= 180.0:
         raise FieldValueError(f"{event.lon_deg} outside [-180, 180]", data=data, field="point.lon")
-    for name in ("ce_m", "le_m", "speed_mps"):
+    for name, field in (
+        ("ce_m", "point.ce"),
+        ("le_m", "point.le"),
+        ("speed_mps", "detail.track.speed"),
+    ):
         value = getattr(event, name)
         if value is not None and value < 0.0:
-            raise FieldValueError(f"{value} is negative", data=data, field=name)
+            raise FieldValueError(f"{value} is negative", data=data, field=field)
     if event.course_deg is not None and not 0.0 <= event.course_deg <= 360.0:
         raise FieldValueError(
             f"{event.course_deg} outside [0, 360]", data=data, field="detail.track.course"
