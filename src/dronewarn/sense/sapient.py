@@ -1028,9 +1028,9 @@ def location_measurement(
     """A SAPIENT location as a WGS84 position with 1-sigma errors in metres."""
     system = loc.coordinate_system
     if system == "LOCATION_COORDINATE_SYSTEM_LAT_LNG_DEG_M":
-        to_rad = math.pi / 180.0
+        to_deg, to_rad = 1.0, math.pi / 180.0  # degrees are kept exactly as sent
     elif system == "LOCATION_COORDINATE_SYSTEM_LAT_LNG_RAD_M":
-        to_rad = 1.0
+        to_deg, to_rad = 180.0 / math.pi, 1.0
     elif system == "LOCATION_COORDINATE_SYSTEM_UTM_M":
         raise UnsupportedError(
             "UTM locations are not read", field=f"{field_name}.coordinate_system"
@@ -1042,8 +1042,8 @@ def location_measurement(
         )
     if loc.datum not in ("LOCATION_DATUM_WGS84_E", "LOCATION_DATUM_WGS84_G"):
         raise FieldValueError(f"datum {loc.datum or 'unspecified'!r}", field=f"{field_name}.datum")
-    lat_deg = math.degrees(_finite(loc.y, f"{field_name}.y") * to_rad)
-    lon_deg = math.degrees(_finite(loc.x, f"{field_name}.x") * to_rad)
+    lat_deg = _finite(loc.y, f"{field_name}.y") * to_deg
+    lon_deg = _finite(loc.x, f"{field_name}.x") * to_deg
     if not -90.0 <= lat_deg <= 90.0:
         raise FieldValueError(f"latitude {lat_deg} outside [-90, 90]", field=f"{field_name}.y")
     if not -180.0 <= lon_deg <= 180.0:

@@ -269,9 +269,20 @@ def warning_message(
     associated.object_id = track_object_id(warning.track_id)
     associated.timestamp.FromNanoseconds(round(warning.issued_s * 1e9))
     alert.additional_information = json.dumps(
-        warning_to_dict(warning), separators=(",", ":"), allow_nan=False
+        _json_safe(warning_to_dict(warning)), separators=(",", ":"), allow_nan=False
     )
     return message
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float as None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _class_tree(target: Any, names: list[tuple[str, ...]], level: int) -> None:
