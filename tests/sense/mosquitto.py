@@ -1,0 +1,94 @@
+"""A throw-away Debian ``mosquitto`` broker on 127.0.0.1 for tests (a context manager)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+def mosquitto_binary() -> str | None:
+    """The broker's path, or None when it is not installed (``apt-get install mosquitto``)."""
+    found = Path(MOSQUITTO)
+    if found.is_file():
+        return str(found)
+    return shutil.which("mosquitto")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Broker:
+    """One mosquitto process listening on ``port``; ``stop``/``start`` restart it in place."""
+
+    def __init__(self, binary: str, directory: Path, port: int) -> None:
+        self.port = port
+        self.binary = binary
+        self.config = directory / "mosquitto.conf"
+        self.log = directory / "mosquitto.log"
+        self.config.write_text(
+            f"listener {port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence false\n"
+            # a subscriber may lag a burst of 5,000 QoS 1 messages: keep them all queued
+            "max_queued_messages 0\n"
+            "max_inflight_messages 0\n"
+        )
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Start the broker and wait until its port accepts connections."""
+        with self.log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [self.binary, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"mosquitto did not listen on {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after 5 s)."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(5.0)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5.0)
+
+
+@contextmanager
+def running_mosquitto(directory: Path) -> Iterator[Broker]:
+    """A broker on a free 127.0.0.1 port for the duration of the block.
+
+    Raises FileNotFoundError when mosquitto is not installed (callers skip on it).
+    """
+    binary = mosquitto_binary()
+    if binary is None:
+        raise FileNotFoundError("mosquitto is not installed: apt-get install mosquitto")
+    broker = Broker(binary, directory, free_port())
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
