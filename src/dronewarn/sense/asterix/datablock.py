@@ -1,0 +1,481 @@
+"""ASTERIX data blocks and the length rules that split a block into records.
+
+EUROCONTROL, ASTERIX Part 1 (EUROCONTROL-SPEC-0149-1, edition 3.0), section 4: a payload is a
+sequence of data blocks ``CAT (1 octet) | LEN (2 octets, big-endian, counting CAT and LEN) |
+records``. A record is ``FSPEC | items``: the FSPEC is a bit field of Field Reference Numbers
+(FRN) in User Application Profile (UAP) order, seven FRNs per octet, the low bit of each octet
+(FX) saying another octet follows. Items have one of the structures of section 4.3:
+
+* fixed length;
+* extended: parts of fixed length, each but the last ending in an FX bit;
+* repetitive: a one-octet repetition factor then that many fixed-length elements (or, for a few
+  items, fixed-length elements each ending in an FX bit);
+* explicit: a one-octet length counting itself (Reserved Expansion and Special Purpose fields);
+* compound: a primary subfield (its own FSPEC) and the subfields it flags.
+
+A record carries no length, so records are split by walking the FSPEC and skipping every item by
+these rules. ``RecordLayout`` holds the rules of one (category, edition); ``layout_from_libasterix``
+derives them from libasterix's generated specification, so they are never transcribed by hand
+(except CAT062 0.17, which libasterix lacks: see ``fast062``). ``walk_record`` gives the start of
+every item present in a record and where the record ends, raising a typed DecodeError for a
+record that ends inside an item, an FSPEC longer than the UAP, a bit set for a spare FRN, an FX
+bit set in the last extent, or a zero explicit length; the same conditions libasterix's strict
+parsing refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
+
+HEADER_LEN = 3
+"""CAT and LEN."""
+
+
+@dataclass(frozen=True, slots=True)
+class DataBlock:
+    """One data block of a payload: its category and where its records lie in the payload."""
+
+    category: int
+    offset: int
+    """Offset of the CAT octet in the payload."""
+    length: int
+    """LEN: the block's size including CAT and LEN."""
+
+    @property
+    def records_start(self) -> int:
+        return self.offset + HEADER_LEN
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
+    """The data blocks of a payload, and the error that stopped the split (None if none did).
+
+    A LEN below 3 (FieldValueError) or beyond the payload (TruncatedError), or a payload ending
+    inside a block header (TruncatedError), ends the split: the next block cannot be found
+    without a good LEN. The blocks before it are returned.
+    """
+    blocks: list[DataBlock] = []
+    pos = 0
+    size = len(data)
+    while pos < size:
+        if size - pos < HEADER_LEN:
+            return blocks, TruncatedError(
+                f"payload ends {size - pos} octet(s) into a data block header",
+                data=bytes(data[pos:]),
+                offset=pos,
+                field="LEN",
+            )
+        category = data[pos]
+        length = (data[pos + 1] << 8) | data[pos + 2]
+        if length < HEADER_LEN:
+            return blocks, FieldValueError(
+                f"CAT{category:03d} data block LEN {length} is below 3",
+                data=bytes(data[pos : pos + HEADER_LEN]),
+                offset=pos,
+                field="LEN",
+            )
+        if pos + length > size:
+            return blocks, TruncatedError(
+                f"CAT{category:03d} data block LEN {length} runs {pos + length - size} "
+                f"octet(s) beyond the payload",
+                data=bytes(data[pos:]),
+                offset=pos,
+                field="LEN",
+            )
+        blocks.append(DataBlock(category, pos, length))
+        pos += length
+    return blocks, None
+
+
+# Item length rules: small tuples, the first element saying the kind.
+FIXED = 0
+"""(FIXED, octets)"""
+EXTENDED = 1
+"""(EXTENDED, ((octets, ends_in_fx), ...))"""
+REPETITIVE = 2
+"""(REPETITIVE, factor_octets, element_octets)"""
+REPETITIVE_FX = 3
+"""(REPETITIVE_FX, element_octets): elements each ending in an FX bit"""
+EXPLICIT = 4
+"""(EXPLICIT,)"""
+COMPOUND = 5
+"""(COMPOUND, fspec_max_octets, (subfield rule or None, ...))"""
+UNKNOWN = 6
+"""(UNKNOWN,): an item of the UAP whose structure dronewarn does not know; UnsupportedError"""
+
+Rule = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLayout:
+    """The UAP of one (category, edition): item name and length rule per FRN (None if spare)."""
+
+    category: int
+    edition: str
+    fspec_max_octets: int
+    names: tuple[str | None, ...]
+    rules: tuple[Rule | None, ...]
+    sizes: tuple[int, ...] = ()
+    """Per FRN - 1: the octets of a fixed-length item, 0 for another structure, -1 if spare
+    (derived from ``rules`` when not given)."""
+
+    def __post_init__(self) -> None:
+        if not self.sizes:
+            sizes = tuple(
+                -1 if rule is None else rule[1] if rule[0] == FIXED else 0 for rule in self.rules
+            )
+            object.__setattr__(self, "sizes", sizes)
+
+    def index(self, name: str) -> int:
+        """FRN - 1 of item ``name`` (``"040"``); ValueError if the UAP has no such item."""
+        return self.names.index(name)
+
+
+_SET_BITS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(i for i in range(7) if octet & (0x80 >> i)) for octet in range(256)
+)
+"""For each FSPEC octet, the positions (0-6) of the FRN bits it sets."""
+
+
+def _truncated(data: bytes, start: int, end: int, field: str) -> TruncatedError:
+    return TruncatedError(
+        f"record ends inside {field}", data=bytes(data[start:end]), offset=start, field=field
+    )
+
+
+def walk_record(data: bytes, pos: int, end: int, layout: RecordLayout) -> tuple[int, list[int]]:
+    """Walk the record starting at ``pos`` (the block ending at ``end``).
+
+    Returns where the record ends and, per FRN - 1, the offset of its item (-1 if absent).
+    """
+    sizes = layout.sizes
+    starts = [-1] * len(sizes)
+    fspec = pos
+    octets = 0
+    limit = layout.fspec_max_octets
+    while True:
+        if pos >= end:
+            raise _truncated(data, fspec, end, "FSPEC")
+        octet = data[pos]
+        pos += 1
+        octets += 1
+        if not octet & 1:
+            break
+        if octets >= limit:
+            raise FieldValueError(
+                f"FSPEC longer than the {limit} octet(s) of CAT{layout.category:03d} "
+                f"edition {layout.edition}",
+                data=bytes(data[fspec:pos]),
+                offset=fspec,
+                field="FSPEC",
+            )
+    base = 0
+    for k in range(octets):
+        for bit in _SET_BITS[data[fspec + k]]:
+            index = base + bit
+            size = sizes[index]
+            starts[index] = pos
+            if size > 0:
+                pos += size
+            elif size == 0:
+                pos = skip_item(data, pos, end, layout.rules[index], layout.names[index] or "")
+            else:
+                raise FieldValueError(
+                    f"FSPEC sets FRN {index + 1}, a spare FRN of CAT{layout.category:03d} "
+                    f"edition {layout.edition}",
+                    data=bytes(data[fspec : fspec + octets]),
+                    offset=fspec,
+                    field="FSPEC",
+                )
+        base += 7
+    if pos > end:
+        # a fixed item ran past the block: report the first one that did
+        for index, start in enumerate(starts):
+            if start >= 0 and start + max(sizes[index], 0) > end:
+                raise _truncated(data, start, end, f"I{layout.names[index]}")
+        raise _truncated(data, fspec, end, "record")  # pragma: no cover - unreachable
+    return pos, starts
+
+
+def skip_item(data: bytes, pos: int, end: int, rule: Rule | None, name: str) -> int:
+    """Where the item starting at ``pos`` ends, by its length rule."""
+    start = pos
+    if rule is None:
+        raise FieldValueError(f"I{name}: a spare item is present", offset=start, field=f"I{name}")
+    kind = rule[0]
+    if kind == FIXED:
+        pos += rule[1]
+    elif kind == EXTENDED:
+        for octets, ends_in_fx in rule[1]:
+            pos += octets
+            if pos > end:
+                raise _truncated(data, start, end, f"I{name}")
+            if not ends_in_fx or not data[pos - 1] & 1:
+                break
+        else:
+            raise FieldValueError(
+                f"I{name}: FX set in the last extent",
+                data=bytes(data[start:pos]),
+                offset=start,
+                field=f"I{name}",
+            )
+    elif kind == REPETITIVE:
+        factor_octets = rule[1]
+        if pos + factor_octets > end:
+            raise _truncated(data, start, end, f"I{name}")
+        count = int.from_bytes(data[pos : pos + factor_octets], "big")
+        pos += factor_octets + count * rule[2]
+    elif kind == REPETITIVE_FX:
+        while True:
+            pos += rule[1]
+            if pos > end:
+                raise _truncated(data, start, end, f"I{name}")
+            if not data[pos - 1] & 1:
+                break
+    elif kind == EXPLICIT:
+        if pos >= end:
+            raise _truncated(data, start, end, f"I{name}")
+        length = data[pos]
+        if length == 0:
+            raise FieldValueError(
+                f"I{name}: explicit length 0",
+                data=bytes(data[start : start + 1]),
+                offset=start,
+                field=f"I{name}",
+            )
+        pos += length
+    elif kind == COMPOUND:
+        pos = _skip_compound(data, pos, end, rule, name)
+    elif kind == UNKNOWN:
+        raise UnsupportedError(
+            f"I{name}: the structure of this item is not known to dronewarn",
+            data=bytes(data[start:end]),
+            offset=start,
+            field=f"I{name}",
+        )
+    else:  # pragma: no cover - layouts are built here only
+        raise FieldValueError(f"I{name}: unknown rule {rule!r}", offset=start, field=f"I{name}")
+    if pos > end:
+        raise _truncated(data, start, end, f"I{name}")
+    return pos
+
+
+def _skip_compound(data: bytes, pos: int, end: int, rule: Rule, name: str) -> int:
+    start = pos
+    limit = rule[1]
+    subrules = rule[2]
+    octets = 0
+    while True:
+        if pos >= end:
+            raise _truncated(data, start, end, f"I{name}")
+        octet = data[pos]
+        pos += 1
+        octets += 1
+        if not octet & 1:
+            break
+        if octets >= limit:
+            raise FieldValueError(
+                f"I{name}: primary subfield longer than {limit} octet(s)",
+                data=bytes(data[start:pos]),
+                offset=start,
+                field=f"I{name}",
+            )
+    base = 0
+    for k in range(octets):
+        for bit in _SET_BITS[data[start + k]]:
+            index = base + bit
+            sub = subrules[index] if index < len(subrules) else None
+            if sub is None:
+                raise FieldValueError(
+                    f"I{name}: subfield {index + 1} is not defined",
+                    data=bytes(data[start : start + octets]),
+                    offset=start,
+                    field=f"I{name}",
+                )
+            pos = skip_item(data, pos, end, sub, f"{name}/{index + 1}")
+        base += 7
+    return pos
+
+
+def compound_subfields(
+    data: bytes, pos: int, end: int, rule: Rule, name: str
+) -> tuple[int, list[int]]:
+    """Like ``walk_record`` for a compound item: its end and each subfield's offset (-1 absent)."""
+    start = pos
+    limit = rule[1]
+    subrules = rule[2]
+    starts = [-1] * len(subrules)
+    octets = 0
+    while True:
+        if pos >= end:
+            raise _truncated(data, start, end, f"I{name}")
+        octet = data[pos]
+        pos += 1
+        octets += 1
+        if not octet & 1:
+            break
+        if octets >= limit:
+            raise FieldValueError(
+                f"I{name}: primary subfield longer than {limit} octet(s)",
+                data=bytes(data[start:pos]),
+                offset=start,
+                field=f"I{name}",
+            )
+    base = 0
+    for k in range(octets):
+        for bit in _SET_BITS[data[start + k]]:
+            index = base + bit
+            sub = subrules[index] if index < len(subrules) else None
+            if sub is None:
+                raise FieldValueError(
+                    f"I{name}: subfield {index + 1} is not defined",
+                    data=bytes(data[start : start + octets]),
+                    offset=start,
+                    field=f"I{name}",
+                )
+            starts[index] = pos
+            pos = skip_item(data, pos, end, sub, f"{name}/{index + 1}")
+        base += 7
+    return pos, starts
+
+
+# Deriving layouts from libasterix's generated classes ------------------------------------------
+
+
+class LayoutError(Exception):
+    """libasterix describes an item with a structure these rules do not cover."""
+
+
+def _bits_octets(bits: int, what: str) -> int:
+    if bits % 8:
+        raise LayoutError(f"{what}: {bits} bits is not whole octets")
+    return bits // 8
+
+
+def _variation_of(non_spare: Any) -> Any:
+    rule = non_spare.cv_rule
+    variation = getattr(rule, "cv_variation", None)
+    if variation is None:
+        variation = rule.cv_default_variation  # context-dependent: its default structure
+    return variation
+
+
+def _fixed_bits(variation: Any) -> int | None:
+    from asterix import base
+
+    if issubclass(variation, base.Element | base.Group):
+        return int(variation.cv_bit_size)
+    return None
+
+
+def _rule_of(variation: Any, what: str) -> Rule:
+    from asterix import base
+
+    fixed = _fixed_bits(variation)
+    if fixed is not None:
+        return (FIXED, _bits_octets(fixed, what))
+    if issubclass(variation, base.Extended):
+        parts = []
+        for group in variation.cv_items_list:
+            ends_in_fx = bool(group) and group[-1] is None
+            if any(entry is None for entry in group[:-1]):
+                raise LayoutError(f"{what}: FX inside an extent")
+            bits = sum(size for entry in group if entry is not None for size in (entry[1],))
+            parts.append((_bits_octets(bits + int(ends_in_fx), what), ends_in_fx))
+        return (EXTENDED, tuple(parts))
+    if issubclass(variation, base.Repetitive):
+        element = _fixed_bits(variation.cv_variation)
+        if element is None:
+            raise LayoutError(f"{what}: repetitive of a variable-length element")
+        if variation.cv_rep_bytes is None:
+            return (REPETITIVE_FX, _bits_octets(element + 1, what))
+        return (REPETITIVE, int(variation.cv_rep_bytes), _bits_octets(element, what))
+    if issubclass(variation, base.Explicit):
+        return (EXPLICIT,)
+    if issubclass(variation, base.Compound):
+        limit = int(variation.cv_fspec_max_bytes)
+        subrules: list[Rule | None] = []
+        for non_spare in variation.cv_items_list:
+            if non_spare is None:
+                subrules.append(None)
+            else:
+                subrules.append(_rule_of(_variation_of(non_spare), f"{what}/{non_spare.cv_name}"))
+        subrules.extend([None] * (7 * limit - len(subrules)))
+        return (COMPOUND, limit, tuple(subrules))
+    raise LayoutError(f"{what}: unknown structure {variation.__name__}")
+
+
+def layout_from_libasterix(spec: Any) -> RecordLayout:
+    """The layout of a libasterix category class (``asterix.generated.Cat_048_1_31``).
+
+    LayoutError for a UAP these rules cannot describe (several UAPs, random field sequencing).
+    """
+    from asterix import base
+
+    category = int(spec.cv_category)
+    edition = ".".join(str(n) for n in spec.cv_edition)
+    uap = spec.cv_uap
+    record = getattr(uap, "cv_record", None)
+    if record is None:
+        raise LayoutError(f"CAT{category:03d} {edition}: several UAPs")
+    names: list[str | None] = []
+    rules: list[Rule | None] = []
+    for entry in record.cv_items_list:
+        if issubclass(entry, base.UapItem):
+            non_spare = entry.cv_non_spare
+            names.append(str(non_spare.cv_name))
+            rules.append(_rule_of(_variation_of(non_spare), f"I{non_spare.cv_name}"))
+        elif issubclass(entry, base.UapItemSpare):
+            names.append(None)
+            rules.append(None)
+        else:
+            raise LayoutError(f"CAT{category:03d} {edition}: random field sequencing")
+    limit = int(record.cv_fspec_max_bytes)
+    padding = 7 * limit - len(rules)
+    names.extend([None] * padding)
+    rules.extend([None] * padding)
+    return RecordLayout(category, edition, limit, tuple(names), tuple(rules))
+
+
+# Splitting records with libasterix -----------------------------------------------------------
+
+
+def libasterix_records(data: bytes, start: int, end: int, spec: Any) -> Iterator[tuple[int, Any]]:
+    """(offset, libasterix record) of each record in ``data[start:end]``, strictly parsed.
+
+    The first record libasterix refuses raises a TruncatedError or FieldValueError at its
+    offset: the records after it cannot be found.
+    """
+    from asterix import base
+
+    record_class = spec.cv_uap.cv_record
+    bits = base.Bits(bytes(data), start * 8, end * 8)
+    while len(bits):
+        offset = bits.bit_offset1 // 8
+        try:
+            result = record_class.parse(base.ParsingMode.StrictParsing, bits)
+        except Exception as exc:  # libasterix boundary: any failure is bad input
+            raise FieldValueError(
+                f"libasterix failed on the record: {exc!r}",
+                data=bytes(data[offset:end]),
+                offset=offset,
+                field="record",
+            ) from exc
+        if isinstance(result, ValueError):
+            message = str(result)
+            error = TruncatedError if "insufficient data" in message else FieldValueError
+            raise error(
+                f"CAT{spec.cv_category:03d} record: {message}",
+                data=bytes(data[offset:end]),
+                offset=offset,
+                field="record",
+            )
+        record, bits = result
+        yield offset, record

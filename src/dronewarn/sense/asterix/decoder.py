@@ -1,0 +1,221 @@
+"""Payload -> typed ASTERIX records and typed errors: ``decode_datablocks``.
+
+A payload (a UDP datagram, a file's bytes) is a sequence of data blocks (ASTERIX Part 1,
+section 4; see ``datablock``). Each block is decoded with the edition configured for its
+category: CAT048 and CAT062 by the hand-written ``fast048``/``fast062`` where they are validated
+for the edition (every edition dronewarn supports), everything else by libasterix.
+
+Errors never stop the payload. A bad LEN ends the split into blocks (the next block cannot be
+found); a block of a category dronewarn does not read is skipped whole (UnsupportedError); a
+record that does not decode ends its block (records carry no length, so the next one cannot be
+found). Each such case is one DecodeError in the batch, with its offset in the payload and the
+field at fault, and the octets it made unreadable are counted in ``skipped_octets``. Any bytes
+give records or DecodeErrors, never another exception.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from dronewarn.domain.errors import DecodeError, FieldValueError, UnsupportedError
+from dronewarn.sense.asterix.cat015 import Cat015Report
+from dronewarn.sense.asterix.cat015 import report_from_libasterix as cat015_from_libasterix
+from dronewarn.sense.asterix.cat021 import Cat021Report
+from dronewarn.sense.asterix.cat021 import report_from_libasterix as cat021_from_libasterix
+from dronewarn.sense.asterix.cat034 import Cat034Message, message_from_libasterix
+from dronewarn.sense.asterix.cat048 import Cat048Plot, plot_from_libasterix
+from dronewarn.sense.asterix.cat062 import Cat062Track, track_from_libasterix
+from dronewarn.sense.asterix.datablock import (
+    LayoutError,
+    layout_from_libasterix,
+    libasterix_records,
+    split_datablocks,
+)
+from dronewarn.sense.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
+from dronewarn.sense.asterix.fast048 import Fast048
+from dronewarn.sense.asterix.fast062 import Fast062
+
+AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
+FastDecoder = Fast048 | Fast062
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPlan:
+    """How one category's blocks are decoded: its edition, libasterix class, fast decoder."""
+
+    category: int
+    edition: Edition
+    spec: Any
+    """libasterix's class for the edition (None for CAT062 0.17)."""
+    fast: FastDecoder | None
+    """The hand-written decoder, when validated for the edition and enabled."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodePlan:
+    """Everything ``decode_datablocks`` needs per category, built once per sensor or stream
+    (building reads libasterix's specification: about a millisecond per category)."""
+
+    editions: Editions
+    categories: Mapping[int, CategoryPlan]
+
+    @classmethod
+    def for_editions(cls, editions: Editions | None = None, *, fast: bool = True) -> DecodePlan:
+        """The plan for ``editions`` (defaults if None); ``fast=False`` uses libasterix alone
+        (CAT062 0.17 has no libasterix decoder and keeps ``fast062``)."""
+        editions = editions if editions is not None else Editions()
+        plans: dict[int, CategoryPlan] = {}
+        for category, edition in editions.items():
+            if category == 62 and edition == CAT062_DRAFT:
+                plans[category] = CategoryPlan(category, edition, None, Fast062.draft())
+                continue
+            spec = libasterix_spec(category, edition)
+            decoder: FastDecoder | None = None
+            if fast and category in (48, 62):
+                try:
+                    layout = layout_from_libasterix(spec)
+                except LayoutError:
+                    layout = None
+                if layout is not None:
+                    decoder = (
+                        Fast048.for_edition(spec, layout)
+                        if category == 48
+                        else Fast062.for_edition(spec, layout)
+                    )
+            plans[category] = CategoryPlan(category, edition, spec, decoder)
+        return cls(editions, MappingProxyType(plans))
+
+
+@dataclass(frozen=True, slots=True)
+class AsterixBatch:
+    """Everything one payload held: records per category, and what could not be decoded."""
+
+    reference_s: float
+    """The time the payload was captured or received (POSIX s): ASTERIX times are times of
+    day, resolved against this (``reports.time_of_day_to_s``)."""
+    cat048: tuple[Cat048Plot, ...]
+    cat034: tuple[Cat034Message, ...]
+    cat062: tuple[Cat062Track, ...]
+    cat021: tuple[Cat021Report, ...]
+    cat015: tuple[Cat015Report, ...]
+    errors: tuple[DecodeError, ...]
+    blocks: int
+    """Data blocks found (including those that failed)."""
+    skipped_octets: int
+    """Octets left undecoded because of ``errors``."""
+
+    @property
+    def records(self) -> int:
+        """Records decoded, all categories."""
+        return (
+            len(self.cat048)
+            + len(self.cat034)
+            + len(self.cat062)
+            + len(self.cat021)
+            + len(self.cat015)
+        )
+
+    def error_counts(self) -> Counter[str]:
+        """Errors by ``kind`` (truncated, bad_field, unsupported)."""
+        return Counter(error.kind for error in self.errors)
+
+
+def _mapper(category: int, edition: Edition) -> Callable[[Any, int], AsterixRecord]:
+    if category == 48:
+        return plot_from_libasterix
+    if category == 34:
+        return message_from_libasterix
+    if category == 62:
+        return track_from_libasterix
+    if category == 21:
+        major = edition.major
+        return lambda record, offset: cat021_from_libasterix(record, offset, major)
+    return cat015_from_libasterix
+
+
+def _libasterix_block(
+    data: bytes, start: int, end: int, plan: CategoryPlan, errors: list[DecodeError]
+) -> tuple[list[AsterixRecord], int]:
+    """Records of one block through libasterix, and the octets left undecoded."""
+    mapper = _mapper(plan.category, plan.edition)
+    out: list[AsterixRecord] = []
+    records = libasterix_records(data, start, end, plan.spec)
+    while True:
+        try:
+            offset, record = next(records)
+        except StopIteration:
+            return out, 0
+        except DecodeError as error:
+            errors.append(error)
+            return out, end - (error.offset if error.offset is not None else start)
+        try:
+            out.append(mapper(record, offset))
+        except Exception as exc:  # libasterix boundary: a record it parsed but cannot read
+            errors.append(
+                FieldValueError(
+                    f"CAT{plan.category:03d} record unreadable: {exc!r}",
+                    data=bytes(data[offset:end]),
+                    offset=offset,
+                    field="record",
+                )
+            )
+
+
+def decode_datablocks(
+    data: bytes, editions: Editions | DecodePlan, *, reference_s: float
+) -> AsterixBatch:
+    """Every record of ``data`` decoded with ``editions``, and a DecodeError per failure.
+
+    Pass a ``DecodePlan`` (``DecodePlan.for_editions(editions)``) when decoding a stream: an
+    ``Editions`` builds a plan on every call.
+    """
+    plan = editions if isinstance(editions, DecodePlan) else DecodePlan.for_editions(editions)
+    data = bytes(data)
+    out: dict[int, list[Any]] = {48: [], 34: [], 62: [], 21: [], 15: []}
+    errors: list[DecodeError] = []
+    skipped = 0
+    blocks, split_error = split_datablocks(data)
+    for block in blocks:
+        category_plan = plan.categories.get(block.category)
+        if category_plan is None:
+            errors.append(
+                UnsupportedError(
+                    f"ASTERIX category {block.category:03d} is not read by dronewarn",
+                    data=data[block.offset : block.end],
+                    offset=block.offset,
+                    field="CAT",
+                )
+            )
+            skipped += block.length
+            continue
+        if category_plan.fast is not None:
+            records, error = category_plan.fast.decode_block(data, block.records_start, block.end)
+            out[block.category].extend(records)
+            if error is not None:
+                errors.append(error)
+                offset = error.offset if error.offset is not None else block.records_start
+                skipped += block.end - offset
+        else:
+            records_lib, lost = _libasterix_block(
+                data, block.records_start, block.end, category_plan, errors
+            )
+            out[block.category].extend(records_lib)
+            skipped += lost
+    if split_error is not None:
+        errors.append(split_error)
+        skipped += len(data) - (split_error.offset or 0)
+    return AsterixBatch(
+        reference_s=reference_s,
+        cat048=tuple(out[48]),
+        cat034=tuple(out[34]),
+        cat062=tuple(out[62]),
+        cat021=tuple(out[21]),
+        cat015=tuple(out[15]),
+        errors=tuple(errors),
+        blocks=len(blocks) + (1 if split_error is not None else 0),
+        skipped_octets=skipped,
+    )

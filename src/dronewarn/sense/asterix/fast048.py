@@ -1,0 +1,208 @@
+"""Hand-written CAT048 decoder: the same ``Cat048Plot``s as libasterix, about 40 times faster.
+
+Specification: see ``cat048`` (EUROCONTROL-SPEC-0149-4, editions 1.27-1.32, standard UAP).
+The record is walked by ``datablock.walk_record`` with the length rules libasterix's
+specification gives for the edition (every item, including compound, repetitive, extended,
+Reserved Expansion and Special Purpose fields, is skipped by its rule); the items dronewarn uses
+are then read at fixed bit positions. ``Fast048.for_edition`` checks those positions (and each
+quantity's LSB) against libasterix's specification of the edition and refuses an edition where
+any differs, so the caller falls back to libasterix rather than read a wrong value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dronewarn.domain.errors import DecodeError
+from dronewarn.sense.asterix.cat048 import (
+    FL_LSB,
+    GSP_LSB_NM_S,
+    RHO_LSB_NM,
+    THETA_LSB_DEG,
+    TIME_LSB_S,
+    Cat048Plot,
+)
+from dronewarn.sense.asterix.datablock import (
+    EXTENDED,
+    FIXED,
+    RecordLayout,
+    walk_record,
+)
+from dronewarn.sense.asterix.items import (
+    FL_FT,
+    NM_M,
+    frozen_builder,
+    icao_text,
+    lib_element_layout,
+)
+
+_FIXED_ITEMS = {"010": 2, "140": 3, "040": 4, "070": 2, "090": 2, "220": 3, "240": 6}
+_FIXED_ITEMS.update({"161": 2, "200": 4})
+
+# (item, subitem...) -> (bit offset, bit size, LSB, two's complement); None = any signedness
+_ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool | None]] = {
+    ("010", "SAC"): (0, 8, None, False),
+    ("010", "SIC"): (8, 8, None, False),
+    ("140",): (0, 24, TIME_LSB_S, False),
+    ("020", "TYP"): (0, 3, None, False),
+    ("020", "SIM"): (3, 1, None, False),
+    ("020", "TST"): (8, 1, None, False),
+    ("040", "RHO"): (0, 16, RHO_LSB_NM, False),
+    ("040", "THETA"): (16, 16, THETA_LSB_DEG, False),
+    ("070", "V"): (0, 1, None, False),
+    ("070", "MODE3A"): (4, 12, None, False),
+    ("090", "V"): (0, 1, None, False),
+    ("090", "FL"): (2, 14, FL_LSB, None),
+    ("220",): (0, 24, None, False),
+    ("240",): (0, 48, None, False),
+    ("161", "TRN"): (4, 12, None, False),
+    ("200", "GSP"): (0, 16, GSP_LSB_NM_S, False),
+    ("200", "HDG"): (16, 16, THETA_LSB_DEG, False),
+    ("170", "CNF"): (0, 1, None, False),
+    ("170", "TRE"): (8, 1, None, False),
+}
+
+
+def check_edition(spec: Any, layout: RecordLayout) -> str | None:
+    """Why this decoder cannot read the edition ``spec`` describes, or None if it can."""
+    for name, octets in _FIXED_ITEMS.items():
+        if name not in layout.names or layout.rules[layout.index(name)] != (FIXED, octets):
+            return f"I048/{name} is not {octets} fixed octets"
+    for name in ("020", "170"):
+        if name not in layout.names:
+            return f"no I048/{name}"
+        rule = layout.rules[layout.index(name)]
+        if rule is None or rule[0] != EXTENDED or tuple(rule[1][:2]) != ((1, True), (1, True)):
+            return f"I048/{name} is not extended by single octets"
+    if "130" not in layout.names:
+        return "no I048/130"
+    for path, (offset, size, lsb, is_signed) in _ELEMENTS.items():
+        try:
+            got = lib_element_layout(spec, *path)
+        except (KeyError, ValueError) as exc:
+            return f"I048/{'/'.join(path)}: {exc}"
+        if got[:3] != (offset, size, lsb) or (is_signed is not None and got[3] != is_signed):
+            return f"I048/{'/'.join(path)} is {got}, expected {(offset, size, lsb, is_signed)}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fast048:
+    """The CAT048 decoder for one edition (build with ``for_edition``)."""
+
+    layout: RecordLayout
+    i010: int
+    i140: int
+    i020: int
+    i040: int
+    i070: int
+    i090: int
+    i130: int
+    i220: int
+    i240: int
+    i161: int
+    i200: int
+    i170: int
+
+    @classmethod
+    def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast048 | None:
+        """The decoder for the edition of libasterix's ``spec``; None if it is not validated."""
+        if check_edition(spec, layout) is not None:
+            return None
+        return cls(
+            layout,
+            *(
+                layout.index(name)
+                for name in (
+                    "010", "140", "020", "040", "070", "090", "130", "220", "240", "161",
+                    "200", "170",
+                )
+            ),
+        )  # fmt: skip
+
+    def decode_block(
+        self, data: bytes, start: int, end: int
+    ) -> tuple[list[Cat048Plot], DecodeError | None]:
+        """The plots of the records in ``data[start:end]``, and the error that ended the block."""
+        layout = self.layout
+        i010, i140, i020, i040 = self.i010, self.i140, self.i020, self.i040
+        i070, i090, i130, i220 = self.i070, self.i090, self.i130, self.i220
+        i240, i161, i200, i170 = self.i240, self.i161, self.i200, self.i170
+        walk = walk_record
+        build = _BUILD
+        out: list[Cat048Plot] = []
+        append = out.append
+        pos = start
+        try:
+            while pos < end:
+                offset = pos
+                pos, s = walk(data, pos, end, layout)
+                p = s[i010]
+                sac = sic = None
+                if p >= 0:
+                    sac = data[p]
+                    sic = data[p + 1]
+                p = s[i140]
+                tod = (
+                    None
+                    if p < 0
+                    else ((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]) * TIME_LSB_S
+                )
+                p = s[i020]
+                typ = sim = tst = None
+                if p >= 0:
+                    octet = data[p]
+                    typ = octet >> 5
+                    sim = bool(octet & 0x10)
+                    if octet & 1:
+                        tst = bool(data[p + 1] & 0x80)
+                p = s[i040]
+                rho = theta = None
+                if p >= 0:
+                    rho = ((data[p] << 8) | data[p + 1]) * RHO_LSB_NM * NM_M
+                    theta = ((data[p + 2] << 8) | data[p + 3]) * THETA_LSB_DEG
+                p = s[i070]
+                code = code_ok = None
+                if p >= 0:
+                    code = f"{((data[p] & 0x0F) << 8) | data[p + 1]:04o}"
+                    code_ok = not data[p] & 0x80
+                p = s[i090]
+                fl = fl_ok = None
+                if p >= 0:
+                    raw = ((data[p] & 0x3F) << 8) | data[p + 1]
+                    fl = (raw - 0x4000 if raw & 0x2000 else raw) * FL_LSB * FL_FT
+                    fl_ok = not data[p] & 0x80
+                p = s[i220]
+                address = None if p < 0 else (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+                p = s[i240]
+                callsign = None if p < 0 else icao_text(int.from_bytes(data[p : p + 6], "big"))
+                p = s[i161]
+                track = None if p < 0 else ((data[p] & 0x0F) << 8) | data[p + 1]
+                p = s[i200]
+                speed = heading = None
+                if p >= 0:
+                    speed = ((data[p] << 8) | data[p + 1]) * GSP_LSB_NM_S * NM_M
+                    heading = ((data[p + 2] << 8) | data[p + 3]) * THETA_LSB_DEG
+                p = s[i170]
+                confirmed = ended = None
+                if p >= 0:
+                    octet = data[p]
+                    confirmed = not octet & 0x80
+                    if octet & 1:
+                        ended = bool(data[p + 1] & 0x80)
+                append(
+                    build(
+                        (
+                            offset, sac, sic, tod, typ, sim, tst, rho, theta, code, code_ok, fl,
+                            fl_ok, s[i130] >= 0, address, callsign, track, speed, heading,
+                            confirmed, ended,
+                        )
+                    )
+                )  # fmt: skip
+        except DecodeError as error:
+            return out, error
+        return out, None
+
+
+_BUILD = frozen_builder(Cat048Plot)
