@@ -29,7 +29,6 @@ FUSION = "0b8e4a52-3f1c-4d5e-8a9b-1c2d3e4f5a6b"
 EDGE = "7d3f1a2b-9c8e-4b6a-a5d4-3e2f1a0b9c8d"
 OTHER = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 TIME_S = 1_760_000_000.0
-ULIDS = iter(f"01JD3M5W8K2XQ7R9T4V6B8N{i:03d}" for i in range(1000))
 
 
 def stamped(node_id: str = EDGE) -> SapientMessage:
@@ -61,7 +60,7 @@ def registration(node_id: str = EDGE) -> SapientMessage:
 def status(node_id: str = EDGE) -> SapientMessage:
     message = stamped(node_id)
     report = message.status_report
-    report.report_id = next(ULIDS)
+    report.report_id = "01JD3M5W8K2XQ7R9T4V6B8N0ST"
     report.system = StatusReport.SYSTEM_OK
     report.info = StatusReport.INFO_NEW
     report.mode = "default"
@@ -75,7 +74,7 @@ def status(node_id: str = EDGE) -> SapientMessage:
 def detection(node_id: str = EDGE, range_m: float = 1200.0) -> SapientMessage:
     message = stamped(node_id)
     report = message.detection_report
-    report.report_id = next(ULIDS)
+    report.report_id = f"01JD3M5W8K2XQ7R9T4V6B8{int(range_m):04d}"
     report.object_id = "01JD3M5W8K2XQ7R9T4V6B8N0CE"
     rb = report.range_bearing
     rb.range, rb.azimuth, rb.elevation = range_m, 30.0, 2.0

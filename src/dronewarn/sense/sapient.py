@@ -223,7 +223,6 @@ class _FieldRule:
     name: str
     mandatory: bool
     repeated: bool
-    presence: bool
     ulid: bool
     uuid: bool
     message: str | None
@@ -261,7 +260,6 @@ def _schema_rules(root: Any) -> MappingProxyType[str, _MessageRules]:
                     name=fd.name,
                     mandatory=bool(opts is not None and opts.is_mandatory),
                     repeated=bool(fd.is_repeated),
-                    presence=bool(fd.has_presence),
                     ulid=bool(opts is not None and opts.is_ulid),
                     uuid=bool(opts is not None and opts.is_uuid),
                     message=sub.full_name if sapient_sub else None,
@@ -273,7 +271,8 @@ def _schema_rules(root: Any) -> MappingProxyType[str, _MessageRules]:
             if (opt := _options(o, proto_options_pb2.oneof_options)) is not None
             and opt.is_mandatory
         )
-        rules[descriptor.full_name] = _MessageRules(tuple(fields), oneofs)
+        checked = tuple(f for f in fields if f.mandatory or f.message or f.ulid or f.uuid)
+        rules[descriptor.full_name] = _MessageRules(checked, oneofs)
     return MappingProxyType(rules)
 
 
@@ -313,27 +312,25 @@ def _check(message: Any, path: str, problems: list[str]) -> None:
     for oneof in rules.mandatory_oneofs:
         if message.WhichOneof(oneof) is None:
             problems.append(f"{path}.{oneof}: mandatory, missing")
+    # ListFields holds exactly the fields present (set, or non-empty when repeated)
+    present = {fd.name: value for fd, value in message.ListFields()}
     for rule in rules.fields:
-        where = f"{path}.{rule.name}"
-        value = getattr(message, rule.name)
-        if rule.repeated:
-            if rule.mandatory and len(value) == 0:
-                problems.append(f"{where}: mandatory, empty")
-            for i, item in enumerate(value):
-                if rule.message is not None:
-                    _check(item, f"{where}[{i}]", problems)
-                elif isinstance(item, str) and (bad := _id_problem(rule, item)) is not None:
-                    problems.append(f"{where}[{i}]: {bad}")
-            continue
-        present = message.HasField(rule.name) if rule.presence else bool(value)
-        if not present:
+        value = present.get(rule.name)
+        if value is None:
             if rule.mandatory:
-                problems.append(f"{where}: mandatory, missing")
+                what = "empty" if rule.repeated else "missing"
+                problems.append(f"{path}.{rule.name}: mandatory, {what}")
             continue
-        if rule.message is not None:
-            _check(value, where, problems)
-        elif isinstance(value, str) and (bad := _id_problem(rule, value)) is not None:
-            problems.append(f"{where}: {bad}")
+        items = value if rule.repeated else (value,)
+        for i, item in enumerate(items):
+            if rule.message is not None:
+                _check(item, _at(path, rule, i), problems)
+            elif isinstance(item, str) and (bad := _id_problem(rule, item)) is not None:
+                problems.append(f"{_at(path, rule, i)}: {bad}")
+
+
+def _at(path: str, rule: _FieldRule, index: int) -> str:
+    return f"{path}.{rule.name}[{index}]" if rule.repeated else f"{path}.{rule.name}"
 
 
 # ------------------------------------------------------------------------ decoded messages
@@ -551,10 +548,6 @@ class SapientMessageData:
 
 
 # ----------------------------------------------------------------------------------- decode
-
-
-def _opt(message: Any, name: str) -> Any:
-    return getattr(message, name) if message.HasField(name) else None
 
 
 def _opt_float(message: Any, name: str) -> float | None:
