@@ -3,11 +3,11 @@
 The messages are the protobuf classes of the ``sapient-proto`` package (Dstl's v2.0 schema,
 ``sapient_msg.bsi_flex_335_v2_0``); this module never parses protobuf by hand.
 
-Framing (SAPIENT ICD v7, DSTL/PUB145591, section 2.1.2, unchanged by BSI Flex 335 v2.0): on a
-TCP stream each ``SapientMessage`` is preceded by its length as a 4-byte little-endian unsigned
-integer. ``Deframer`` is fed bytes as they arrive and returns whole frames; a declared length
-above ``max_message_bytes`` (1 MiB unless configured) raises ``FrameTooLargeError`` at once,
-before anything is buffered, and the stream cannot be trusted after it: the connection is
+Framing (SAPIENT Interface Control Document v7, DSTL/PUB145591, TCP transport; unchanged by BSI Flex
+335 v2.0): on a TCP stream each ``SapientMessage`` is preceded by its length as a 4-byte
+little-endian unsigned integer. ``Deframer`` is fed bytes as they arrive and returns whole frames; a
+declared length above ``max_message_bytes`` (1 MiB unless configured) raises ``FrameTooLargeError``
+at once, before anything is buffered, and the stream cannot be trusted after it: the connection is
 dropped. A zero-length frame is framed correctly; it decodes to an empty message, which
 ``decode_message`` refuses (no timestamp, no node id), so the stream goes on.
 
@@ -22,15 +22,15 @@ into frozen dataclasses of the format's own fields (``SapientMessageData`` and i
 
 Conversion choices (a DetectionReport, detection_report.proto):
 
-* ``location`` (``x`` longitude, ``y`` latitude, ``z`` altitude; errors in the units of the
-  declared coordinate system, so degrees or radians for x/y and metres for z):
-  ``LAT_LNG_DEG_M`` and ``LAT_LNG_RAD_M`` are read; ``UTM_M`` is refused (UnsupportedError):
-  the zone is not reliably in the message. Datum ``WGS84_E`` (ellipsoid) gives the height as
-  is; ``WGS84_G`` (geoid) keeps latitude and longitude, which are the same, and drops the
-  height (``alt_m`` None): dronewarn ships no geoid model and the 25-45 m undulation over
-  Poland and Belarus would be a silent bias. The horizontal sigma is the root mean square of
-  the east and north errors converted to metres (WGS84 radii of curvature at the latitude),
-  the same one-number accuracy as ``TrackState.sigma_position_m``.
+* ``location`` (``x`` longitude, ``y`` latitude, ``z`` altitude; errors in the units of the declared
+  coordinate system, so degrees or radians for x/y and metres for z): ``LAT_LNG_DEG_M`` and
+  ``LAT_LNG_RAD_M`` are read; ``UTM_M`` is refused (UnsupportedError): the zone is not reliably in
+  the message. Datum ``WGS84_E`` (ellipsoid) gives the height as is; ``WGS84_G`` (geoid) keeps
+  latitude and longitude, which are the same, and drops the height (``alt_m`` None): dronewarn ships
+  no geoid model, and the geoid undulation (tens of metres over Poland and Belarus) would be a
+  silent bias. The horizontal sigma is the root mean square of the east and north errors converted
+  to metres (WGS84 radii of curvature at the latitude), the same one-number accuracy as
+  ``TrackState.sigma_position_m``.
 * ``range_bearing`` (``azimuth``, ``elevation``, ``range`` with errors, from the node):
   angles in degrees or radians, range in metres or kilometres as the coordinate system says;
   only the ``TRUE`` (true north) datum is read: ``MAGNETIC``, ``GRID`` and ``PLATFORM`` need a

@@ -1,6 +1,6 @@
 """A SAPIENT fusion node: the TCP server (DMM side) that SAPIENT edge nodes connect to.
 
-Protocol (BSI Flex 335 v2.0; SAPIENT ICD v7, DSTL/PUB145591, sections 2.1 and 4): an edge node
+Protocol (BSI Flex 335 v2.0; SAPIENT Interface Control Document v7, DSTL/PUB145591): an edge node
 opens a TCP connection and sends length-prefixed ``SapientMessage`` frames (see
 ``dronewarn.sense.sapient``). Its first message is a Registration; the fusion node answers a
 RegistrationAck with ``acceptance`` true, or false with the reasons. A registered node then

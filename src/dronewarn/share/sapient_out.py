@@ -1,8 +1,8 @@
 """dronewarn as a SAPIENT node: tracks as DetectionReports, warnings as Alerts, over TCP.
 
-Specification: BSI Flex 335 v2.0 (2024), SAPIENT's message set; framing and session from the
-SAPIENT ICD v7 (DSTL/PUB145591) section 2.1: each ``SapientMessage`` is preceded by its length
-as a 4-byte little-endian unsigned integer. Messages are the ``sapient-proto`` classes.
+Specification: BSI Flex 335 v2.0 (2024), SAPIENT's message set; framing and session from the SAPIENT
+Interface Control Document v7 (DSTL/PUB145591): each ``SapientMessage`` is preceded by its length as
+a 4-byte little-endian unsigned integer. Messages are the ``sapient-proto`` classes.
 
 Encoding (``track_message``, ``warning_message``):
 
