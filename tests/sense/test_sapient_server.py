@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import pytest
 from sapient_msg.bsi_flex_335_v2_0 import location_pb2, range_bearing_pb2
 from sapient_msg.bsi_flex_335_v2_0.alert_ack_pb2 import AlertAck
 from sapient_msg.bsi_flex_335_v2_0.alert_pb2 import Alert
@@ -15,6 +16,7 @@ from sapient_msg.bsi_flex_335_v2_0.registration_pb2 import Registration
 from sapient_msg.bsi_flex_335_v2_0.sapient_message_pb2 import SapientMessage
 from sapient_msg.bsi_flex_335_v2_0.status_report_pb2 import StatusReport
 
+from dronewarn.domain.errors import ConfigError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PolarMeasurement, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind
 from dronewarn.sense.sapient import MAX_MESSAGE_BYTES, encode_message
@@ -333,3 +335,8 @@ def test_connections_beyond_the_limit_are_closed_and_counted() -> None:
 
     fusion = run(scenario, max_clients=1)
     assert fusion.server.errors == {"too_many_clients": 1}
+
+
+def test_a_fusion_node_id_that_is_no_uuid_is_refused_at_configuration() -> None:
+    with pytest.raises(ConfigError):
+        SapientServerConfig(node_id="fusion")

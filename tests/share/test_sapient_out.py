@@ -14,6 +14,7 @@ import pytest
 from sapient_msg.bsi_flex_335_v2_0.sapient_message_pb2 import SapientMessage
 
 from dronewarn.domain.codec import warning_from_dict
+from dronewarn.domain.errors import ConfigError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PositionMeasurement, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind
 from dronewarn.domain.track import TrackState, TrackStatus
@@ -380,3 +381,10 @@ def test_tasks_are_refused_and_errors_recorded() -> None:
     assert task_ack.task_id == "01JD3M5W8K2XQ7R9T4V6B8N0AA"
     assert task_ack.task_status == task_ack.TASK_STATUS_REJECTED
     assert client.stats.errors_from_dmm == ["detection_report.object_id: not a ULID"]
+
+
+def test_ids_that_are_no_uuids_are_refused_at_configuration() -> None:
+    with pytest.raises(ConfigError):
+        SapientClientConfig("127.0.0.1", 1, "node-1")
+    with pytest.raises(ConfigError):
+        SapientClientConfig("127.0.0.1", 1, NODE, destination_id=DMM.replace("-", ""))

@@ -43,7 +43,7 @@ from typing import TypeVar
 from sapient_msg.bsi_flex_335_v2_0.alert_ack_pb2 import AlertAck
 from sapient_msg.bsi_flex_335_v2_0.sapient_message_pb2 import SapientMessage
 
-from dronewarn.domain.errors import DecodeError, InputError
+from dronewarn.domain.errors import ConfigError, DecodeError, InputError
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig
 from dronewarn.sense.sapient import (
@@ -99,7 +99,7 @@ class SapientServerConfig:
 
     def __post_init__(self) -> None:
         if not is_uuid(self.node_id):
-            raise ValueError(f"fusion node id {self.node_id!r} is not a UUID")
+            raise ConfigError(f"SAPIENT fusion node id {self.node_id!r} is not a UUID")
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,7 @@ import math
 import secrets
 import struct
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ from sapient_msg.bsi_flex_335_v2_0.task_ack_pb2 import TaskAck
 
 from dronewarn import __version__
 from dronewarn.domain.codec import warning_to_dict
-from dronewarn.domain.errors import FieldValueError
+from dronewarn.domain.errors import ConfigError, FieldValueError
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import Warning
@@ -437,6 +438,19 @@ class SapientClientConfig:
     """A queued track report older than this is dropped rather than sent."""
     max_message_bytes: int = MAX_MESSAGE_BYTES
 
+    def __post_init__(self) -> None:
+        for name in ("node_id", "destination_id"):
+            value = getattr(self, name)
+            if value is not None and not _is_uuid(value):
+                raise ConfigError(f"SAPIENT {name} {value!r} is not a UUID (8-4-4-4-12 hex)")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return len(text) == 36 and str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
+
 
 @dataclass(slots=True)
 class ClientStats:
@@ -540,23 +554,22 @@ class SapientClient:
         """Connect, register and deliver; reconnect with backoff until ``close``."""
         backoff = self.config.backoff_initial_s
         while not self._stop.is_set():
+            registrations = self.stats.registrations
             try:
-                registered = await self._session()
+                await self._session()
             except RegistrationRefusedError as error:
                 self.stats.refusals += 1
                 self.stats.last_refusal = error.reasons
                 log.warning("SAPIENT DMM refused our registration: %s", error)
-                registered = False
             except (OSError, TimeoutError, asyncio.IncompleteReadError, FieldValueError) as error:
                 log.info(
                     "SAPIENT connection to %s:%s: %s", self.config.host, self.config.port, error
                 )
-                registered = False
             finally:
                 self._registered.clear()
             if self._stop.is_set():
                 break
-            if registered:
+            if self.stats.registrations > registrations:  # it worked for a while: start over
                 backoff = self.config.backoff_initial_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -564,8 +577,8 @@ class SapientClient:
                 )
             backoff = min(backoff * 2.0, self.config.backoff_max_s)
 
-    async def _session(self) -> bool:
-        """One connection; True if it got as far as a registration."""
+    async def _session(self) -> None:
+        """One connection, until it fails or ``close``."""
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.config.host, self.config.port),
             self.config.connect_timeout_s,
@@ -591,7 +604,6 @@ class SapientClient:
             for task in done:
                 if not task.cancelled() and (error := task.exception()) is not None:
                     raise error
-            return True
         finally:
             for task in tasks:
                 task.cancel()
