@@ -1,0 +1,272 @@
+"""One configured sensor's wire input: its payloads in, Reports and typed errors out.
+
+A node holds one ``SensorInput`` per sensor with a wire format (``SensorConfig.wire``). Every
+payload, whether a live UDP datagram, an MQTT message, an HTTP body, a chunk of a TCP stream
+or the simulator's stand-in for one, goes through ``decode``; the Reports then go through
+``Sense.ingest`` like any others. An input keeps what a stream needs across payloads (a
+SAPIENT node's registration and site, a moving radar's position from CAT034, a partial TCP
+frame) and nothing else.
+
+| wire | one payload is | decoded by |
+|---|---|---|
+| asterix | one UDP datagram (data blocks) | ``sense.asterix.decoder`` |
+| sapient | a chunk of the node's TCP stream | ``sense.sapient`` |
+| cot | a chunk of a TAK stream, or one datagram | ``sense.cot`` |
+| acoustic_json | one MQTT message body (a detection or a batch) | ``sense.acoustic`` |
+| sighting_json | one HTTP request body (a sighting or a list) | ``sense.sighting`` |
+| sbs | a chunk of SBS/BaseStation text | ``sense.adsb`` |
+| readsb | one ``aircraft.json`` document | ``sense.adsb`` |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from dronewarn.domain.errors import (
+    ConfigError,
+    DecodeError,
+    FieldValueError,
+    InputError,
+    UnknownSensorError,
+)
+from dronewarn.domain.report import GeoPoint, Report
+from dronewarn.domain.sensor import SensorConfig, WireFormat
+from dronewarn.sense.acoustic import AcousticConfig, decode_payload
+from dronewarn.sense.acoustic import to_report as acoustic_report
+from dronewarn.sense.asterix.cat034 import Cat034Message
+from dronewarn.sense.asterix.cat048 import Cat048Plot
+from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.sense.asterix.editions import parse_editions
+from dronewarn.sense.asterix.reports import AsterixSensorConfig, plot_report, reports_from_batch
+from dronewarn.sense.cot import CotEvent, CotStreamSplitter, cot_report
+from dronewarn.sense.sapient import (
+    Deframer,
+    NodeContext,
+    SapientConfig,
+    SapientDetection,
+    SapientRegistration,
+    SapientStatus,
+    decode_message,
+    detection_to_report,
+    status_site,
+)
+from dronewarn.sense.sighting import SightingConfig, decode_sightings
+from dronewarn.sense.sighting import to_report as sighting_report
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What one payload gave: the Reports, and an error for each part that did not decode."""
+
+    reports: tuple[Report, ...]
+    errors: tuple[InputError, ...]
+
+
+class SensorInput(Protocol):
+    """A sensor's payloads -> Reports. ``received_s`` is when the payload arrived (UTC s)."""
+
+    sensor_id: str
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded: ...
+
+
+class AsterixInput:
+    """An ASTERIX source: CAT048 plots (with CAT034), CAT062, CAT021 or CAT015 records.
+
+    A radar without a configured site (an airborne one) is placed by the position its CAT034
+    service messages carry (I034/120): each plot takes the last position sent before it.
+    """
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        if sensor.asterix_source is None:
+            raise ConfigError(f"sensor {sensor.sensor_id}: ASTERIX input needs its SAC/SIC")
+        editions = parse_editions(sensor.asterix_editions)
+        self.sensor_id = sensor.sensor_id
+        self._plan = DecodePlan.for_editions(editions)
+        sac, sic = sensor.asterix_source
+        config = AsterixSensorConfig(
+            sensor.sensor_id, sac, sic, site=sensor.site, editions=editions
+        )
+        self._config = replace(
+            config,
+            sigma_range_m=sensor.sigma_range_m or config.sigma_range_m,
+            sigma_azimuth_deg=sensor.sigma_bearing_deg or config.sigma_azimuth_deg,
+        )
+        self._moving_site: GeoPoint | None = None
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        batch = decode_datablocks(payload, self._plan, reference_s=received_s)
+        errors: list[InputError] = list(batch.errors)
+        if self._config.site is not None or (not batch.cat048 and not batch.cat034):
+            reports, refused = reports_from_batch(batch, [self._config])
+            return Decoded(tuple(reports), (*errors, *refused))
+        # a moving radar: plots and service messages in payload order
+        ordered: list[Cat048Plot | Cat034Message] = sorted(
+            (*batch.cat048, *batch.cat034), key=lambda record: record.offset
+        )
+        reports = []
+        for record in ordered:
+            if (record.sac, record.sic) != (self._config.sac, self._config.sic):
+                errors.append(
+                    UnknownSensorError(
+                        f"record from SAC/SIC {record.sac}/{record.sic} on {self.sensor_id}'s "
+                        f"input ({self._config.sac}/{self._config.sic})"
+                    )
+                )
+            elif isinstance(record, Cat034Message):
+                if record.source_lat_deg is not None and record.source_lon_deg is not None:
+                    self._moving_site = GeoPoint(
+                        record.source_lat_deg, record.source_lon_deg, record.source_height_m
+                    )
+            elif self._moving_site is None:
+                errors.append(
+                    FieldValueError(
+                        f"{self.sensor_id}: a plot before any CAT034 position of the radar",
+                        offset=record.offset,
+                        field="I034/120",
+                    )
+                )
+            else:
+                try:
+                    placed = replace(self._config, site=self._moving_site)
+                    reports.append(plot_report(record, placed, reference_s=received_s))
+                except FieldValueError as error:
+                    errors.append(error)
+        others = replace(batch, cat048=(), cat034=())
+        more, refused = reports_from_batch(others, [self._config])
+        return Decoded((*reports, *more), (*errors, *refused))
+
+
+class SapientInput:
+    """One SAPIENT edge node's TCP stream: registration first, then status and detections.
+
+    The live server (``sense.sapient_server``) does the same per connection and answers the
+    node; this input reads a stream that needs no answers (a capture, the simulator).
+    """
+
+    def __init__(self, sensor: SensorConfig, config: SapientConfig | None = None) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._config = config or SapientConfig()
+        self._deframer = Deframer(self._config.max_message_bytes)
+        self._context = NodeContext(sensor.sensor_id, sensor.site)
+        self._node_id: str | None = None
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        errors: list[InputError] = []
+        try:
+            frames = self._deframer.feed(payload)
+        except DecodeError as error:
+            # the stream's framing is lost: a live server drops the connection; start over
+            self._deframer = Deframer(self._config.max_message_bytes)
+            return Decoded((), (error,))
+        reports: list[Report] = []
+        for offset, frame in frames:
+            try:
+                message = decode_message(frame, offset=offset)
+                content = message.content
+                if isinstance(content, SapientRegistration):
+                    self._register(message.node_id, content)
+                elif self._node_id is None or message.node_id != self._node_id:
+                    errors.append(
+                        UnknownSensorError(
+                            f"{self.sensor_id}: {message.kind} from unregistered SAPIENT node "
+                            f"{message.node_id}"
+                        )
+                    )
+                elif isinstance(content, SapientStatus):
+                    site = status_site(content, self._config)
+                    if site is not None:
+                        self._context = replace(self._context, site=site)
+                elif isinstance(content, SapientDetection):
+                    conversion = detection_to_report(message, content, self._context, self._config)
+                    if conversion.report is not None:
+                        reports.append(conversion.report)
+            except DecodeError as error:
+                errors.append(error)
+        return Decoded(tuple(reports), tuple(errors))
+
+    def _register(self, node_id: str, registration: SapientRegistration) -> None:
+        if registration.problems:
+            raise FieldValueError(
+                f"{self.sensor_id}: registration refused: {'; '.join(registration.problems)}",
+                field="registration",
+            )
+        self._node_id = node_id
+        self._context = replace(self._context, velocity_units=registration.velocity_units)
+
+
+class CotInput:
+    """A TAK stream (or datagrams) of CoT events; air events become position Reports."""
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._splitter = CotStreamSplitter()
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        reports: list[Report] = []
+        errors: list[InputError] = []
+        for item in self._splitter.feed(payload):
+            if isinstance(item, CotEvent):
+                report = cot_report(item, self.sensor_id)
+                if report is not None:
+                    reports.append(report)
+            else:
+                errors.append(item)
+        return Decoded(tuple(reports), tuple(errors))
+
+
+class AcousticInput:
+    """An acoustic network's MQTT messages (the listener has checked each topic)."""
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._config = AcousticConfig(
+            sensor.sensor_id, sensor.sensor_id, default_radius_m=sensor.max_range_m or 2000.0
+        )
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        config = self._config
+        try:
+            decoded = decode_payload(
+                payload, max_bytes=config.max_payload_bytes, max_batch=config.max_batch
+            )
+        except DecodeError as error:
+            return Decoded((), (error,))
+        reports = tuple(
+            acoustic_report(d, config, f"mqtt:{config.network}/{d.node_id}")
+            for d in decoded.detections
+        )
+        return Decoded(reports, decoded.errors)
+
+
+class SightingInput:
+    """Citizen sightings as the HTTP endpoint receives them (rate limits apply there)."""
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._config = SightingConfig(sensor.sensor_id)
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        try:
+            sightings = decode_sightings(payload, self._config, received_s)
+        except DecodeError as error:
+            return Decoded((), (error,))
+        return Decoded(tuple(sighting_report(s, self._config) for s in sightings), ())
+
+
+def sensor_input(sensor: SensorConfig) -> SensorInput:
+    """The input for a sensor's configured wire format."""
+    match sensor.wire:
+        case WireFormat.ASTERIX:
+            return AsterixInput(sensor)
+        case WireFormat.SAPIENT:
+            return SapientInput(sensor)
+        case WireFormat.COT:
+            return CotInput(sensor)
+        case WireFormat.ACOUSTIC_JSON:
+            return AcousticInput(sensor)
+        case WireFormat.SIGHTING_JSON:
+            return SightingInput(sensor)
+        case _:
+            raise ConfigError(f"sensor {sensor.sensor_id}: no wire input for {sensor.wire}")
