@@ -75,7 +75,7 @@ from sapient_msg.bsi_flex_335_v2_0.task_ack_pb2 import TaskAck
 from dronewarn import __version__
 from dronewarn.domain.codec import warning_to_dict
 from dronewarn.domain.errors import ConfigError, FieldValueError
-from dronewarn.domain.report import GeoPoint, ObjectClass
+from dronewarn.domain.report import GeoPoint, ObjectClass, PositionMeasurement, Report
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import Warning
 
@@ -215,8 +215,12 @@ def track_message(
         velocity.east_rate_error = sigma
     if (sigma := _sigma(cov[15])) > 0.0:
         velocity.north_rate_error = sigma
-    confidence = _unit(state.class_confidence)
-    path = CLASS_PATHS[state.object_class]
+    _class_path(report, state.object_class, _unit(state.class_confidence))
+    return message
+
+
+def _class_path(report: Any, object_class: ObjectClass, confidence: float) -> None:
+    path = CLASS_PATHS[object_class]
     top = report.classification.add()
     top.type = path[0]
     top.confidence = confidence
@@ -227,6 +231,38 @@ def track_message(
         sub.level = level
         sub.confidence = confidence
         parent = sub
+
+
+def detection_message(report: Report, node_id: str, *, object_key: str) -> SapientMessage:
+    """A sensor's position detection as the DetectionReport a C-UAS edge node would send.
+
+    This is the sensor side of SAPIENT (a simulated counter-drone sensor speaks it):
+    ``object_id`` is a ULID derived from ``object_key``, the location carries the report's
+    sigmas (converted to degrees, as ``track_message``) and the class hint becomes the
+    classification tree. The message timestamp is the detection's time.
+    """
+    m = report.measurement
+    if not isinstance(m, PositionMeasurement):
+        raise TypeError(f"a DetectionReport is written from a position, not {type(m).__name__}")
+    message = _envelope(node_id, report.time_s, None)
+    out = message.detection_report
+    out.report_id = stable_ulid(f"{object_key}@{report.time_s!r}")
+    out.object_id = stable_ulid(object_key)
+    _set_location(out.location, m.point, m.sigma_h_m, m.sigma_h_m, m.sigma_v_m)
+    if report.class_hint is not None:
+        _class_path(out, report.class_hint.object_class, _unit(report.class_hint.confidence))
+    return message
+
+
+def sensor_registration_message(node_id: str, name: str, time_s: float) -> SapientMessage:
+    """The Registration of a counter-drone radar edge node (the simulator's C-UAS sensors):
+    the fusion node's registration (``registration_message``) with the node type RADAR."""
+    config = SapientClientConfig("127.0.0.1", 0, node_id, name=name, short_name=name[:32])
+    message = registration_message(config, time_s)
+    definition = message.registration.node_definition[0]
+    definition.node_type = Registration.NODE_TYPE_RADAR
+    del definition.node_sub_type[:]
+    definition.node_sub_type.append("counter-drone radar with classifier")
     return message
 
 
