@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -31,18 +33,20 @@ def free_port() -> int:
 class Broker:
     """One mosquitto process listening on ``port``; ``stop``/``start`` restart it in place."""
 
-    def __init__(self, binary: str, directory: Path, port: int) -> None:
+    def __init__(self, binary: str, directory: Path, port: int, extra_config: str = "") -> None:
         self.port = port
         self.binary = binary
         self.config = directory / "mosquitto.conf"
         self.log = directory / "mosquitto.log"
         self.config.write_text(
-            f"listener {port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            # started as root, mosquitto would become user "mosquitto" and lose access to the
+            # test's files; as anyone else this line changes nothing
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
             "persistence false\n"
             # a subscriber may lag a burst of 5,000 QoS 1 messages: keep them all queued
             "max_queued_messages 0\n"
             "max_inflight_messages 0\n"
+            f"listener {port} 127.0.0.1\n" + (extra_config or "allow_anonymous true\n")
         )
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -78,15 +82,17 @@ class Broker:
 
 
 @contextmanager
-def running_mosquitto(directory: Path) -> Iterator[Broker]:
+def running_mosquitto(directory: Path, extra_config: str = "") -> Iterator[Broker]:
     """A broker on a free 127.0.0.1 port for the duration of the block.
 
-    Raises FileNotFoundError when mosquitto is not installed (callers skip on it).
+    ``extra_config`` replaces ``allow_anonymous true`` after the ``listener`` line (TLS
+    files, password file...). Raises FileNotFoundError when mosquitto is not installed
+    (callers skip on it).
     """
     binary = mosquitto_binary()
     if binary is None:
         raise FileNotFoundError("mosquitto is not installed: apt-get install mosquitto")
-    broker = Broker(binary, directory, free_port())
+    broker = Broker(binary, directory, free_port(), extra_config)
     broker.start()
     try:
         yield broker

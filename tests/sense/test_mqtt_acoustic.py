@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
 from dronewarn.domain.errors import DecodeError
@@ -38,20 +46,26 @@ from dronewarn.sense.mqtt_listener import (
     MqttConfig,
     ReportQueue,
 )
-from tests.sense.mosquitto import Broker, running_mosquitto
+from tests.sense.mosquitto import Broker, mosquitto_binary, running_mosquitto
 
+MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 NETWORK = "ua"
 ACOUSTIC = AcousticConfig("ua-acoustic", NETWORK, default_radius_m=2000.0)
 T0_MS = 1_757_466_000_000
 
 
+@contextmanager
+def _mosquitto(directory: Path, extra_config: str = "") -> Iterator[Broker]:
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto not installed: apt-get install mosquitto")
+    with running_mosquitto(directory, extra_config) as running:
+        yield running
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    try:
-        with running_mosquitto(tmp_path) as running:
-            yield running
-    except FileNotFoundError:
-        pytest.skip("mosquitto not installed: apt-get install mosquitto")
+    with _mosquitto(tmp_path) as running:
+        yield running
 
 
 class Collector:
@@ -253,17 +267,14 @@ def test_listener_reconnects_and_subscribes_again(broker: Broker) -> None:
 
 
 def test_listener_keeps_retrying_a_broker_that_is_not_there_yet(tmp_path: Path) -> None:
-    try:
-        with running_mosquitto(tmp_path) as broker:
-            broker.stop()
-            config = MqttConfig("127.0.0.1", broker.port, reconnect_min_s=1, reconnect_max_s=1)
-            with AcousticListener(config, ACOUSTIC, Collector()) as listener:
-                assert not listener.wait_subscribed(0.5)
-                broker.start()
-                assert listener.wait_subscribed(15.0)
-                assert listener.stats().connects == 1
-    except FileNotFoundError:
-        pytest.skip("mosquitto not installed: apt-get install mosquitto")
+    with _mosquitto(tmp_path) as broker:
+        broker.stop()
+        config = MqttConfig("127.0.0.1", broker.port, reconnect_min_s=1, reconnect_max_s=1)
+        with AcousticListener(config, ACOUSTIC, Collector()) as listener:
+            assert not listener.wait_subscribed(0.5)
+            broker.start()
+            assert listener.wait_subscribed(15.0)
+            assert listener.stats().connects == 1
 
 
 def test_a_failing_callback_is_counted_and_the_listener_goes_on(broker: Broker) -> None:
@@ -347,3 +358,101 @@ def test_slow_node_loses_old_reports_not_new_ones(broker: Broker) -> None:
         _wait_for(lambda: listener.stats().delivered == 51, "the newest 50 and the first")
     assert listener.stats().dropped == 150
     assert seen == [0.0, *[k / 1000.0 for k in range(151, 201)]]
+
+
+# ---------------------------------------------------------------- TLS and a password
+
+
+def _tls_files(directory: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a broker certificate for 127.0.0.1: (ca, cert, key) PEM files."""
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dronewarn test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.pem", directory / "broker.pem", directory / "broker.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def test_tls_with_user_and_password(tmp_path: Path) -> None:
+    if not Path(MOSQUITTO_PASSWD).is_file():
+        pytest.skip("mosquitto_passwd not installed: apt-get install mosquitto")
+    ca, cert, key = _tls_files(tmp_path)
+    passwords = tmp_path / "passwords"
+    passwords.write_text("")
+    subprocess.run(
+        [MOSQUITTO_PASSWD, "-b", str(passwords), "ua-node", "correct horse"],
+        check=True,
+        capture_output=True,
+    )
+    extra = (
+        f"cafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
+        f"allow_anonymous false\npassword_file {passwords}\n"
+    )
+    with _mosquitto(tmp_path, extra) as broker:
+        secure = MqttConfig(
+            "127.0.0.1",
+            broker.port,
+            username="ua-node",
+            password="correct horse",
+            tls=True,
+            ca_file=str(ca),
+        )
+        collector = Collector()
+        with AcousticListener(secure, ACOUSTIC, collector) as listener:
+            assert listener.wait_subscribed(10.0)
+            publisher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+            publisher.tls_set(ca_certs=str(ca))
+            publisher.username_pw_set("ua-node", "correct horse")
+            publisher.connect("127.0.0.1", broker.port)
+            publisher.loop_start()
+            d = _detection(random.Random(2), "n00004", T0_MS)
+            try:
+                _publish_all(publisher, [(node_topic(NETWORK, "n00004"), encode_detection(d))])
+            finally:
+                publisher.disconnect()
+                publisher.loop_stop()
+            _wait_for(lambda: listener.stats().delivered == 1, "the report over TLS")
+        assert collector.reports == [_expected(d, "mqtt:dronewarn/acoustic/ua/n00004")]
+
+        wrong_password = replace(secure, password="wrong", reconnect_min_s=5)
+        with AcousticListener(wrong_password, ACOUSTIC, Collector()) as refused:
+            assert not refused.wait_subscribed(1.0)
+            assert refused.stats().connects == 0
+        plain = replace(secure, tls=False, reconnect_min_s=5)
+        with AcousticListener(plain, ACOUSTIC, Collector()) as cleartext:
+            assert not cleartext.wait_subscribed(1.0)  # the broker speaks only TLS
+            assert cleartext.stats().connects == 0
