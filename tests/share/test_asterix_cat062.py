@@ -8,14 +8,17 @@ import functools
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from asterix.base import Bits, RawDatablock
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pyproj import Geod
 
 from dronewarn.domain.errors import ConfigError, FieldValueError
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
+from dronewarn.geo.frame import LocalFrame
 from dronewarn.share.asterix_cat062 import (
     ALTITUDE_LSB_FT,
     LATLON_LSB_DEG,
@@ -435,6 +438,26 @@ def test_flags_follow_the_track() -> None:
     assert d.altitude_ft is None and (d.mrh, d.src) == (0, 0) and d.aga_ft is None
     deleted = _track(status=TrackStatus.DELETED)
     assert encoder().record(deleted, 1).last
+
+
+def test_velocity_is_turned_to_true_north_at_the_target() -> None:
+    """A target 200 km east of the node's origin flying 100 m/s grid-north: its true course,
+    from pyproj's geodesic between where it is and where it is a second later, is what I185
+    carries (meridian convergence: about 2.9 deg of longitude x sin 52 deg = 2.3 deg)."""
+    plane = LocalFrame(52.0, 23.0)
+    (lat, lat_1s), (lon, lon_1s) = plane.from_plane(np.full(2, 200_000.0), np.array([0, 100.0]))
+    course = Geod(ellps="WGS84").inv(lon, lat, lon_1s, lat_1s)[0] % 360.0
+    assert 2.0 < course < 2.6
+    config = Cat062Config(sac=1, sic=2, plane_origin=GeoPoint(52.0, 23.0), accuracies=False)
+    state = _track(position=GeoPoint(float(lat), float(lon)), vel_east_mps=0.0, vel_north_mps=100.0)
+    turned = Cat062Encoder(config).encode(state, 1)
+    (d,) = decode_with_libasterix(pack_datablocks(62, [turned])[0])
+    assert math.degrees(math.atan2(d.vx_mps, d.vy_mps)) == pytest.approx(course, abs=0.15)
+    assert math.hypot(d.vx_mps, d.vy_mps) == pytest.approx(100.0, abs=0.2)
+    record = Cat062Encoder(config).record(state, 1)
+    assert math.degrees(math.atan2(record.vx_mps, record.vy_mps)) == pytest.approx(course, abs=0.01)
+    as_given = Cat062Encoder(dataclasses.replace(config, plane_origin=None)).record(state, 1)
+    assert (as_given.vx_mps, as_given.vy_mps) == (0.0, 100.0)
 
 
 def test_without_reference_point_or_accuracies_those_items_are_absent() -> None:

@@ -15,6 +15,7 @@ emitter category, track age, altitude and the estimated accuracies.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -235,11 +236,17 @@ def test_a_stream_life_cycle_through_the_peer(peer_python: Path) -> None:
 def test_generated_tracks_through_the_peer(
     peer_python: Path, states: list[TrackState], numbers: list[int]
 ) -> None:
-    sent = [
-        (encoder().encode(s, n), encoder().record(s, n))
-        for s, n in zip(states, numbers, strict=True)
-    ]
+    """Velocities turned to true north (plane origin set) on every other record."""
+    sent = []
+    for k, (s, n) in enumerate(zip(states, numbers, strict=True)):
+        enc = turning_encoder() if k % 2 else encoder()
+        sent.append((enc.encode(s, n), enc.record(s, n)))
     _compare(peer_python, sent)
+
+
+@functools.cache
+def turning_encoder() -> Cat062Encoder:
+    return Cat062Encoder(dataclasses.replace(CONFIG, plane_origin=GeoPoint(52.0, 23.0)))
 
 
 # ---------------------------------------------------------------------- CAT048, CAT034

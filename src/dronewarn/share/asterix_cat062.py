@@ -48,9 +48,12 @@ Conventions:
 * I100: the spec leaves the projection to the system; dronewarn uses the azimuthal equidistant
   plane centred on the reference point (``dronewarn.geo.frame.LocalFrame.to_plane``), so with
   the node's origin as reference point x/y are the tracker's own east/north.
-* I185: the spec's y axis points to geographic north at the target; dronewarn's ENU velocity
-  is written as is (the two differ by the meridian convergence, under 0.1 deg within 10 km of
-  the node's origin at central-European latitudes and well under 1 deg across a country).
+* I185: the spec's y axis points to geographic north at the target. ``TrackState`` velocities
+  are east/north in the node's tracking plane (AEQD around the node's origin), whose grid north
+  leaves true north by the meridian convergence, about d_lon * sin(lat): 0.12 deg 10 km east
+  or west of the origin at 52 N, 1.2 deg at 100 km. With ``Cat062Config.plane_origin`` set
+  to the node's origin the velocity is turned to true north at the target; without it, it is
+  written as given.
 * I080 MRH=1 (geometric altitude more reliable) and SRC (``Cat062Config.altitude_source``)
   when I130 is present, MRH=0 and SRC=0 otherwise. MON=1 when one sensor fed the track.
   CNF=1 only for tentative tracks. TSB on the first record of a track number, TSE on the last
@@ -65,9 +68,10 @@ Conventions:
   I500 subfield and for I290, so those saturate; every other item refuses a value outside its
   range with ``AsterixEncodeError`` and never writes a wrapped-around one.
 
-libasterix is pure Python: about 850 CAT062 records a second on one core (measured with the
-items above). ``asterix.generated`` takes about 2 s to import, so it is imported when the first
-encoder is built, not with this module.
+libasterix is pure Python: about 1,400 CAT062 records a second on one core with every item
+above, 1,900 without I100 and I500 (best of three runs over 2,000 tracks on the development
+machine), so a 1,000-track picture costs 0.5-0.7 s of CPU. ``asterix.generated`` takes about
+2 s to import, so it is imported when the first encoder is built, not with this module.
 """
 
 from __future__ import annotations
@@ -79,6 +83,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+import numpy as np
 
 from dronewarn.domain.errors import ConfigError, DronewarnError, FieldValueError
 from dronewarn.domain.report import GeoPoint, ObjectClass
@@ -172,6 +178,9 @@ class Cat062Config:
     """I015 service identification; None leaves I015 out."""
     reference_point: GeoPoint | None = None
     """The system reference point of I100; None leaves I100 out."""
+    plane_origin: GeoPoint | None = None
+    """The origin of the node's tracking plane, in which ``TrackState`` velocities are given:
+    I185 is then turned to true north at the target. None writes the velocities as given."""
     exercise: bool = False
     """Sets I080 SIM ("simulated track") on every record: for exercises and demos."""
     altitude_source: AltitudeSource = AltitudeSource.TRIANGULATION
@@ -191,9 +200,11 @@ class Cat062Config:
             raise ConfigError(f"CAT062 service id {self.service_id} is not in 0..255")
         if self.coasting_after_s is not None and not self.coasting_after_s > 0:
             raise ConfigError(f"coasting_after_s {self.coasting_after_s} must be positive")
-        ref = self.reference_point
-        if ref is not None and not (-90 <= ref.lat_deg <= 90 and -180 <= ref.lon_deg <= 180):
-            raise ConfigError(f"reference point {ref} is not a WGS-84 position")
+        for point in (self.reference_point, self.plane_origin):
+            if point is not None and not (
+                -90 <= point.lat_deg <= 90 and -180 <= point.lon_deg <= 180
+            ):
+                raise ConfigError(f"{point} is not a WGS-84 position")
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,22 +453,46 @@ def accuracy_of(state: TrackState) -> Cat062Accuracy:
     )
 
 
+def true_north_velocity(
+    plane: LocalFrame, lat_deg: float, lon_deg: float, vel_east_mps: float, vel_north_mps: float
+) -> tuple[float, float]:
+    """A velocity given in ``plane``'s grid, as east/north components at the target's own
+    meridian: the grid direction of true north there is found by stepping 1e-4 deg north."""
+    if not abs(lat_deg) < 89.99:  # true north is no direction at a pole (or NaN)
+        return vel_east_mps, vel_north_mps
+    east, north = plane.to_plane(np.array([lat_deg, lat_deg + 1e-4]), np.full(2, lon_deg))
+    dx, dy = float(east[1] - east[0]), float(north[1] - north[0])
+    norm = math.hypot(dx, dy)
+    if not norm > 0:
+        return vel_east_mps, vel_north_mps
+    sin_g, cos_g = dx / norm, dy / norm  # true north in the grid: (sin g, cos g)
+    return (
+        vel_east_mps * cos_g - vel_north_mps * sin_g,
+        vel_east_mps * sin_g + vel_north_mps * cos_g,
+    )
+
+
 def record_of(
     state: TrackState,
     track_number: int,
     config: Cat062Config,
     *,
     frame: LocalFrame | None = None,
+    plane: LocalFrame | None = None,
     first: bool = False,
     last: bool = False,
 ) -> Cat062Record:
     """The CAT062 fields of one track state. ``frame`` (centred on the configured reference
-    point) gives I100; without it I100 is left out."""
+    point) gives I100, left out without it; ``plane`` (centred on the configured plane origin)
+    turns the velocity to true north, written as given without it."""
     pos = state.position
     x_m = y_m = None
     if frame is not None:
         east, north = frame.to_plane(pos.lat_deg, pos.lon_deg)
         x_m, y_m = float(east), float(north)
+    vx, vy = state.vel_east_mps, state.vel_north_mps
+    if plane is not None:
+        vx, vy = true_north_velocity(plane, pos.lat_deg, pos.lon_deg, vx, vy)
     alt_ft = None if pos.alt_m is None else pos.alt_m * FT_PER_M
     coasting = (
         config.coasting_after_s is not None
@@ -475,8 +510,8 @@ def record_of(
         lon_deg=pos.lon_deg,
         x_m=x_m,
         y_m=y_m,
-        vx_mps=state.vel_east_mps,
-        vy_mps=state.vel_north_mps,
+        vx_mps=vx,
+        vy_mps=vy,
         track_number=track_number,
         monosensor=len(state.sensors) == 1,
         confirmed=state.status is not TrackStatus.TENTATIVE,
@@ -498,14 +533,26 @@ class Cat062Encoder:
     def __init__(self, config: Cat062Config) -> None:
         self.config = config
         self._spec = _cat062_spec(config.edition)
-        ref = config.reference_point
+        ref, origin = config.reference_point, config.plane_origin
         self._frame = None if ref is None else LocalFrame(ref.lat_deg, ref.lon_deg)
+        if origin is None:
+            self._plane = None
+        elif ref is not None and (origin.lat_deg, origin.lon_deg) == (ref.lat_deg, ref.lon_deg):
+            self._plane = self._frame
+        else:
+            self._plane = LocalFrame(origin.lat_deg, origin.lon_deg)
 
     def record(
         self, state: TrackState, track_number: int, *, first: bool = False, last: bool = False
     ) -> Cat062Record:
         return record_of(
-            state, track_number, self.config, frame=self._frame, first=first, last=last
+            state,
+            track_number,
+            self.config,
+            frame=self._frame,
+            plane=self._plane,
+            first=first,
+            last=last,
         )
 
     def encode(
