@@ -465,7 +465,8 @@ def decode_sbs_line(line: bytes | str, *, clock_zone: tzinfo = UTC) -> SbsMessag
             field="transmission_type",
         )
     hex_ident = fields["hex_ident"]
-    if not (len(hex_ident.lstrip("~")) == 6 and _is_hex(hex_ident.lstrip("~"))):
+    address = hex_ident.removeprefix("~")
+    if not (len(address) == 6 and _is_hex(address)):
         raise reader.error("hex_ident", "is not a 24-bit address in 6 hex digits")
     generated = reader.time("date_generated", "time_generated", clock_zone)
     if generated is None:
