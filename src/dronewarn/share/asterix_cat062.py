@@ -68,10 +68,11 @@ Conventions:
   I500 subfield and for I290, so those saturate; every other item refuses a value outside its
   range with ``AsterixEncodeError`` and never writes a wrapped-around one.
 
-libasterix is pure Python: about 1,400 CAT062 records a second on one core with every item
-above, 1,900 without I100 and I500 (best of three runs over 2,000 tracks on the development
-machine), so a 1,000-track picture costs 0.5-0.7 s of CPU. ``asterix.generated`` takes about
-2 s to import, so it is imported when the first encoder is built, not with this module.
+libasterix is pure Python: 1,000 to 1,400 CAT062 records a second on one core with every item
+above (about 1,900 without I100 and I500; best of three runs over 2,000 tracks on the shared
+2-core development machine), so a 1,000-track picture costs 0.7-1 s of CPU. The turn of I185
+to true north adds one small pyproj call a track. ``asterix.generated`` takes about 2 s to
+import, so it is imported when the first encoder is built, not with this module.
 """
 
 from __future__ import annotations
