@@ -375,3 +375,52 @@ def test_service_message_errors() -> None:
         encode_service_message(
             RadarServiceMessage(1, 2, 0.0, ServiceMessageType.NORTH_MARKER), edition="2.0"
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lat=st.floats(-90.0, 90.0),
+    lon=st.floats(-180.0, 180.0),
+    height=st.floats(-1000.0, 15_000.0),
+    sector=st.floats(0.0, 360.0),
+)
+def test_moving_radar_position_reads_back(
+    lat: float, lon: float, height: float, sector: float
+) -> None:
+    """I034/120 as libasterix reads it: within half an LSB (180 E and 180 W are one place)."""
+    message = RadarServiceMessage(
+        3,
+        4,
+        5000.0,
+        ServiceMessageType.SECTOR_CROSSING,
+        sector,
+        5.0,
+        source_lat_deg=lat,
+        source_lon_deg=lon,
+        source_height_m=height,
+    )
+    (block,) = encode_service_messages([message])
+    (record,) = _records(block, 34, "1.29")
+    i120 = record.get_item("120").variation
+    got_lat = i120.get_item("LAT").variation.content.as_quantity("°")
+    got_lon = i120.get_item("LON").variation.content.as_quantity("°")
+    got_height = i120.get_item("HGT").variation.content.as_quantity("m")
+    lsb = 180.0 / (1 << 23)
+    assert abs(got_lat - lat) <= lsb / 2 + 1e-12
+    assert abs((got_lon - lon + 180.0) % 360.0 - 180.0) <= lsb / 2 + 1e-12
+    assert abs(got_height - height) <= 0.5
+    assert _decode_034(block, "1.29")[0]["sector"] is not None
+
+
+def test_moving_radar_position_out_of_range() -> None:
+    with pytest.raises(AsterixEncodeError) as caught:
+        encode_service_message(
+            RadarServiceMessage(
+                1, 2, 0.0, ServiceMessageType.NORTH_MARKER, source_lat_deg=91.0, source_lon_deg=0.0
+            )
+        )
+    assert caught.value.field == "I034/120 LAT"
+    with pytest.raises(AsterixEncodeError, match="both"):
+        encode_service_message(
+            RadarServiceMessage(1, 2, 0.0, ServiceMessageType.NORTH_MARKER, source_lat_deg=50.0)
+        )

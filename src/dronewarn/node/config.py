@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dronewarn.assess.lifecycle import AssessConfig
 from dronewarn.domain.partner import Partner
@@ -20,6 +20,7 @@ from dronewarn.sim.scenario import (
     Scenario,
     Sensor,
 )
+from dronewarn.sim.wire import asterix_source, wire_format
 from dronewarn.track.tracker import TrackerConfig
 
 
@@ -39,8 +40,20 @@ class NodeConfig:
     """Reports arriving within one frame are fused together (0: every delivery at once)."""
 
 
-def sensor_config(sensor: Sensor) -> SensorConfig:
-    """What a node needs to know about a simulated sensor."""
+def sensor_config(sensor: Sensor, scenario: Scenario) -> SensorConfig:
+    """What a node needs to know about a simulated sensor, wire format included."""
+    config = _sensor_config(sensor)
+    if isinstance(sensor, RadarSensor | AirborneRadarSensor):
+        config = replace(
+            config,
+            asterix_source=asterix_source(scenario, sensor.id),
+            sigma_range_m=sensor.sigma_range_m,
+            sigma_bearing_deg=sensor.sigma_bearing_deg,
+        )
+    return replace(config, wire=wire_format(sensor))
+
+
+def _sensor_config(sensor: Sensor) -> SensorConfig:
     if isinstance(sensor, RadarSensor):
         return SensorConfig(
             sensor.id,
@@ -88,7 +101,7 @@ def node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
     out: dict[str, NodeConfig] = {}
     by_id = {node.id: node for node in scenario.nodes}
     for node in scenario.nodes:
-        sensors = tuple(sensor_config(s) for s in scenario.sensors if s.node == node.id)
+        sensors = tuple(sensor_config(s, scenario) for s in scenario.sensors if s.node == node.id)
         out[node.id] = NodeConfig(
             node_id=node.id,
             country_iso3=node.country,

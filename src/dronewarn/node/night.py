@@ -36,6 +36,7 @@ from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.sensors import emulate
 from dronewarn.sim.stream import Delivery, ReplayClock, merge
 from dronewarn.sim.truth import Truth
+from dronewarn.sim.wire import with_wire
 from dronewarn.store.sqlite import SqliteStore
 
 Progress = Callable[[str, int, int], None]
@@ -69,8 +70,16 @@ def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
             progress(sensor.id, done, total)
         deliveries.extend(emulate(scenario, truth, airspace, sensor))
     if progress:
-        progress("merge", total, total)
-    return World(scenario, countries, airspace, truth, merge(deliveries))
+        progress("wire formats", total, total)
+    return World(scenario, countries, airspace, truth, with_wire(scenario, merge(deliveries)))
+
+
+def deliver(node: Node, delivery: Delivery, now_s: float) -> None:
+    """Hand a node what a sensor sent: its wire payloads when it has them, else Reports."""
+    if delivery.wire is not None:
+        node.on_payloads(delivery.sensor_id, delivery.payloads, now_s)
+    else:
+        node.on_reports(list(delivery.reports), now_s)
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,7 @@ class Night:
         for delivery in clock.pace(todo):
             now = delivery.arrival_s
             node = self.nodes[delivery.node_id]
-            node.on_reports(list(delivery.reports), now)
+            deliver(node, delivery, now)
             node.tick(now)  # each node keeps its own clock, as it would in its own process
             if on_step is not None:
                 on_step(now)
@@ -211,7 +220,7 @@ class _ProcessNode:
         )
         try:
             for delivery in clock.pace(mine):
-                node.on_reports(list(delivery.reports), delivery.arrival_s)
+                deliver(node, delivery, delivery.arrival_s)
                 node.tick(delivery.arrival_s)
                 if self._arrived.is_set():
                     self._arrived.clear()

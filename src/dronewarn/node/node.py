@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from dronewarn.assess.classification import classify_all
 from dronewarn.assess.crossing import CrossingPrediction, predict_crossings
 from dronewarn.assess.lifecycle import WarningBook
+from dronewarn.domain.errors import UnknownSensorError
 from dronewarn.domain.report import ObjectClass, Report
 from dronewarn.domain.sensor import SensorKind
 from dronewarn.domain.track import TrackState
@@ -21,6 +22,7 @@ from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
 from dronewarn.sense.ingest import Sense
+from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.share.envelope import UnsendableMessageError
 from dronewarn.share.link import PartnerLink
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
@@ -41,7 +43,13 @@ class Node:
         self.node_id = config.node_id
         self.airspace = airspace
         self.store = store
-        self.sense = Sense({s.sensor_id: s for s in config.sensors}, store.record_rejected)
+        self.sense = Sense(
+            {s.sensor_id: s for s in config.sensors},
+            store.record_rejected,
+            store.record_undecodable,
+        )
+        self.inputs = {s.sensor_id: sensor_input(s) for s in config.sensors if s.wire is not None}
+        """The wire input of each sensor that sends bytes (``on_payloads``)."""
         self.tracker = Tracker(
             config.node_id,
             airspace.frame,
@@ -94,6 +102,27 @@ class Node:
         self.links[link.partner.node_id] = link
 
     # sense -> track
+    def on_payloads(self, sensor_id: str, payloads: Iterable[bytes], now_s: float) -> None:
+        """Decode what a sensor sent (datagrams, messages, stream chunks), then ``on_reports``.
+
+        What does not decode is counted by kind and kept in the store with its bytes.
+        """
+        wire_input = self.inputs.get(sensor_id)
+        if wire_input is None:
+            self.sense.refuse(
+                sensor_id,
+                now_s,
+                [UnknownSensorError(f"payload from sensor {sensor_id!r} with no wire input")],
+            )
+            return
+        reports: list[Report] = []
+        for payload in payloads:
+            decoded = wire_input.decode(payload, now_s)
+            reports.extend(decoded.reports)
+            if decoded.errors:
+                self.sense.refuse(sensor_id, now_s, decoded.errors)
+        self.on_reports(reports, now_s)
+
     def on_reports(self, reports: list[Report], now_s: float) -> None:
         """Validate reports now; fuse them with the rest of their frame (``track_frame_s``)."""
         self.now_s = max(self.now_s, now_s)

@@ -37,6 +37,8 @@ MAX_FUTURE_S = 5.0
 """Reports stamped more than this ahead of the node's clock are refused."""
 
 RejectSink = Callable[[Report, InputError], None]
+UndecodableSink = Callable[[str, float, InputError], None]
+"""undecodable(sensor_id, received_s, error): input that never became a Report."""
 
 
 def _finite(value: float | None, field: str) -> None:
@@ -112,9 +114,15 @@ def check_report(report: Report) -> None:
 class Sense:
     """Validates reports from the node's configured sensors and counts what it refuses."""
 
-    def __init__(self, sensors: Mapping[str, SensorConfig], reject: RejectSink) -> None:
+    def __init__(
+        self,
+        sensors: Mapping[str, SensorConfig],
+        reject: RejectSink,
+        undecodable: UndecodableSink | None = None,
+    ) -> None:
         self._sensors = dict(sensors)
         self._reject = reject
+        self._undecodable = undecodable
         self._latest_s: dict[str, float] = {}
         self.accepted = 0
         self.rejected: Counter[str] = Counter()
@@ -132,6 +140,13 @@ class Sense:
             good.append(report)
         self.accepted += len(good)
         return good
+
+    def refuse(self, sensor_id: str, received_s: float, errors: Iterable[InputError]) -> None:
+        """Count (by kind) and keep input from ``sensor_id`` that did not decode."""
+        for error in errors:
+            self.rejected[error.kind] += 1
+            if self._undecodable is not None:
+                self._undecodable(sensor_id, received_s, error)
 
     def _check(self, report: Report, now_s: float) -> None:
         config = self._sensors.get(report.sensor_id)

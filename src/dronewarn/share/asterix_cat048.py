@@ -29,10 +29,13 @@ libasterix and compares every field, and checks the bytes against libasterix's o
 * I170 [14] track status (optional): CNF, RAD=1 (PSR track), DOU=0, MAH, CDM; a second octet
   (TRE, GHO, SUP=0, TCC=0) when the track ends or is a ghost.
 
-CAT034 records (north marker, sector crossing) are rare (a few per antenna turn) and are built
-with libasterix: I010 [1], I000 [2] message type, I030 [3] time of day (as I140), I020 [4]
-sector number (8 bits, LSB 360/2^8 deg), I041 [5] antenna rotation period (16 bits, LSB
-1/128 s).
+CAT034 records (north marker, sector crossing), also written with ``struct`` (a moving radar
+sends a sector crossing with its position every few plots; libasterix builds about 12,000 a
+second) and checked against libasterix in the tests: I010 [1], I000 [2] message type, I030 [3]
+time of day (as I140), I020 [4] sector number (8 bits, LSB 360/2^8 deg), I041 [5] antenna
+rotation period (16 bits, LSB 1/128 s), I120 [11] 3-D position of the data source (height
+16 bits signed, 1 m, above the WGS84 ellipsoid; latitude and longitude 24 bits signed each,
+LSB 180/2^23 deg): how a moving radar (airborne, ship-borne) says where its antenna is.
 
 A value outside its item's range raises ``AsterixEncodeError``; nothing is ever wrapped around
 (a bearing of 360 deg is written as 0 deg, the same direction).
@@ -45,7 +48,6 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
 
 from dronewarn.domain.errors import ConfigError
 from dronewarn.share.asterix_cat062 import (
@@ -139,6 +141,10 @@ class RadarServiceMessage:
     """I020: azimuth of the sector just entered (required for a sector crossing)."""
     rotation_period_s: float | None = None
     """I041: the antenna's rotation period."""
+    source_lat_deg: float | None = None
+    source_lon_deg: float | None = None
+    source_height_m: float | None = None
+    """I120: where a moving radar's antenna is (height above the WGS84 ellipsoid)."""
 
 
 # ---------------------------------------------------------------------------- quantities
@@ -243,40 +249,70 @@ def encode_plots(plots: Sequence[RadarPlot], max_bytes: int = MAX_DATAGRAM_BYTES
 
 
 def cat034_editions() -> tuple[str, ...]:
-    """The CAT034 editions libasterix carries."""
-    import asterix.generated as gen  # 2 s to import: paid by CAT034 encoding only
-
-    return tuple(f"{c.cv_edition[0]}.{c.cv_edition[1]}" for c in gen.manifest["CATS"][CAT034])
+    """The CAT034 editions whose items written here share one layout."""
+    return ("1.27", "1.28", "1.29")
 
 
-def _cat034_spec(edition: str) -> Any:
-    import asterix.generated as gen  # see cat034_editions
+_POSITION_LSB_DEG = 180.0 / (1 << 23)
+"""I034/120 latitude and longitude."""
 
-    for spec in gen.manifest["CATS"][CAT034]:
-        if f"{spec.cv_edition[0]}.{spec.cv_edition[1]}" == edition:
-            return spec
-    raise ConfigError(
-        f"CAT034 edition {edition!r} is not one libasterix carries: {', '.join(cat034_editions())}"
-    )
+
+def _signed(value: float, lsb: float, bits: int, field: str) -> int:
+    if not math.isfinite(value):
+        raise AsterixEncodeError(f"{field}: {value} is not a finite number", field=field)
+    raw = round(value / lsb)
+    if not -(1 << (bits - 1)) <= raw < 1 << (bits - 1):
+        raise AsterixEncodeError(f"{field}: {value} is outside the item's range", field=field)
+    return raw & ((1 << bits) - 1)
 
 
 def encode_service_message(
     message: RadarServiceMessage, edition: str = DEFAULT_CAT034_EDITION
 ) -> bytes:
-    """One CAT034 record (FSPEC and items) built by libasterix."""
-    items: dict[str, Any] = {
-        "010": (_byte(message.sac, "I034/010 SAC"), _byte(message.sic, "I034/010 SIC")),
-        "000": int(ServiceMessageType(message.message_type)),
-        "030": _time_ticks(message.time_of_day_s, "I034/030"),
-    }
+    """One CAT034 record (FSPEC and items)."""
+    if edition not in cat034_editions():
+        raise ConfigError(
+            f"CAT034 edition {edition!r} is not one of {', '.join(cat034_editions())}"
+        )
+    fspec1 = 0xE0  # I010, I000, I030
+    items = [
+        bytes((_byte(message.sac, "I034/010 SAC"), _byte(message.sic, "I034/010 SIC"))),
+        bytes((int(ServiceMessageType(message.message_type)),)),
+        _time_ticks(message.time_of_day_s, "I034/030").to_bytes(3, "big"),
+    ]
     if message.sector_deg is not None:
-        items["020"] = _azimuth_raw(message.sector_deg, SECTOR_LSB_DEG, 8, "I034/020")
+        fspec1 |= 0x10
+        items.append(bytes((_azimuth_raw(message.sector_deg, SECTOR_LSB_DEG, 8, "I034/020"),)))
     elif message.message_type is ServiceMessageType.SECTOR_CROSSING:
         raise AsterixEncodeError("a sector crossing needs its sector", field="I034/020")
     if message.rotation_period_s is not None:
-        items["041"] = _unsigned(message.rotation_period_s, ROTATION_LSB_S, 16, "I034/041")
-    record = _cat034_spec(edition).cv_record.create(items)
-    return bytes(record.unparse().to_bytes())
+        fspec1 |= 0x08
+        raw = _unsigned(message.rotation_period_s, ROTATION_LSB_S, 16, "I034/041")
+        items.append(raw.to_bytes(2, "big"))
+    fspec = bytes((fspec1,))
+    if message.source_lat_deg is not None or message.source_lon_deg is not None:
+        if message.source_lat_deg is None or message.source_lon_deg is None:
+            raise AsterixEncodeError("I034/120 needs both latitude and longitude", field="I034/120")
+        if not -90.0 <= message.source_lat_deg <= 90.0:
+            raise AsterixEncodeError(
+                f"I034/120: latitude {message.source_lat_deg} is not in [-90, 90]",
+                field="I034/120 LAT",
+            )
+        lon = message.source_lon_deg
+        if not -180.0 <= lon <= 180.0:
+            raise AsterixEncodeError(
+                f"I034/120: longitude {lon} is not in [-180, 180]", field="I034/120 LON"
+            )
+        lon = lon - 360.0 if lon >= 180.0 - _POSITION_LSB_DEG / 2 else lon  # 180 E is 180 W
+        fspec = bytes((fspec1 | 0x01, 0x10))
+        items.append(
+            _signed(message.source_height_m or 0.0, 1.0, 16, "I034/120 HGT").to_bytes(2, "big")
+            + _signed(message.source_lat_deg, _POSITION_LSB_DEG, 24, "I034/120 LAT").to_bytes(
+                3, "big"
+            )
+            + _signed(lon, _POSITION_LSB_DEG, 24, "I034/120 LON").to_bytes(3, "big")
+        )
+    return fspec + b"".join(items)
 
 
 def encode_service_messages(

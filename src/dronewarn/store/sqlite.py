@@ -220,6 +220,18 @@ class SqliteStore:
         )
         self._db.commit()
 
+    def record_undecodable(self, sensor_id: str, time_s: float, error: InputError) -> None:
+        """Input that did not decode: the error, and the offending bytes (hex) when it has them."""
+        data = getattr(error, "data", b"")
+        offset = getattr(error, "offset", None)
+        where = f" at offset {offset}" if offset is not None else ""
+        self._db.execute(
+            "INSERT INTO rejected_input (sensor_id, time_s, kind, message, report)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (sensor_id, time_s, error.kind, f"{error}{where}", data.hex() if data else ""),
+        )
+        self._db.commit()
+
     def rejected(self) -> list[RejectedRow]:
         rows = self._db.execute("SELECT sensor_id, kind, message FROM rejected_input ORDER BY id")
         return [RejectedRow(*row) for row in rows]
