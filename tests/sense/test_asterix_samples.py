@@ -232,7 +232,9 @@ def test_cat062cat065_raw(samples_dir: Path, plan: DecodePlan) -> None:
     assert track.confirmed is True
     assert track.measured_flight_level_ft == 0x0274 / 4 * 100
     assert track.geometric_altitude_m == pytest.approx(0x1B10 * 6.25 * 0.3048)
-    assert (track.psr_age_s, track.ssr_age_s, track.mode_s_age_s) == (0x1D / 4, 0.0, 0xFF / 4)
+    assert track.ages is not None and track.accuracy is None
+    assert (track.ages.psr_s, track.ages.ssr_s, track.ages.mode_s_s) == (0x1D / 4, 0.0, 0xFF / 4)
+    assert track.ages.track_s is None and track.ages.adsb_es_s is None
 
 
 def test_cat_062_065_pcap(samples_dir: Path, plan: DecodePlan) -> None:

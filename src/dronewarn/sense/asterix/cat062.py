@@ -82,26 +82,40 @@ class Cat062Track:
     """I380/ID, trailing spaces removed."""
     emitter_category: int | None
     """I380/EMC (13 = UAV)."""
+    accuracy: Cat062Accuracy | None
+    """I500, when sent."""
+    ages: Cat062Ages | None
+    """I290, when sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cat062Accuracy:
+    """I500 estimated accuracies (1 sigma); None for subfields not sent."""
+
     apc_x_m: float | None
-    """I500/APC: 1-sigma accuracy of I100 x."""
+    """APC: of I100 x."""
     apc_y_m: float | None
     apw_lat_deg: float | None
-    """I500/APW: 1-sigma accuracy of I105 latitude."""
+    """APW: of I105 latitude."""
     apw_lon_deg: float | None
     aga_m: float | None
-    """I500/AGA: accuracy of I130."""
+    """AGA: of I130."""
     aba_ft: float | None
-    """I500/ABA: accuracy of the barometric altitude."""
-    track_age_s: float | None
-    """I290/TRK."""
-    psr_age_s: float | None
-    """I290/PSR."""
-    ssr_age_s: float | None
-    """I290/SSR."""
-    mode_s_age_s: float | None
-    """I290/MDS."""
-    adsb_es_age_s: float | None
-    """I290/ES (0.17: ADB)."""
+    """ABA: of the barometric altitude."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cat062Ages:
+    """I290 system track update ages; None for subfields not sent."""
+
+    track_s: float | None
+    """TRK (0.17: None)."""
+    psr_s: float | None
+    ssr_s: float | None
+    mode_s_s: float | None
+    """MDS."""
+    adsb_es_s: float | None
+    """ES (0.17: ADB)."""
 
 
 def _q(item: Any, *path: str) -> float | None:
@@ -132,8 +146,27 @@ def track_from_libasterix(record: Any, offset: int) -> Cat062Track:
     adr = lib_sub(i380, "ADR")
     ident = lib_sub(i380, "ID")
     emc = lib_sub(i380, "EMC")
-    aga = _q(i500, "AGA")
-    aba = _q(i500, "ABA")
+    accuracy = None
+    if i500 is not None:
+        aga = _q(i500, "AGA")
+        aba = _q(i500, "ABA")
+        accuracy = Cat062Accuracy(
+            apc_x_m=_q(i500, "APC", "X"),
+            apc_y_m=_q(i500, "APC", "Y"),
+            apw_lat_deg=_q(i500, "APW", "LAT"),
+            apw_lon_deg=_q(i500, "APW", "LON"),
+            aga_m=None if aga is None else aga * FT_M,
+            aba_ft=None if aba is None else aba * FL_FT,
+        )
+    ages = None
+    if i290 is not None:
+        ages = Cat062Ages(
+            track_s=_q(i290, "TRK"),
+            psr_s=_q(i290, "PSR"),
+            ssr_s=_q(i290, "SSR"),
+            mode_s_s=_q(i290, "MDS"),
+            adsb_es_s=_q(i290, "ES"),
+        )
     return Cat062Track(
         offset=offset,
         sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
@@ -155,15 +188,6 @@ def track_from_libasterix(record: Any, offset: int) -> Cat062Track:
         aircraft_address=None if adr is None else lib_uint(adr),
         callsign=None if ident is None else lib_string(ident),
         emitter_category=None if emc is None else lib_uint(emc),
-        apc_x_m=_q(i500, "APC", "X"),
-        apc_y_m=_q(i500, "APC", "Y"),
-        apw_lat_deg=_q(i500, "APW", "LAT"),
-        apw_lon_deg=_q(i500, "APW", "LON"),
-        aga_m=None if aga is None else aga * FT_M,
-        aba_ft=None if aba is None else aba * FL_FT,
-        track_age_s=_q(i290, "TRK"),
-        psr_age_s=_q(i290, "PSR"),
-        ssr_age_s=_q(i290, "SSR"),
-        mode_s_age_s=_q(i290, "MDS"),
-        adsb_es_age_s=_q(i290, "ES"),
+        accuracy=accuracy,
+        ages=ages,
     )

@@ -25,11 +25,12 @@ parsing refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
+from dronewarn.sense.asterix.items import frozen_builder
 
 HEADER_LEN = 3
 """CAT and LEN."""
@@ -89,10 +90,12 @@ def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
                 offset=pos,
                 field="LEN",
             )
-        blocks.append(DataBlock(category, pos, length))
+        blocks.append(_BLOCK((category, pos, length)))
         pos += length
     return blocks, None
 
+
+_BLOCK = frozen_builder(DataBlock)
 
 # Item length rules: small tuples, the first element saying the kind.
 FIXED = 0
@@ -106,7 +109,9 @@ REPETITIVE_FX = 3
 EXPLICIT = 4
 """(EXPLICIT,)"""
 COMPOUND = 5
-"""(COMPOUND, fspec_max_octets, (subfield rule or None, ...))"""
+"""(COMPOUND, fspec_max_octets, (subfield rule or None, ...), (subfield size, ...),
+(per primary octet, per octet value: the total size of the fixed subfields it flags, -1 if it
+flags another)): built by ``compound_rule``; sizes as ``RecordLayout.sizes``"""
 UNKNOWN = 6
 """(UNKNOWN,): an item of the UAP whose structure dronewarn does not know; UnsupportedError"""
 
@@ -138,7 +143,7 @@ class RecordLayout:
         return self.names.index(name)
 
 
-_SET_BITS: tuple[tuple[int, ...], ...] = tuple(
+SET_BITS: tuple[tuple[int, ...], ...] = tuple(
     tuple(i for i in range(7) if octet & (0x80 >> i)) for octet in range(256)
 )
 """For each FSPEC octet, the positions (0-6) of the FRN bits it sets."""
@@ -148,6 +153,60 @@ def _truncated(data: bytes, start: int, end: int, field: str) -> TruncatedError:
     return TruncatedError(
         f"record ends inside {field}", data=bytes(data[start:end]), offset=start, field=field
     )
+
+
+def truncated_fspec(data: bytes, fspec: int, end: int) -> TruncatedError:
+    """The record starting at ``fspec`` ends inside its FSPEC."""
+    return _truncated(data, fspec, end, "FSPEC")
+
+
+def _fx_runs_out(data: bytes, pos: int, end: int) -> bool:
+    """Whether every octet from ``pos`` to ``end`` has its FX bit set (a field spec that the
+    data ends inside: truncation, as libasterix classes it, rather than excess length)."""
+    while pos < end:
+        if not data[pos] & 1:
+            return False
+        pos += 1
+    return True
+
+
+def fspec_too_long(
+    data: bytes, fspec: int, pos: int, layout: RecordLayout, end: int | None = None
+) -> DecodeError:
+    """The FSPEC at ``fspec`` goes on past the UAP's last octet (or, if every octet up to
+    ``end`` says it goes on, the record ends inside it)."""
+    if end is not None and _fx_runs_out(data, pos, end):
+        return truncated_fspec(data, fspec, end)
+    return FieldValueError(
+        f"FSPEC longer than the {layout.fspec_max_octets} octet(s) of CAT{layout.category:03d} "
+        f"edition {layout.edition}",
+        data=bytes(data[fspec:pos]),
+        offset=fspec,
+        field="FSPEC",
+    )
+
+
+def spare_frn(
+    data: bytes, fspec: int, octets: int, index: int, layout: RecordLayout
+) -> DecodeError:
+    """The FSPEC at ``fspec`` sets FRN ``index + 1``, which the UAP leaves spare."""
+    return FieldValueError(
+        f"FSPEC sets FRN {index + 1}, a spare FRN of CAT{layout.category:03d} "
+        f"edition {layout.edition}",
+        data=bytes(data[fspec : fspec + octets]),
+        offset=fspec,
+        field="FSPEC",
+    )
+
+
+def overrun(
+    data: bytes, starts: list[int], sizes: tuple[int, ...], end: int, layout: RecordLayout
+) -> TruncatedError:
+    """A fixed-length item ran past the block's end: the error names the first that did."""
+    for index, start in enumerate(starts):
+        if start >= 0 and start + max(sizes[index], 0) > end:
+            return _truncated(data, start, end, f"I{layout.names[index]}")
+    return _truncated(data, end, end, "record")  # pragma: no cover - callers saw an overrun
 
 
 def walk_record(data: bytes, pos: int, end: int, layout: RecordLayout) -> tuple[int, list[int]]:
@@ -162,45 +221,33 @@ def walk_record(data: bytes, pos: int, end: int, layout: RecordLayout) -> tuple[
     limit = layout.fspec_max_octets
     while True:
         if pos >= end:
-            raise _truncated(data, fspec, end, "FSPEC")
+            raise truncated_fspec(data, fspec, end)
         octet = data[pos]
         pos += 1
         octets += 1
         if not octet & 1:
             break
         if octets >= limit:
-            raise FieldValueError(
-                f"FSPEC longer than the {limit} octet(s) of CAT{layout.category:03d} "
-                f"edition {layout.edition}",
-                data=bytes(data[fspec:pos]),
-                offset=fspec,
-                field="FSPEC",
-            )
+            raise fspec_too_long(data, fspec, pos, layout, end)
     base = 0
-    for k in range(octets):
-        for bit in _SET_BITS[data[fspec + k]]:
+    for k in range(fspec, fspec + octets):
+        for bit in SET_BITS[data[k]]:
             index = base + bit
             size = sizes[index]
             starts[index] = pos
             if size > 0:
                 pos += size
             elif size == 0:
+                if pos > end:
+                    raise overrun(data, starts, sizes, end, layout)
                 pos = skip_item(data, pos, end, layout.rules[index], layout.names[index] or "")
             else:
-                raise FieldValueError(
-                    f"FSPEC sets FRN {index + 1}, a spare FRN of CAT{layout.category:03d} "
-                    f"edition {layout.edition}",
-                    data=bytes(data[fspec : fspec + octets]),
-                    offset=fspec,
-                    field="FSPEC",
-                )
+                if pos > end:
+                    raise overrun(data, starts, sizes, end, layout)
+                raise spare_frn(data, fspec, octets, index, layout)
         base += 7
     if pos > end:
-        # a fixed item ran past the block: report the first one that did
-        for index, start in enumerate(starts):
-            if start >= 0 and start + max(sizes[index], 0) > end:
-                raise _truncated(data, start, end, f"I{layout.names[index]}")
-        raise _truncated(data, fspec, end, "record")  # pragma: no cover - unreachable
+        raise overrun(data, starts, sizes, end, layout)
     return pos, starts
 
 
@@ -267,51 +314,57 @@ def skip_item(data: bytes, pos: int, end: int, rule: Rule | None, name: str) -> 
     return pos
 
 
+def compound_rule(limit: int, subrules: Iterable[Rule | None]) -> Rule:
+    """The rule of a compound item with a primary subfield of at most ``limit`` octets."""
+    padded = list(subrules)
+    padded.extend([None] * (7 * limit - len(padded)))
+    sizes = tuple(-1 if sub is None else sub[1] if sub[0] == FIXED else 0 for sub in padded)
+    octet_sizes = []
+    for k in range(limit):
+        table = []
+        for octet in range(256):
+            chosen = [sizes[7 * k + bit] for bit in SET_BITS[octet]]
+            table.append(sum(chosen) if all(size > 0 for size in chosen) else -1)
+        octet_sizes.append(tuple(table))
+    return (COMPOUND, limit, tuple(padded), sizes, tuple(octet_sizes))
+
+
 def _skip_compound(data: bytes, pos: int, end: int, rule: Rule, name: str) -> int:
+    """Skip a compound item; primary octets flagging only fixed-length subfields are summed
+    from a table, anything else (and every error) goes through ``compound_subfields``."""
     start = pos
     limit = rule[1]
-    subrules = rule[2]
-    octets = 0
+    tables = rule[4]
+    total = 0
+    k = 0
     while True:
-        if pos >= end:
-            raise _truncated(data, start, end, f"I{name}")
+        if pos >= end or k >= limit:
+            return compound_subfields(data, start, end, rule, name)[0]
         octet = data[pos]
+        size = tables[k][octet]
+        if size < 0:
+            return compound_subfields(data, start, end, rule, name)[0]
         pos += 1
-        octets += 1
+        total += size
         if not octet & 1:
             break
-        if octets >= limit:
-            raise FieldValueError(
-                f"I{name}: primary subfield longer than {limit} octet(s)",
-                data=bytes(data[start:pos]),
-                offset=start,
-                field=f"I{name}",
-            )
-    base = 0
-    for k in range(octets):
-        for bit in _SET_BITS[data[start + k]]:
-            index = base + bit
-            sub = subrules[index] if index < len(subrules) else None
-            if sub is None:
-                raise FieldValueError(
-                    f"I{name}: subfield {index + 1} is not defined",
-                    data=bytes(data[start : start + octets]),
-                    offset=start,
-                    field=f"I{name}",
-                )
-            pos = skip_item(data, pos, end, sub, f"{name}/{index + 1}")
-        base += 7
+        k += 1
+    pos += total
+    if pos > end:
+        raise _truncated(data, start, end, f"I{name}")
     return pos
 
 
 def compound_subfields(
-    data: bytes, pos: int, end: int, rule: Rule, name: str
+    data: bytes, pos: int, end: int, rule: Rule | None, name: str
 ) -> tuple[int, list[int]]:
     """Like ``walk_record`` for a compound item: its end and each subfield's offset (-1 absent)."""
     start = pos
+    if rule is None or rule[0] != COMPOUND:
+        raise FieldValueError(f"I{name} is not a compound item", offset=start, field=f"I{name}")
     limit = rule[1]
-    subrules = rule[2]
-    starts = [-1] * len(subrules)
+    sizes = rule[3]
+    starts = [-1] * len(sizes)
     octets = 0
     while True:
         if pos >= end:
@@ -322,6 +375,8 @@ def compound_subfields(
         if not octet & 1:
             break
         if octets >= limit:
+            if _fx_runs_out(data, pos, end):
+                raise _truncated(data, start, end, f"I{name}")
             raise FieldValueError(
                 f"I{name}: primary subfield longer than {limit} octet(s)",
                 data=bytes(data[start:pos]),
@@ -330,19 +385,28 @@ def compound_subfields(
             )
     base = 0
     for k in range(octets):
-        for bit in _SET_BITS[data[start + k]]:
+        for bit in SET_BITS[data[start + k]]:
             index = base + bit
-            sub = subrules[index] if index < len(subrules) else None
-            if sub is None:
+            size = sizes[index]
+            starts[index] = pos
+            if size > 0:
+                pos += size
+            elif size == 0:
+                if pos > end:
+                    raise _truncated(data, start, end, f"I{name}")
+                pos = skip_item(data, pos, end, rule[2][index], f"{name}/{index + 1}")
+            else:
+                if pos > end:
+                    raise _truncated(data, start, end, f"I{name}")
                 raise FieldValueError(
                     f"I{name}: subfield {index + 1} is not defined",
                     data=bytes(data[start : start + octets]),
                     offset=start,
                     field=f"I{name}",
                 )
-            starts[index] = pos
-            pos = skip_item(data, pos, end, sub, f"{name}/{index + 1}")
         base += 7
+    if pos > end:
+        raise _truncated(data, start, end, f"I{name}")
     return pos, starts
 
 
@@ -407,8 +471,7 @@ def _rule_of(variation: Any, what: str) -> Rule:
                 subrules.append(None)
             else:
                 subrules.append(_rule_of(_variation_of(non_spare), f"{what}/{non_spare.cv_name}"))
-        subrules.extend([None] * (7 * limit - len(subrules)))
-        return (COMPOUND, limit, tuple(subrules))
+        return compound_rule(limit, subrules)
     raise LayoutError(f"{what}: unknown structure {variation.__name__}")
 
 
@@ -447,25 +510,34 @@ def layout_from_libasterix(spec: Any) -> RecordLayout:
 # Splitting records with libasterix -----------------------------------------------------------
 
 
-def libasterix_records(data: bytes, start: int, end: int, spec: Any) -> Iterator[tuple[int, Any]]:
+def libasterix_records(
+    data: bytes, start: int, end: int, spec: Any, layout: RecordLayout | None = None
+) -> Iterator[tuple[int, Any]]:
     """(offset, libasterix record) of each record in ``data[start:end]``, strictly parsed.
 
-    The first record libasterix refuses raises a TruncatedError or FieldValueError at its
-    offset: the records after it cannot be found.
+    With ``layout`` (the same edition's), each record is first delimited by ``walk_record``
+    and libasterix parses exactly its octets: linear time whatever the block holds (libasterix
+    copies the rest of the block for every record it parses), and errors name the item at
+    fault. The first record that fails raises a TruncatedError or FieldValueError (or the
+    walk's error): the records after it cannot be found.
     """
     from asterix import base
 
     record_class = spec.cv_uap.cv_record
-    bits = base.Bits(bytes(data), start * 8, end * 8)
-    while len(bits):
-        offset = bits.bit_offset1 // 8
+    data = bytes(data)
+    pos = start
+    while pos < end:
+        record_end = end
+        if layout is not None:
+            record_end, _ = walk_record(data, pos, end, layout)
+        bits = base.Bits(data, pos * 8, record_end * 8)
         try:
             result = record_class.parse(base.ParsingMode.StrictParsing, bits)
         except Exception as exc:  # libasterix boundary: any failure is bad input
             raise FieldValueError(
                 f"libasterix failed on the record: {exc!r}",
-                data=bytes(data[offset:end]),
-                offset=offset,
+                data=data[pos:end],
+                offset=pos,
                 field="record",
             ) from exc
         if isinstance(result, ValueError):
@@ -473,9 +545,18 @@ def libasterix_records(data: bytes, start: int, end: int, spec: Any) -> Iterator
             error = TruncatedError if "insufficient data" in message else FieldValueError
             raise error(
                 f"CAT{spec.cv_category:03d} record: {message}",
-                data=bytes(data[offset:end]),
-                offset=offset,
+                data=data[pos:end],
+                offset=pos,
                 field="record",
             )
-        record, bits = result
-        yield offset, record
+        record, rest = result
+        if layout is not None and len(rest):
+            raise FieldValueError(
+                f"CAT{spec.cv_category:03d} record: libasterix ends it "
+                f"{len(rest) // 8} octet(s) before its length rules do",
+                data=data[pos:record_end],
+                offset=pos,
+                field="record",
+            )
+        yield pos, record
+        pos = rest.bit_offset1 // 8 if layout is None else record_end

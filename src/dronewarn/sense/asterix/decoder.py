@@ -31,6 +31,7 @@ from dronewarn.sense.asterix.cat048 import Cat048Plot, plot_from_libasterix
 from dronewarn.sense.asterix.cat062 import Cat062Track, track_from_libasterix
 from dronewarn.sense.asterix.datablock import (
     LayoutError,
+    RecordLayout,
     layout_from_libasterix,
     libasterix_records,
     split_datablocks,
@@ -38,6 +39,7 @@ from dronewarn.sense.asterix.datablock import (
 from dronewarn.sense.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
 from dronewarn.sense.asterix.fast048 import Fast048
 from dronewarn.sense.asterix.fast062 import Fast062
+from dronewarn.sense.asterix.items import frozen_builder
 
 AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
 FastDecoder = Fast048 | Fast062
@@ -51,6 +53,8 @@ class CategoryPlan:
     edition: Edition
     spec: Any
     """libasterix's class for the edition (None for CAT062 0.17)."""
+    layout: RecordLayout | None
+    """The edition's length rules (``datablock``), None if they cannot be derived."""
     fast: FastDecoder | None
     """The hand-written decoder, when validated for the edition and enabled."""
 
@@ -71,22 +75,21 @@ class DecodePlan:
         plans: dict[int, CategoryPlan] = {}
         for category, edition in editions.items():
             if category == 62 and edition == CAT062_DRAFT:
-                plans[category] = CategoryPlan(category, edition, None, Fast062.draft())
+                draft = Fast062.draft()
+                plans[category] = CategoryPlan(category, edition, None, draft.layout, draft)
                 continue
             spec = libasterix_spec(category, edition)
+            layout: RecordLayout | None
+            try:
+                layout = layout_from_libasterix(spec)
+            except LayoutError:
+                layout = None
             decoder: FastDecoder | None = None
-            if fast and category in (48, 62):
-                try:
-                    layout = layout_from_libasterix(spec)
-                except LayoutError:
-                    layout = None
-                if layout is not None:
-                    decoder = (
-                        Fast048.for_edition(spec, layout)
-                        if category == 48
-                        else Fast062.for_edition(spec, layout)
-                    )
-            plans[category] = CategoryPlan(category, edition, spec, decoder)
+            if fast and layout is not None and category == 48:
+                decoder = Fast048.for_edition(spec, layout)
+            elif fast and layout is not None and category == 62:
+                decoder = Fast062.for_edition(spec, layout)
+            plans[category] = CategoryPlan(category, edition, spec, layout, decoder)
         return cls(editions, MappingProxyType(plans))
 
 
@@ -143,7 +146,7 @@ def _libasterix_block(
     """Records of one block through libasterix, and the octets left undecoded."""
     mapper = _mapper(plan.category, plan.edition)
     out: list[AsterixRecord] = []
-    records = libasterix_records(data, start, end, plan.spec)
+    records = libasterix_records(data, start, end, plan.spec, plan.layout)
     while True:
         try:
             offset, record = next(records)
@@ -175,16 +178,18 @@ def decode_datablocks(
     """
     plan = editions if isinstance(editions, DecodePlan) else DecodePlan.for_editions(editions)
     data = bytes(data)
-    out: dict[int, list[Any]] = {48: [], 34: [], 62: [], 21: [], 15: []}
+    categories = plan.categories
+    out: dict[int, list[Any]] = {}
     errors: list[DecodeError] = []
     skipped = 0
     blocks, split_error = split_datablocks(data)
     for block in blocks:
-        category_plan = plan.categories.get(block.category)
+        category = block.category
+        category_plan = categories.get(category)
         if category_plan is None:
             errors.append(
                 UnsupportedError(
-                    f"ASTERIX category {block.category:03d} is not read by dronewarn",
+                    f"ASTERIX category {category:03d} is not read by dronewarn",
                     data=data[block.offset : block.end],
                     offset=block.offset,
                     field="CAT",
@@ -192,30 +197,40 @@ def decode_datablocks(
             )
             skipped += block.length
             continue
+        records: list[Any]
         if category_plan.fast is not None:
             records, error = category_plan.fast.decode_block(data, block.records_start, block.end)
-            out[block.category].extend(records)
             if error is not None:
                 errors.append(error)
                 offset = error.offset if error.offset is not None else block.records_start
                 skipped += block.end - offset
         else:
-            records_lib, lost = _libasterix_block(
+            records, lost = _libasterix_block(
                 data, block.records_start, block.end, category_plan, errors
             )
-            out[block.category].extend(records_lib)
             skipped += lost
+        found = out.get(category)
+        if found is None:
+            out[category] = records
+        else:
+            found.extend(records)
     if split_error is not None:
         errors.append(split_error)
         skipped += len(data) - (split_error.offset or 0)
-    return AsterixBatch(
-        reference_s=reference_s,
-        cat048=tuple(out[48]),
-        cat034=tuple(out[34]),
-        cat062=tuple(out[62]),
-        cat021=tuple(out[21]),
-        cat015=tuple(out[15]),
-        errors=tuple(errors),
-        blocks=len(blocks) + (1 if split_error is not None else 0),
-        skipped_octets=skipped,
+    get = out.get
+    return _BATCH(
+        (
+            reference_s,
+            tuple(get(48, ())),
+            tuple(get(34, ())),
+            tuple(get(62, ())),
+            tuple(get(21, ())),
+            tuple(get(15, ())),
+            tuple(errors),
+            len(blocks) + (1 if split_error is not None else 0),
+            skipped,
+        )
     )
+
+
+_BATCH = frozen_builder(AsterixBatch)

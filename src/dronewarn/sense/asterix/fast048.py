@@ -11,6 +11,7 @@ any differs, so the caller falls back to libasterix rather than read a wrong val
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,13 @@ from dronewarn.sense.asterix.cat048 import (
 from dronewarn.sense.asterix.datablock import (
     EXTENDED,
     FIXED,
+    SET_BITS,
     RecordLayout,
-    walk_record,
+    fspec_too_long,
+    overrun,
+    skip_item,
+    spare_frn,
+    truncated_fspec,
 )
 from dronewarn.sense.asterix.items import (
     FL_FT,
@@ -124,12 +130,21 @@ class Fast048:
     def decode_block(
         self, data: bytes, start: int, end: int
     ) -> tuple[list[Cat048Plot], DecodeError | None]:
-        """The plots of the records in ``data[start:end]``, and the error that ended the block."""
+        """The plots of the records in ``data[start:end]``, and the error that ended the block.
+
+        The record walk is ``datablock.walk_record``'s, inlined (this loop runs per record).
+        """
         layout = self.layout
+        sizes = layout.sizes
+        rules = layout.rules
+        names = layout.names
+        count = len(sizes)
+        limit = layout.fspec_max_octets
+        set_bits = SET_BITS
         i010, i140, i020, i040 = self.i010, self.i140, self.i020, self.i040
         i070, i090, i130, i220 = self.i070, self.i090, self.i130, self.i220
         i240, i161, i200, i170 = self.i240, self.i161, self.i200, self.i170
-        walk = walk_record
+        pair = _PAIR.unpack_from
         build = _BUILD
         out: list[Cat048Plot] = []
         append = out.append
@@ -137,7 +152,37 @@ class Fast048:
         try:
             while pos < end:
                 offset = pos
-                pos, s = walk(data, pos, end, layout)
+                octets = 0
+                while True:
+                    if pos >= end:
+                        raise truncated_fspec(data, offset, end)
+                    octet = data[pos]
+                    pos += 1
+                    octets += 1
+                    if not octet & 1:
+                        break
+                    if octets >= limit:
+                        raise fspec_too_long(data, offset, pos, layout, end)
+                s = [-1] * count
+                base = 0
+                for k in range(offset, offset + octets):
+                    for bit in set_bits[data[k]]:
+                        index = base + bit
+                        size = sizes[index]
+                        s[index] = pos
+                        if size > 0:
+                            pos += size
+                        elif size == 0:
+                            if pos > end:
+                                raise overrun(data, s, sizes, end, layout)
+                            pos = skip_item(data, pos, end, rules[index], names[index] or "")
+                        else:
+                            if pos > end:
+                                raise overrun(data, s, sizes, end, layout)
+                            raise spare_frn(data, offset, octets, index, layout)
+                    base += 7
+                if pos > end:
+                    raise overrun(data, s, sizes, end, layout)
                 p = s[i010]
                 sac = sic = None
                 if p >= 0:
@@ -160,8 +205,9 @@ class Fast048:
                 p = s[i040]
                 rho = theta = None
                 if p >= 0:
-                    rho = ((data[p] << 8) | data[p + 1]) * RHO_LSB_NM * NM_M
-                    theta = ((data[p + 2] << 8) | data[p + 3]) * THETA_LSB_DEG
+                    raw_rho, raw_theta = pair(data, p)
+                    rho = raw_rho * RHO_LSB_NM * NM_M
+                    theta = raw_theta * THETA_LSB_DEG
                 p = s[i070]
                 code = code_ok = None
                 if p >= 0:
@@ -182,8 +228,9 @@ class Fast048:
                 p = s[i200]
                 speed = heading = None
                 if p >= 0:
-                    speed = ((data[p] << 8) | data[p + 1]) * GSP_LSB_NM_S * NM_M
-                    heading = ((data[p + 2] << 8) | data[p + 3]) * THETA_LSB_DEG
+                    raw_speed, raw_heading = pair(data, p)
+                    speed = raw_speed * GSP_LSB_NM_S * NM_M
+                    heading = raw_heading * THETA_LSB_DEG
                 p = s[i170]
                 confirmed = ended = None
                 if p >= 0:
@@ -205,4 +252,5 @@ class Fast048:
         return out, None
 
 
+_PAIR = struct.Struct(">HH")
 _BUILD = frozen_builder(Cat048Plot)

@@ -24,6 +24,7 @@ each 3-octet part ending in FX), 27 RE, 28 SP.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ from dronewarn.sense.asterix.cat062 import (
     V_LSB_MPS,
     WGS84_LSB_DEG,
     XY_LSB_M,
+    Cat062Accuracy,
+    Cat062Ages,
     Cat062Track,
 )
 from dronewarn.sense.asterix.datablock import (
@@ -45,11 +48,17 @@ from dronewarn.sense.asterix.datablock import (
     FIXED,
     REPETITIVE,
     REPETITIVE_FX,
+    SET_BITS,
     UNKNOWN,
     RecordLayout,
     Rule,
+    compound_rule,
     compound_subfields,
-    walk_record,
+    fspec_too_long,
+    overrun,
+    skip_item,
+    spare_frn,
+    truncated_fspec,
 )
 from dronewarn.sense.asterix.items import (
     FL_FT,
@@ -71,7 +80,7 @@ def _f(octets: int) -> Rule:
 
 
 def _compound(limit: int, *subfields: Rule | None) -> Rule:
-    return (COMPOUND, limit, (*subfields, *([None] * (7 * limit - len(subfields)))))
+    return compound_rule(limit, subfields)
 
 
 _DRAFT_ITEMS: tuple[tuple[str | None, Rule | None], ...] = (
@@ -202,15 +211,6 @@ def _index(layout: RecordLayout, name: str) -> int:
     return layout.index(name) if name in layout.names else -1
 
 
-def _compounds(layout: RecordLayout) -> tuple[Rule, Rule, Rule]:
-    empty: Rule = (COMPOUND, 1, (None,) * 7)
-    found = []
-    for name in ("380", "500", "290"):
-        rule = layout.rules[layout.index(name)] if name in layout.names else None
-        found.append(rule if rule is not None else empty)
-    return found[0], found[1], found[2]
-
-
 @dataclass(frozen=True, slots=True)
 class Fast062:
     """The CAT062 decoder for one edition (``for_edition`` for 1.x, ``draft()`` for 0.17)."""
@@ -220,8 +220,15 @@ class Fast062:
     items: tuple[int, ...]
     """FRN - 1 of I010 I070 I105 I100 I185 I040 I080 I136 I130 I380 I500 I290 (0.17: I180 in
     I185's place, -1 for I500)."""
-    compounds: tuple[Rule, Rule, Rule]
-    """Length rules of I380, I500 (empty for 0.17) and I290."""
+    sizes: tuple[int, ...]
+    """``layout.sizes``, with -2 for the compound items read here (I380, I500, I290)."""
+
+    @classmethod
+    def _build(cls, layout: RecordLayout, draft: bool, names: tuple[str, ...]) -> Fast062:
+        items = tuple(_index(layout, name) for name in names)
+        compounds = {_index(layout, name) for name in ("380", "500", "290")} - {-1}
+        sizes = tuple(-2 if i in compounds else size for i, size in enumerate(layout.sizes))
+        return cls(layout, draft, items, sizes)
 
     @classmethod
     def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast062 | None:
@@ -229,33 +236,87 @@ class Fast062:
         if check_edition(spec, layout) is not None:
             return None
         names = ("010", "070", "105", "100", "185", "040", "080", "136", "130", "380", "500")
-        items = tuple(_index(layout, name) for name in (*names, "290"))
-        return cls(layout, False, items, _compounds(layout))
+        return cls._build(layout, False, (*names, "290"))
 
     @classmethod
     def draft(cls) -> Fast062:
         """The decoder of edition 0.17."""
         names = ("010", "070", "105", "100", "180", "040", "080", "136", "130", "380", "500")
-        items = tuple(_index(DRAFT_LAYOUT, name) for name in (*names, "290"))
-        return cls(DRAFT_LAYOUT, True, items, _compounds(DRAFT_LAYOUT))
+        return cls._build(DRAFT_LAYOUT, True, (*names, "290"))
 
     def decode_block(
         self, data: bytes, start: int, end: int
     ) -> tuple[list[Cat062Track], DecodeError | None]:
-        """The tracks of the records in ``data[start:end]``, and the error that ended the block."""
+        """The tracks of the records in ``data[start:end]``, and the error that ended the block.
+
+        The record walk is ``datablock.walk_record``'s, inlined (this loop runs per record),
+        reading the subfield offsets of I380, I500 and I290 as it skips them.
+        """
         layout = self.layout
-        r380, r500, r290 = self.compounds
+        sizes = self.sizes
+        rules = layout.rules
+        names = layout.names
+        count = len(sizes)
+        limit = layout.fspec_max_octets
+        set_bits = SET_BITS
         draft = self.is_draft
-        i010, i070, i105, i100, iv, i040, i080, i136, i130, i380, i500, i290 = self.items
-        walk = walk_record
+        i010, i070, i105, i100, iv, i040, i080, i136, i130, i380, i500, _ = self.items
+        wgs84 = _WGS84.unpack_from
+        pair = _PAIR.unpack_from
+        signed_pair = _SIGNED_PAIR.unpack_from
         build = _BUILD
+        build_accuracy = _BUILD_ACCURACY
+        build_ages = _BUILD_AGES
         out: list[Cat062Track] = []
         append = out.append
         pos = start
         try:
             while pos < end:
                 offset = pos
-                pos, s = walk(data, pos, end, layout)
+                octets = 0
+                while True:
+                    if pos >= end:
+                        raise truncated_fspec(data, offset, end)
+                    octet = data[pos]
+                    pos += 1
+                    octets += 1
+                    if not octet & 1:
+                        break
+                    if octets >= limit:
+                        raise fspec_too_long(data, offset, pos, layout, end)
+                s = [-1] * count
+                sub380 = sub500 = sub290 = None
+                base = 0
+                for k in range(offset, offset + octets):
+                    for bit in set_bits[data[k]]:
+                        index = base + bit
+                        size = sizes[index]
+                        s[index] = pos
+                        if size > 0:
+                            pos += size
+                        elif size == 0:
+                            if pos > end:
+                                raise overrun(data, s, layout.sizes, end, layout)
+                            pos = skip_item(data, pos, end, rules[index], names[index] or "")
+                        elif size == -2:
+                            if pos > end:
+                                raise overrun(data, s, layout.sizes, end, layout)
+                            pos, sub = compound_subfields(
+                                data, pos, end, rules[index], names[index] or ""
+                            )
+                            if index == i380:
+                                sub380 = sub
+                            elif index == i500:
+                                sub500 = sub
+                            else:
+                                sub290 = sub
+                        else:
+                            if pos > end:
+                                raise overrun(data, s, layout.sizes, end, layout)
+                            raise spare_frn(data, offset, octets, index, layout)
+                    base += 7
+                if pos > end:
+                    raise overrun(data, s, layout.sizes, end, layout)
                 p = s[i010]
                 sac = sic = None
                 if p >= 0:
@@ -271,33 +332,37 @@ class Fast062:
                 p = s[i105]
                 if p >= 0:
                     if draft:
-                        lat = _s24(data, p) * DRAFT_WGS84_LSB_DEG
-                        lon = _s24(data, p + 3) * DRAFT_WGS84_LSB_DEG
+                        raw = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+                        lat = (raw - 0x1000000 if raw & 0x800000 else raw) * DRAFT_WGS84_LSB_DEG
+                        raw = (data[p + 3] << 16) | (data[p + 4] << 8) | data[p + 5]
+                        lon = (raw - 0x1000000 if raw & 0x800000 else raw) * DRAFT_WGS84_LSB_DEG
                     else:
-                        lat = int.from_bytes(data[p : p + 4], "big", signed=True) * WGS84_LSB_DEG
-                        lon = (
-                            int.from_bytes(data[p + 4 : p + 8], "big", signed=True) * WGS84_LSB_DEG
-                        )
+                        raw_lat, raw_lon = wgs84(data, p)
+                        lat = raw_lat * WGS84_LSB_DEG
+                        lon = raw_lon * WGS84_LSB_DEG
                 p = s[i100]
                 if p >= 0:
                     if draft:
-                        x = _s16(data, p) * DRAFT_XY_LSB_NM * NM_M
-                        y = _s16(data, p + 2) * DRAFT_XY_LSB_NM * NM_M
+                        raw_x, raw_y = signed_pair(data, p)
+                        x = raw_x * DRAFT_XY_LSB_NM * NM_M
+                        y = raw_y * DRAFT_XY_LSB_NM * NM_M
                     else:
-                        x = _s24(data, p) * XY_LSB_M
-                        y = _s24(data, p + 3) * XY_LSB_M
+                        raw = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+                        x = (raw - 0x1000000 if raw & 0x800000 else raw) * XY_LSB_M
+                        raw = (data[p + 3] << 16) | (data[p + 4] << 8) | data[p + 5]
+                        y = (raw - 0x1000000 if raw & 0x800000 else raw) * XY_LSB_M
                 p = s[iv]
                 if p >= 0:
                     if draft:
-                        speed = ((data[p] << 8) | data[p + 1]) * DRAFT_GSP_LSB_NM_S * NM_M
-                        heading = math.radians(
-                            ((data[p + 2] << 8) | data[p + 3]) * DRAFT_HDG_LSB_DEG
-                        )
+                        raw_speed, raw_heading = pair(data, p)
+                        speed = raw_speed * DRAFT_GSP_LSB_NM_S * NM_M
+                        heading = math.radians(raw_heading * DRAFT_HDG_LSB_DEG)
                         vx = speed * math.sin(heading)
                         vy = speed * math.cos(heading)
                     else:
-                        vx = _s16(data, p) * V_LSB_MPS
-                        vy = _s16(data, p + 2) * V_LSB_MPS
+                        raw_vx, raw_vy = signed_pair(data, p)
+                        vx = raw_vx * V_LSB_MPS
+                        vy = raw_vy * V_LSB_MPS
                 p = s[i040]
                 track = None
                 if p >= 0:
@@ -315,54 +380,77 @@ class Fast062:
                         tse = bool(octet & 0x40)
                         tsb = bool(octet & 0x20)
                 p = s[i136]
-                fl = None if p < 0 else _s16(data, p) * FL_LSB * FL_FT
-                p = s[i130]
-                alt = None if p < 0 else _s16(data, p) * ALT_LSB_FT * FT_M
-                address = callsign = emc = None
-                p = s[i380]
+                fl = None
                 if p >= 0:
-                    _, sub = compound_subfields(data, p, end, r380, "380")
-                    q = sub[1] if draft else sub[0]
+                    raw = (data[p] << 8) | data[p + 1]
+                    fl = (raw - 0x10000 if raw & 0x8000 else raw) * FL_LSB * FL_FT
+                p = s[i130]
+                alt = None
+                if p >= 0:
+                    raw = (data[p] << 8) | data[p + 1]
+                    alt = (raw - 0x10000 if raw & 0x8000 else raw) * ALT_LSB_FT * FT_M
+                address = callsign = emc = None
+                if sub380 is not None:
+                    q = sub380[1] if draft else sub380[0]
                     if q >= 0:
                         address = (data[q] << 16) | (data[q + 1] << 8) | data[q + 2]
-                    q = sub[2] if draft else sub[1]
+                    q = sub380[2] if draft else sub380[1]
                     if q >= 0:
                         callsign = icao_text(int.from_bytes(data[q : q + 6], "big"))
-                    if not draft and sub[20] >= 0:
-                        emc = data[sub[20]]
-                apc_x = apc_y = apw_lat = apw_lon = aga = aba = None
-                if i500 >= 0 and s[i500] >= 0:
-                    _, sub = compound_subfields(data, s[i500], end, r500, "500")
-                    q = sub[0]
+                    if not draft and sub380[20] >= 0:
+                        emc = data[sub380[20]]
+                accuracy = None
+                if sub500 is not None:
+                    apc_x = apc_y = apw_lat = apw_lon = aga = aba = None
+                    q = sub500[0]
                     if q >= 0:
-                        apc_x = ((data[q] << 8) | data[q + 1]) * XY_LSB_M
-                        apc_y = ((data[q + 2] << 8) | data[q + 3]) * XY_LSB_M
-                    q = sub[2]
+                        raw_x, raw_y = pair(data, q)
+                        apc_x = raw_x * XY_LSB_M
+                        apc_y = raw_y * XY_LSB_M
+                    q = sub500[2]
                     if q >= 0:
-                        apw_lat = ((data[q] << 8) | data[q + 1]) * WGS84_LSB_DEG
-                        apw_lon = ((data[q + 2] << 8) | data[q + 3]) * WGS84_LSB_DEG
-                    q = sub[3]
+                        raw_x, raw_y = pair(data, q)
+                        apw_lat = raw_x * WGS84_LSB_DEG
+                        apw_lon = raw_y * WGS84_LSB_DEG
+                    q = sub500[3]
                     if q >= 0:
                         aga = data[q] * ALT_LSB_FT * FT_M
-                    q = sub[4]
+                    q = sub500[4]
                     if q >= 0:
                         aba = data[q] * FL_LSB * FL_FT
-                trk = psr = ssr = mds = es = None
-                p = s[i290]
-                if p >= 0:
-                    _, sub = compound_subfields(data, p, end, r290, "290")
-                    if draft:
-                        # PSR SSR MDA MFL MDS ADS(2) ADB MD1 MD2
-                        ages = (-1, sub[0], sub[1], sub[4], sub[6])
-                    else:
-                        ages = (sub[0], sub[1], sub[2], sub[3], sub[5])
-                    trk, psr, ssr, mds, es = (None if q < 0 else data[q] * AGE_LSB_S for q in ages)
+                    accuracy = build_accuracy((apc_x, apc_y, apw_lat, apw_lon, aga, aba))
+                ages = None
+                if sub290 is not None:
+                    if draft:  # PSR SSR MDA MFL MDS ADS(2) ADB MD1 MD2
+                        q_trk, q_psr, q_ssr, q_mds, q_es = (
+                            -1,
+                            sub290[0],
+                            sub290[1],
+                            sub290[4],
+                            sub290[6],
+                        )
+                    else:  # TRK PSR SSR MDS ADS(2) ES ...
+                        q_trk, q_psr, q_ssr, q_mds, q_es = (
+                            sub290[0],
+                            sub290[1],
+                            sub290[2],
+                            sub290[3],
+                            sub290[5],
+                        )
+                    ages = build_ages(
+                        (
+                            None if q_trk < 0 else data[q_trk] * AGE_LSB_S,
+                            None if q_psr < 0 else data[q_psr] * AGE_LSB_S,
+                            None if q_ssr < 0 else data[q_ssr] * AGE_LSB_S,
+                            None if q_mds < 0 else data[q_mds] * AGE_LSB_S,
+                            None if q_es < 0 else data[q_es] * AGE_LSB_S,
+                        )
+                    )
                 append(
                     build(
                         (
                             offset, sac, sic, tod, lat, lon, x, y, vx, vy, track, confirmed,
-                            sim, tse, tsb, fl, alt, address, callsign, emc, apc_x, apc_y,
-                            apw_lat, apw_lon, aga, aba, trk, psr, ssr, mds, es,
+                            sim, tse, tsb, fl, alt, address, callsign, emc, accuracy, ages,
                         )
                     )
                 )  # fmt: skip
@@ -371,14 +459,9 @@ class Fast062:
         return out, None
 
 
-def _s16(data: bytes, p: int) -> int:
-    raw = (data[p] << 8) | data[p + 1]
-    return raw - 0x10000 if raw & 0x8000 else raw
-
-
-def _s24(data: bytes, p: int) -> int:
-    raw = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
-    return raw - 0x1000000 if raw & 0x800000 else raw
-
-
+_WGS84 = struct.Struct(">ii")
+_PAIR = struct.Struct(">HH")
+_SIGNED_PAIR = struct.Struct(">hh")
 _BUILD = frozen_builder(Cat062Track)
+_BUILD_ACCURACY = frozen_builder(Cat062Accuracy)
+_BUILD_AGES = frozen_builder(Cat062Ages)

@@ -206,16 +206,19 @@ def track_report(
         raise _missing("I062/070", track.offset)
     if track.lat_deg is None or track.lon_deg is None:
         raise _missing("I062/105", track.offset)
-    if track.apc_x_m is not None and track.apc_y_m is not None:
-        sigma_h = math.sqrt((track.apc_x_m**2 + track.apc_y_m**2) / 2.0)
-    elif track.apw_lat_deg is not None and track.apw_lon_deg is not None:
-        north = track.apw_lat_deg * M_PER_DEG
-        east = track.apw_lon_deg * M_PER_DEG * math.cos(math.radians(track.lat_deg))
-        sigma_h = math.sqrt((north**2 + east**2) / 2.0)
-    else:
-        sigma_h = config.default_sigma_h_m
+    accuracy = track.accuracy
+    sigma_h = config.default_sigma_h_m
+    aga_m = None
+    if accuracy is not None:
+        aga_m = accuracy.aga_m
+        if accuracy.apc_x_m is not None and accuracy.apc_y_m is not None:
+            sigma_h = math.sqrt((accuracy.apc_x_m**2 + accuracy.apc_y_m**2) / 2.0)
+        elif accuracy.apw_lat_deg is not None and accuracy.apw_lon_deg is not None:
+            north = accuracy.apw_lat_deg * M_PER_DEG
+            east = accuracy.apw_lon_deg * M_PER_DEG * math.cos(math.radians(track.lat_deg))
+            sigma_h = math.sqrt((north**2 + east**2) / 2.0)
     alt_m, sigma_v = _height(
-        track.geometric_altitude_m, track.aga_m, track.measured_flight_level_ft, config
+        track.geometric_altitude_m, aga_m, track.measured_flight_level_ft, config
     )
     return Report(
         sensor_id=config.sensor_id,
