@@ -92,7 +92,7 @@ def test_record_cut_inside_an_item_names_the_item(fast: bool) -> None:
     (error,) = batch.errors
     assert isinstance(error, TruncatedError)
     assert (error.offset, error.field) == (23, "I240")
-    assert batch.skipped_octets == 26 - error.offset
+    assert batch.skipped_octets == 26 - 23
 
 
 def test_bad_record_ends_its_block_but_keeps_the_records_before(plan: DecodePlan) -> None:

@@ -179,7 +179,7 @@ def test_generated_records_decode_the_same(category: int, edition: Edition) -> N
 
 
 def _real_payloads(samples_dir: Path) -> list[bytes]:
-    out = []
+    out: list[bytes] = []
     for name in ("cat_034_048.pcap", "cat_062_065.pcap", "cat048.raw", "cat062cat065.raw"):
         out.extend(p.payload for p in read_capture(samples_dir / "asterix" / name))
     return out
