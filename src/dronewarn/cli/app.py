@@ -17,14 +17,17 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from dronewarn.cli.decode import DecodeFormat, run_decode
 from dronewarn.cli.pictures import announce_when_up, plan_pictures, print_pictures
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
+from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
 from dronewarn.node.night import Night, NodeOutcome, Window, World, make_world, run_parallel
 from dronewarn.node.runtime import settle_heap
 from dronewarn.node.summary import summarise
+from dronewarn.sense.asterix.editions import parse_editions
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -260,6 +263,52 @@ EVAL_KEYS = (
     "window_coverage",
     "warnings_per_crosser",
 )
+
+
+@app.command(name="decode")
+def decode_command(
+    path: Annotated[Path, typer.Argument(help="capture or recording to decode")],
+    fmt: Annotated[
+        DecodeFormat, typer.Option("--format", help="file format (auto: guessed from its content)")
+    ] = DecodeFormat.AUTO,
+    edition: Annotated[
+        list[str] | None,
+        typer.Option(help='ASTERIX edition per category, "CAT:EDITION" (e.g. 48:1.21); repeatable'),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(help="radar site LAT,LON[,HEIGHT_M] that turns CAT048 plots into Reports"),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            help="UTC time (ISO 8601) that dates ASTERIX times of day and undated input "
+            "(default: a capture's packet times, else now)",
+        ),
+    ] = None,
+) -> None:
+    """Decode a sensor capture: one JSON line per Report on stdout, errors on stderr."""
+    try:
+        editions = parse_editions(edition or [])
+        radar_site = _site(site) if site else None
+        reference_s = parse_iso(at) if at else time.time()
+    except (DronewarnError, ValueError) as error:
+        raise typer.BadParameter(str(error)) from None
+    try:
+        counts = run_decode(path, fmt, editions, radar_site, reference_s)
+    except OSError as error:
+        _stderr().print(f"[red]cannot read {path}: {error.strerror or error}[/red]")
+        raise typer.Exit(2) from None
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "nothing"
+    _stderr().print(f"{path.name}: {summary}")
+
+
+def _site(text: str) -> GeoPoint:
+    parts = [float(v) for v in text.split(",")]
+    if len(parts) not in (2, 3):
+        raise ValueError(f"--site wants LAT,LON[,HEIGHT_M], not {text!r}")
+    return GeoPoint(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
 
 @app.command(name="eval")
