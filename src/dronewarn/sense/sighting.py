@@ -346,7 +346,9 @@ def to_report(sighting: Sighting, config: SightingConfig, source: str = "") -> R
         sigma_m = math.hypot(config.height_sigma_fraction * ground_m, ground_m * bearing_sigma)
     lat, lon = destination(sighting.lat_deg, sighting.lon_deg, sighting.bearing_deg, ground_m)
     reporter = GeoPoint(sighting.lat_deg, sighting.lon_deg, sighting.alt_m)
-    estimate_alt = None if sighting.alt_m is None else sighting.alt_m + height_m
+    # a drone seen below the horizon (from a hill) is still above the ground: no estimate
+    # goes below the ellipsoid (central Europe's terrain and geoid are both above it)
+    estimate_alt = None if sighting.alt_m is None else max(sighting.alt_m + height_m, 0.0)
     return Report(
         sensor_id=config.sensor_id,
         time_s=sighting_time_s(sighting),
