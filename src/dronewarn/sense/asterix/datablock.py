@@ -55,42 +55,54 @@ class DataBlock:
         return self.offset + self.length
 
 
+def block_error(data: bytes, pos: int) -> DecodeError | None:
+    """What is wrong with the data block header at ``pos``, None if it is sound: a payload
+    ending inside it (TruncatedError), a LEN below 3 (FieldValueError) or beyond the payload
+    (TruncatedError)."""
+    size = len(data)
+    if size - pos < HEADER_LEN:
+        return TruncatedError(
+            f"payload ends {size - pos} octet(s) into a data block header",
+            data=bytes(data[pos:]),
+            offset=pos,
+            field="LEN",
+        )
+    category = data[pos]
+    length = (data[pos + 1] << 8) | data[pos + 2]
+    if length < HEADER_LEN:
+        return FieldValueError(
+            f"CAT{category:03d} data block LEN {length} is below 3",
+            data=bytes(data[pos : pos + HEADER_LEN]),
+            offset=pos,
+            field="LEN",
+        )
+    if pos + length > size:
+        return TruncatedError(
+            f"CAT{category:03d} data block LEN {length} runs {pos + length - size} "
+            f"octet(s) beyond the payload",
+            data=bytes(data[pos:]),
+            offset=pos,
+            field="LEN",
+        )
+    return None
+
+
 def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
     """The data blocks of a payload, and the error that stopped the split (None if none did).
 
-    A LEN below 3 (FieldValueError) or beyond the payload (TruncatedError), or a payload ending
-    inside a block header (TruncatedError), ends the split: the next block cannot be found
-    without a good LEN. The blocks before it are returned.
+    A LEN below 3 or beyond the payload, or a payload ending inside a block header, ends the
+    split (``block_error``): the next block cannot be found without a good LEN. The blocks
+    before it are returned.
     """
     blocks: list[DataBlock] = []
     pos = 0
     size = len(data)
     while pos < size:
-        if size - pos < HEADER_LEN:
-            return blocks, TruncatedError(
-                f"payload ends {size - pos} octet(s) into a data block header",
-                data=bytes(data[pos:]),
-                offset=pos,
-                field="LEN",
-            )
-        category = data[pos]
+        error = block_error(data, pos)
+        if error is not None:
+            return blocks, error
         length = (data[pos + 1] << 8) | data[pos + 2]
-        if length < HEADER_LEN:
-            return blocks, FieldValueError(
-                f"CAT{category:03d} data block LEN {length} is below 3",
-                data=bytes(data[pos : pos + HEADER_LEN]),
-                offset=pos,
-                field="LEN",
-            )
-        if pos + length > size:
-            return blocks, TruncatedError(
-                f"CAT{category:03d} data block LEN {length} runs {pos + length - size} "
-                f"octet(s) beyond the payload",
-                data=bytes(data[pos:]),
-                offset=pos,
-                field="LEN",
-            )
-        blocks.append(_BLOCK((category, pos, length)))
+        blocks.append(_BLOCK((data[pos], pos, length)))
         pos += length
     return blocks, None
 

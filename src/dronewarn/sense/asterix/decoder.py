@@ -30,11 +30,12 @@ from dronewarn.sense.asterix.cat034 import Cat034Message, message_from_libasteri
 from dronewarn.sense.asterix.cat048 import Cat048Plot, plot_from_libasterix
 from dronewarn.sense.asterix.cat062 import Cat062Track, track_from_libasterix
 from dronewarn.sense.asterix.datablock import (
+    HEADER_LEN,
     LayoutError,
     RecordLayout,
+    block_error,
     layout_from_libasterix,
     libasterix_records,
-    split_datablocks,
 )
 from dronewarn.sense.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
 from dronewarn.sense.asterix.fast048 import Fast048
@@ -66,6 +67,8 @@ class DecodePlan:
 
     editions: Editions
     categories: Mapping[int, CategoryPlan]
+    table: tuple[CategoryPlan | None, ...]
+    """``categories`` indexed by CAT (256 entries), for the decoding loop."""
 
     @classmethod
     def for_editions(cls, editions: Editions | None = None, *, fast: bool = True) -> DecodePlan:
@@ -90,7 +93,8 @@ class DecodePlan:
             elif fast and layout is not None and category == 62:
                 decoder = Fast062.for_edition(spec, layout)
             plans[category] = CategoryPlan(category, edition, spec, layout, decoder)
-        return cls(editions, MappingProxyType(plans))
+        table = tuple(plans.get(category) for category in range(256))
+        return cls(editions, MappingProxyType(plans), table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,45 +182,56 @@ def decode_datablocks(
     """
     plan = editions if isinstance(editions, DecodePlan) else DecodePlan.for_editions(editions)
     data = bytes(data)
-    categories = plan.categories
+    table = plan.table
     out: dict[int, list[Any]] = {}
     errors: list[DecodeError] = []
     skipped = 0
-    blocks, split_error = split_datablocks(data)
-    for block in blocks:
-        category = block.category
-        category_plan = categories.get(category)
+    blocks = 0
+    size = len(data)
+    pos = 0
+    # the split of datablock.split_datablocks, inlined: this runs once per datagram
+    while pos < size:
+        if size - pos < HEADER_LEN or (
+            (length := (data[pos + 1] << 8) | data[pos + 2]) < HEADER_LEN or pos + length > size
+        ):
+            error = block_error(data, pos)
+            if error is not None:  # always: the condition above is block_error's
+                errors.append(error)
+                skipped += size - pos
+                blocks += 1
+            break
+        blocks += 1
+        category = data[pos]
+        end = pos + length
+        category_plan = table[category]
         if category_plan is None:
             errors.append(
                 UnsupportedError(
                     f"ASTERIX category {category:03d} is not read by dronewarn",
-                    data=data[block.offset : block.end],
-                    offset=block.offset,
+                    data=data[pos:end],
+                    offset=pos,
                     field="CAT",
                 )
             )
-            skipped += block.length
+            skipped += length
+            pos = end
             continue
         records: list[Any]
-        if category_plan.fast is not None:
-            records, error = category_plan.fast.decode_block(data, block.records_start, block.end)
+        fast = category_plan.fast
+        if fast is not None:
+            records, error = fast.decode_block(data, pos + HEADER_LEN, end)
             if error is not None:
                 errors.append(error)
-                offset = error.offset if error.offset is not None else block.records_start
-                skipped += block.end - offset
+                skipped += end - (error.offset if error.offset is not None else pos)
         else:
-            records, lost = _libasterix_block(
-                data, block.records_start, block.end, category_plan, errors
-            )
+            records, lost = _libasterix_block(data, pos + HEADER_LEN, end, category_plan, errors)
             skipped += lost
         found = out.get(category)
         if found is None:
             out[category] = records
         else:
             found.extend(records)
-    if split_error is not None:
-        errors.append(split_error)
-        skipped += len(data) - (split_error.offset or 0)
+        pos = end
     get = out.get
     return _BATCH(
         (
@@ -227,7 +242,7 @@ def decode_datablocks(
             tuple(get(21, ())),
             tuple(get(15, ())),
             tuple(errors),
-            len(blocks) + (1 if split_error is not None else 0),
+            blocks,
             skipped,
         )
     )

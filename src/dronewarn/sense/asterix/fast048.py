@@ -199,9 +199,9 @@ class Fast048:
                 if p >= 0:
                     octet = data[p]
                     typ = octet >> 5
-                    sim = bool(octet & 0x10)
+                    sim = (octet & 0x10) != 0
                     if octet & 1:
-                        tst = bool(data[p + 1] & 0x80)
+                        tst = (data[p + 1] & 0x80) != 0
                 p = s[i040]
                 rho = theta = None
                 if p >= 0:
@@ -237,7 +237,7 @@ class Fast048:
                     octet = data[p]
                     confirmed = not octet & 0x80
                     if octet & 1:
-                        ended = bool(data[p + 1] & 0x80)
+                        ended = (data[p + 1] & 0x80) != 0
                 append(
                     build(
                         (

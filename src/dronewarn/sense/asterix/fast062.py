@@ -376,9 +376,9 @@ class Fast062:
                     confirmed = not octet & 0x02
                     if octet & 1:
                         octet = data[p + 1]
-                        sim = bool(octet & 0x80)
-                        tse = bool(octet & 0x40)
-                        tsb = bool(octet & 0x20)
+                        sim = (octet & 0x80) != 0
+                        tse = (octet & 0x40) != 0
+                        tsb = (octet & 0x20) != 0
                 p = s[i136]
                 fl = None
                 if p >= 0:
