@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,10 @@ def demo(
         Path | None,
         typer.Option(help="keep each node's keys, stores, audit log and history in DIR/<node>/"),
     ] = None,
+    tak: Annotated[
+        bool,
+        typer.Option(help="the picture nodes also serve TAK clients (CoT over mutual TLS)"),
+    ] = True,
 ) -> None:
     """Run the scenario's nodes (BY, PL, UA for NIGHT-0910) and show warnings flowing.
 
@@ -163,7 +168,9 @@ def demo(
         else:
             Console().print(summary_panel(summary))
         return
-    _serve_pictures(world, window, pace, served, web_port, data_dir, wall0)
+    with tempfile.TemporaryDirectory(prefix="dronewarn-tak-") as scratch:
+        tak_root = None if not tak else (data_dir or Path(scratch)) / "tak"
+        _serve_pictures(world, window, pace, served, web_port, data_dir, wall0, tak_root)
 
 
 def _serve_pictures(
@@ -174,10 +181,11 @@ def _serve_pictures(
     web_port: int,
     data_dir: Path | None,
     wall0: float,
+    tak_root: Path | None,
 ) -> None:
-    """The demo with web pictures: the night, then replay until Ctrl-C."""
+    """The demo with web pictures (and TAK feeds): the night, then replay until Ctrl-C."""
     console = _stderr()
-    planned = plan_pictures(served, "127.0.0.1", web_port, data_dir)
+    planned = plan_pictures(served, "127.0.0.1", web_port, data_dir, tak_root)
     announce_when_up(console, planned)
     host = served[0]
 

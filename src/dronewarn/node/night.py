@@ -28,6 +28,7 @@ from dronewarn.node.linked import PartnerInbox
 from dronewarn.node.node import Node, build_node
 from dronewarn.node.operator_picture import OperatorPicture, PictureConfig
 from dronewarn.node.runtime import settle_heap
+from dronewarn.node.tak_output import TakOutput
 from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link import InProcessLink
 from dronewarn.share.link_service import LinkConfig, LinkService, SignedLink
@@ -197,9 +198,13 @@ class _ProcessNode:
         self.parent_pid = os.getppid()
         self._closed = False
         self.picture: OperatorPicture | None = None
+        self.tak: TakOutput | None = None
         if picture is not None:
             self.picture = OperatorPicture(self.node, picture, self.link.stats)
             self.picture.start()
+            if picture.tak is not None:
+                self.tak = TakOutput(self.node, picture.tak)
+                self.tak.start()
 
     def run(
         self,
@@ -226,7 +231,7 @@ class _ProcessNode:
                     self._arrived.clear()
                     self.inbox.drain()
                 if self.picture is not None:
-                    self.picture.step(delivery.arrival_s)
+                    self._show(delivery.arrival_s)
                 if on_step is not None:
                     on_step(delivery.arrival_s)
             node.tick(window.end_s)
@@ -236,7 +241,7 @@ class _ProcessNode:
             self._wait_for_senders(check)
             self.inbox.drain()
             if self.picture is not None:
-                self.picture.step(node.now_s)
+                self._show(node.now_s)
             outcome = NodeOutcome.of(node)
             ok = True
             return replace(outcome, links=self.link.stats())
@@ -252,14 +257,23 @@ class _ProcessNode:
                 self._arrived.clear()
                 self.inbox.drain()
             if self.picture is not None:
-                self.picture.step(self.node.now_s)
+                self._show(self.node.now_s)
             time.sleep(period_s)
+
+    def _show(self, now_s: float) -> None:
+        """Bring the operator picture (and the TAK feed) up to the node's state."""
+        if self.picture is not None:
+            self.picture.step(now_s)
+        if self.tak is not None:
+            self.tak.step(now_s)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.link.stop()
+        if self.tak is not None:
+            self.tak.stop()
         if self.picture is not None:
             self.picture.stop()
         self.node.store.close()
@@ -278,7 +292,7 @@ class _ProcessNode:
                     check()
                 if self.picture is not None:  # operators keep seeing partners' messages
                     self.inbox.drain()
-                    self.picture.step(self.node.now_s)
+                    self._show(self.node.now_s)
                 continue
             if kind == "done" and isinstance(item, str):
                 self._done.add(item)

@@ -21,6 +21,7 @@ from dronewarn.api.commands import CommandQueue
 from dronewarn.api.server import OperatorServer
 from dronewarn.node.node import Node
 from dronewarn.node.picture_feed import FeedConfig, LinkStats, PictureFeed, node_info
+from dronewarn.node.tak_output import TakOutputConfig
 from dronewarn.store.picture_history import PictureHistory
 
 
@@ -38,6 +39,8 @@ class PictureConfig:
     """Where the replay history is kept (None: in memory)."""
     api: ApiConfig = field(default_factory=ApiConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
+    tak: TakOutputConfig | None = None
+    """Also serve the picture to TAK clients (CoT over mutual TLS), when set."""
 
     @property
     def url(self) -> str:
@@ -63,7 +66,11 @@ def demo_logins() -> list[DemoLogin]:
 
 
 def demo_picture_config(
-    host: str, port: int, logins: list[DemoLogin], history_path: Path | None = None
+    host: str,
+    port: int,
+    logins: list[DemoLogin],
+    history_path: Path | None = None,
+    tak: TakOutputConfig | None = None,
 ) -> PictureConfig:
     return PictureConfig(
         host=host,
@@ -71,6 +78,7 @@ def demo_picture_config(
         accounts=tuple(Account(x.name, x.role, hash_password(x.password)) for x in logins),
         login_links=tuple((x.token, x.name) for x in logins),
         history_path=history_path,
+        tak=tak,
     )
 
 
