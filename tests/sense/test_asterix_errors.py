@@ -44,6 +44,12 @@ def slow_plan() -> DecodePlan:
     return DecodePlan.for_editions(Editions(), fast=False)
 
 
+@pytest.fixture(scope="module")
+def old_plan() -> DecodePlan:
+    """The oldest editions: CAT062 0.17 (hand-written decoder), CAT021 0.23, CAT048 1.27."""
+    return DecodePlan.for_editions(parse_editions("62:0.17,21:0.23,48:1.27,34:1.27,15:1.0"))
+
+
 def _with_len(block: bytes, length: int) -> bytes:
     return block[:1] + length.to_bytes(2, "big") + block[3:]
 
@@ -204,13 +210,19 @@ def test_random_bytes_never_raise(plan: DecodePlan, data: bytes) -> None:
 @given(
     category=st.sampled_from([48, 62, 34, 21, 15, 1, 255]),
     body=st.binary(max_size=200),
-    fast=st.booleans(),
+    which=st.sampled_from(["fast", "libasterix", "old editions"]),
 )
 def test_random_records_in_a_good_block_never_raise(
-    plan: DecodePlan, slow_plan: DecodePlan, category: int, body: bytes, fast: bool
+    plan: DecodePlan,
+    slow_plan: DecodePlan,
+    old_plan: DecodePlan,
+    category: int,
+    body: bytes,
+    which: str,
 ) -> None:
+    chosen = {"fast": plan, "libasterix": slow_plan, "old editions": old_plan}[which]
     data = bytes([category]) + (3 + len(body)).to_bytes(2, "big") + body
-    batch = decode_datablocks(data + SECTOR, plan if fast else slow_plan, reference_s=0.0)
+    batch = decode_datablocks(data + SECTOR, chosen, reference_s=0.0)
     assert len(batch.cat034) >= 1  # the good block after survives
     assert all(isinstance(e, DecodeError) for e in batch.errors)
     for error in batch.errors:

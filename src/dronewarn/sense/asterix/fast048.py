@@ -38,9 +38,9 @@ from dronewarn.sense.asterix.datablock import (
 from dronewarn.sense.asterix.items import (
     FL_FT,
     NM_M,
-    frozen_builder,
     icao_text,
     lib_element_layout,
+    slot_setters,
 )
 
 _FIXED_ITEMS = {"010": 2, "140": 3, "040": 4, "070": 2, "090": 2, "220": 3, "240": 6}
@@ -145,7 +145,12 @@ class Fast048:
         i070, i090, i130, i220 = self.i070, self.i090, self.i130, self.i220
         i240, i161, i200, i170 = self.i240, self.i161, self.i200, self.i170
         pair = _PAIR.unpack_from
-        build = _BUILD
+        new = object.__new__
+        (
+            set_offset, set_sac, set_sic, set_time, set_type, set_simulated, set_test, set_range,
+            set_azimuth, set_code, set_code_ok, set_fl, set_fl_ok, set_i130, set_address,
+            set_callsign, set_track, set_speed, set_heading, set_confirmed, set_ended,
+        ) = _SETTERS  # fmt: skip
         out: list[Cat048Plot] = []
         append = out.append
         pos = start
@@ -238,19 +243,41 @@ class Fast048:
                     confirmed = not octet & 0x80
                     if octet & 1:
                         ended = (data[p + 1] & 0x80) != 0
-                append(
-                    build(
-                        (
-                            offset, sac, sic, tod, typ, sim, tst, rho, theta, code, code_ok, fl,
-                            fl_ok, s[i130] >= 0, address, callsign, track, speed, heading,
-                            confirmed, ended,
-                        )
-                    )
-                )  # fmt: skip
+                plot = new(Cat048Plot)
+                set_offset(plot, offset)
+                set_sac(plot, sac)
+                set_sic(plot, sic)
+                set_time(plot, tod)
+                set_type(plot, typ)
+                set_simulated(plot, sim)
+                set_test(plot, tst)
+                set_range(plot, rho)
+                set_azimuth(plot, theta)
+                set_code(plot, code)
+                set_code_ok(plot, code_ok)
+                set_fl(plot, fl)
+                set_fl_ok(plot, fl_ok)
+                set_i130(plot, s[i130] >= 0)
+                set_address(plot, address)
+                set_callsign(plot, callsign)
+                set_track(plot, track)
+                set_speed(plot, speed)
+                set_heading(plot, heading)
+                set_confirmed(plot, confirmed)
+                set_ended(plot, ended)
+                append(plot)
         except DecodeError as error:
             return out, error
         return out, None
 
 
 _PAIR = struct.Struct(">HH")
-_BUILD = frozen_builder(Cat048Plot)
+_SETTERS = slot_setters(
+    Cat048Plot,
+    (
+        "offset", "sac", "sic", "time_of_day_s", "report_type", "simulated", "test_target",
+        "range_m", "azimuth_deg", "mode3a_code", "mode3a_validated", "flight_level_ft",
+        "flight_level_validated", "has_plot_characteristics", "aircraft_address", "callsign",
+        "track_number", "ground_speed_mps", "heading_deg", "track_confirmed", "track_ended",
+    ),
+)  # fmt: skip

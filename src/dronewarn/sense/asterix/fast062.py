@@ -67,6 +67,7 @@ from dronewarn.sense.asterix.items import (
     frozen_builder,
     icao_text,
     lib_element_layout,
+    slot_setters,
 )
 
 DRAFT_WGS84_LSB_DEG = 180.0 / 2**23
@@ -264,7 +265,12 @@ class Fast062:
         wgs84 = _WGS84.unpack_from
         pair = _PAIR.unpack_from
         signed_pair = _SIGNED_PAIR.unpack_from
-        build = _BUILD
+        new = object.__new__
+        (
+            set_offset, set_sac, set_sic, set_time, set_lat, set_lon, set_x, set_y, set_vx,
+            set_vy, set_track, set_confirmed, set_simulated, set_end, set_begin, set_fl, set_alt,
+            set_address, set_callsign, set_emitter, set_accuracy, set_ages,
+        ) = _SETTERS  # fmt: skip
         build_accuracy = _BUILD_ACCURACY
         build_ages = _BUILD_AGES
         out: list[Cat062Track] = []
@@ -446,14 +452,30 @@ class Fast062:
                             None if q_es < 0 else data[q_es] * AGE_LSB_S,
                         )
                     )
-                append(
-                    build(
-                        (
-                            offset, sac, sic, tod, lat, lon, x, y, vx, vy, track, confirmed,
-                            sim, tse, tsb, fl, alt, address, callsign, emc, accuracy, ages,
-                        )
-                    )
-                )  # fmt: skip
+                track_state = new(Cat062Track)
+                set_offset(track_state, offset)
+                set_sac(track_state, sac)
+                set_sic(track_state, sic)
+                set_time(track_state, tod)
+                set_lat(track_state, lat)
+                set_lon(track_state, lon)
+                set_x(track_state, x)
+                set_y(track_state, y)
+                set_vx(track_state, vx)
+                set_vy(track_state, vy)
+                set_track(track_state, track)
+                set_confirmed(track_state, confirmed)
+                set_simulated(track_state, sim)
+                set_end(track_state, tse)
+                set_begin(track_state, tsb)
+                set_fl(track_state, fl)
+                set_alt(track_state, alt)
+                set_address(track_state, address)
+                set_callsign(track_state, callsign)
+                set_emitter(track_state, emc)
+                set_accuracy(track_state, accuracy)
+                set_ages(track_state, ages)
+                append(track_state)
         except DecodeError as error:
             return out, error
         return out, None
@@ -462,6 +484,14 @@ class Fast062:
 _WGS84 = struct.Struct(">ii")
 _PAIR = struct.Struct(">HH")
 _SIGNED_PAIR = struct.Struct(">hh")
-_BUILD = frozen_builder(Cat062Track)
+_SETTERS = slot_setters(
+    Cat062Track,
+    (
+        "offset", "sac", "sic", "time_of_track_s", "lat_deg", "lon_deg", "x_m", "y_m", "vx_mps",
+        "vy_mps", "track_number", "confirmed", "simulated", "track_end", "track_begin",
+        "measured_flight_level_ft", "geometric_altitude_m", "aircraft_address", "callsign",
+        "emitter_category", "accuracy", "ages",
+    ),
+)  # fmt: skip
 _BUILD_ACCURACY = frozen_builder(Cat062Accuracy)
 _BUILD_AGES = frozen_builder(Cat062Ages)

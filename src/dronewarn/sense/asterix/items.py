@@ -62,6 +62,18 @@ def icao_text(raw: int) -> str:
     ).rstrip(" ")
 
 
+def slot_setters(cls: type, names: Sequence[str]) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slot setters of the frozen slots dataclass ``cls``, one per field, for a decoder's
+    inner loop to fill ``object.__new__(cls)`` field by field (what ``cls(...)`` does through
+    ``object.__setattr__``, in half the time). ``names`` must be every field in order:
+    TypeError otherwise, so that a change of the dataclass cannot leave a field unset.
+    """
+    found = tuple(field.name for field in fields(cls))
+    if tuple(names) != found:
+        raise TypeError(f"{cls.__name__} fields are {found}, not {tuple(names)}")
+    return tuple(getattr(cls, name).__set__ for name in found)
+
+
 def frozen_builder(cls: type[T]) -> Callable[[Sequence[object]], T]:
     """A function making an instance of the frozen slots dataclass ``cls`` from its field values
     in order, setting the slots directly: the object is the one ``cls(*values)`` makes, built in
