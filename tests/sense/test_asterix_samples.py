@@ -307,7 +307,9 @@ def test_reports_from_real_captures(samples_dir: Path, draft_plan: DecodePlan) -
         unknown += sum(1 for e in errors if e.kind == "unknown_sensor")
         for report in got:
             assert abs(report.time_s - packet.timestamp_s) < 10.0
-    assert len(reports) == 28 and unknown == 100  # radar 25/201 sends 28 of the 128 plots
+    # radar 25/201 sends 28 of the 128 plots; of the other 100, two are "no detection" (I020
+    # TYP 0, a track coasting) and give no report, the other 98 come from unconfigured radars
+    assert len(reports) == 28 and unknown == 98
     first = reports[0]
     assert first.sensor_id == "radar-25-201" and first.source == "cat_034_048.pcap#0@3"
     assert isinstance(first.measurement, PolarMeasurement)
@@ -324,6 +326,21 @@ def test_reports_from_real_captures(samples_dir: Path, draft_plan: DecodePlan) -
     assert report.measurement.point.alt_m == pytest.approx(34000 * 0.3048)  # from I136
     assert report.measurement.sigma_h_m == 150.0  # no I500 in 0.17: the configured default
     check_report(report)
+
+
+def test_no_detection_simulated_and_test_plots_give_no_report(plan: DecodePlan) -> None:
+    # FSPEC f0: I010, I140, I020, I040 (range 0, azimuth 0)
+    config = AsterixSensorConfig("r", 25, 201, site=GeoPoint(50.0, 20.0))
+    kept = []
+    for descriptor in ("a0", "00", "b0", "a180"):  # roll-call; no detection; SIM; TST
+        body = bytes.fromhex("f019c9356d4d") + bytes.fromhex(descriptor) + bytes(4)
+        block = bytes([48]) + (3 + len(body)).to_bytes(2, "big") + body
+        batch = decode_datablocks(block, plan, reference_s=27400.0)
+        assert batch.errors == () and len(batch.cat048) == 1
+        reports, errors = reports_from_batch(batch, [config])
+        assert errors == []
+        kept.append(len(reports))
+    assert kept == [1, 0, 0, 0]
 
 
 def test_records_missing_mandatory_items_become_typed_errors(plan: DecodePlan) -> None:
@@ -346,3 +363,114 @@ def test_truncated_capture_sample_reports_where(samples_dir: Path, plan: DecodeP
     batch = decode_datablocks(data, plan, reference_s=0.0)
     (error,) = batch.errors
     assert isinstance(error, TruncatedError) and error.field == "LEN" and error.offset == 0
+
+
+def _encoded(spec_name: str, items: dict[str, object]) -> bytes:
+    """One record of ``items`` encoded by libasterix (``asterix.generated.<spec_name>``)."""
+    from asterix import generated
+
+    spec = getattr(generated, spec_name)
+    return bytes(spec.create([spec.cv_record.create(items)]).unparse().to_bytes())
+
+
+def test_reports_from_tracks_adsb_and_incs_records() -> None:
+    reference = 1_700_000_000.0  # 22:13:20 UTC
+    tod = reference % DAY
+    sensors = [
+        AsterixSensorConfig("sdps", 1, 2, uav_class=ObjectClass.MULTIROTOR),
+        AsterixSensorConfig("adsb", 1, 3),
+        AsterixSensorConfig(
+            "incs", 1, 4, cat015_classes={7: ObjectClass.SHAHED, 9: ObjectClass.BIRD_CLUTTER}
+        ),
+    ]
+    cat062 = _encoded(
+        "Cat_062_1_20",
+        {
+            "010": (("SAC", 1), ("SIC", 2)),
+            "070": (tod, "s"),
+            "105": (("LAT", (52.1, "°")), ("LON", (23.7, "°"))),
+            "040": 77,
+            "080": (0b1000000,),  # MON 1, CNF 0: one extent
+            "130": (1000.0 / 0.3048, "ft"),
+            "380": {"EMC": 13},
+            "500": {"APC": (("X", (30.0, "m")), ("Y", (40.0, "m"))), "AGA": (25.0, "ft")},
+        },
+    )
+    cat021 = _encoded(
+        "Cat_021_2_7",
+        {
+            "010": (("SAC", 1), ("SIC", 3)),
+            "071": (tod - 1.0, "s"),
+            "131": (("LAT", (52.2, "°")), ("LON", (23.8, "°"))),
+            "090": (2, 9),  # NUCr 0, NUCp/NIC 2 | NICbaro 0, SIL 0, NACp 9
+            "210": 0x12,  # VN 2 (DO-260B), LTT 2 (1090 ES)
+            "145": (350.0, "FL"),
+            "020": 1,
+        },
+    )
+    cat015 = _encoded(
+        "Cat_015_1_2",
+        {
+            "010": (("SAC", 1), ("SIC", 4)),
+            "000": (("MT", 2), ("RG", 0)),
+            "145": (tod, "s"),
+            "300": [
+                (("CLS", 9), ("PRB", 30)),
+                (("CLS", 7), ("PRB", 85)),
+                (("CLS", 5), ("PRB", 99)),
+            ],
+            "600": {
+                "P84": (("LATITUDE", (52.3, "°")), ("LONGITUDE", (23.9, "°"))),
+                "HPP": (("SDHPX", (6.0, "m")), ("SDHPY", (8.0, "m")), ("COSDHPXY", 0)),
+            },
+            "601": {"GH": (250.0, "m"), "SDGH": (12.0, "m")},
+        },
+    )
+    batch = decode_datablocks(cat062 + cat021 + cat015, Editions(), reference_s=reference)
+    assert batch.errors == ()
+    reports, errors = reports_from_batch(batch, sensors, source="test")
+    assert errors == []
+    track, adsb, incs = reports
+    for report in reports:
+        check_report(report)
+    assert isinstance(track.measurement, PositionMeasurement)
+    assert track.time_s == pytest.approx(reference)
+    assert track.measurement.point.lat_deg == pytest.approx(52.1, abs=1e-5)
+    assert track.measurement.point.alt_m == pytest.approx(1000.0, abs=2.0)  # I130
+    assert track.measurement.sigma_h_m == pytest.approx(math.sqrt((30**2 + 40**2) / 2))
+    assert track.measurement.sigma_v_m == pytest.approx(25.0 * 0.3048)  # I500/AGA
+    assert track.class_hint is not None and track.class_hint.object_class == ObjectClass.MULTIROTOR
+    assert isinstance(adsb.measurement, PositionMeasurement)
+    assert adsb.time_s == pytest.approx(reference - 1.0)
+    assert adsb.measurement.sigma_h_m == pytest.approx(30.0 / 2.4477)  # NACp 9: EPU < 30 m
+    assert adsb.measurement.point.alt_m == pytest.approx(35000 * 0.3048)
+    assert adsb.class_hint is not None and adsb.class_hint.object_class == ObjectClass.CREWED
+    assert isinstance(incs.measurement, PositionMeasurement)
+    assert incs.measurement.sigma_h_m == pytest.approx(math.sqrt((36 + 64) / 2))
+    assert (incs.measurement.point.alt_m, incs.measurement.sigma_v_m) == (250.0, 12.0)
+    # class 5 is not in this sensor's ICD map; of the mapped ones, Shahed has the higher 85 %
+    assert incs.class_hint is not None
+    assert (incs.class_hint.object_class, incs.class_hint.confidence) == (ObjectClass.SHAHED, 0.85)
+    assert [r.source for r in reports] == ["test@3", f"test@{len(cat062) + 3}", incs.source]
+
+
+def test_adsb_0_2x_sigma_from_nucp() -> None:
+    reference = 1_700_000_000.0
+    data = _encoded(
+        "Cat_021_0_23",
+        {
+            "010": (("SAC", 1), ("SIC", 3)),
+            "030": (reference % DAY, "s"),
+            "130": (("LAT", (52.2, "°")), ("LON", (23.8, "°"))),
+            "090": 7,  # PA (NUCp) 7: HFOM < 0.05 NM
+            "020": 13,  # UAV
+        },
+    )
+    batch = decode_datablocks(data, parse_editions("21:0.23"), reference_s=reference)
+    (report,), errors = reports_from_batch(batch, [AsterixSensorConfig("adsb", 1, 3)])
+    assert errors == []
+    assert isinstance(report.measurement, PositionMeasurement)
+    assert report.measurement.sigma_h_m == pytest.approx(0.05 * NM / 2.4477)
+    assert report.class_hint is not None
+    assert report.class_hint.object_class == ObjectClass.UNKNOWN  # the default for a UAV
+    assert report.time_s == pytest.approx(reference)

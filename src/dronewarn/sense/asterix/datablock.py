@@ -425,7 +425,7 @@ def compound_subfields(
 # Deriving layouts from libasterix's generated classes ------------------------------------------
 
 
-class LayoutError(Exception):
+class LayoutError(UnsupportedError):
     """libasterix describes an item with a structure these rules do not cover."""
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -67,7 +67,7 @@ class DecodePlan:
 
     editions: Editions
     categories: Mapping[int, CategoryPlan]
-    table: tuple[CategoryPlan | None, ...]
+    table: tuple[CategoryPlan | None, ...] = field(repr=False)
     """``categories`` indexed by CAT (256 entries), for the decoding loop."""
 
     @classmethod

@@ -312,13 +312,26 @@ def incs_report(
     )
 
 
+def _is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report) -> bool:
+    if isinstance(record, Cat048Plot):
+        return not (record.report_type == 0 or record.simulated or record.test_target)
+    if isinstance(record, Cat062Track):
+        return not record.simulated
+    return True
+
+
 def reports_from_batch(
     batch: AsterixBatch, sensors: Iterable[AsterixSensorConfig], *, source: str = ""
 ) -> tuple[list[Report], list[InputError]]:
-    """Reports of every CAT048/062/021/015 record of ``batch``, matched to ``sensors`` by
+    """Reports of the CAT048/062/021/015 records of ``batch``, matched to ``sensors`` by
     SAC/SIC, and an error per record that could not become one (no I010: FieldValueError; an
     unconfigured SAC/SIC: UnknownSensorError; a missing mandatory item: FieldValueError).
-    ``source`` prefixes each Report's ``source`` (the record's offset follows an ``@``)."""
+    ``source`` prefixes each Report's ``source`` (the record's offset follows an ``@``).
+
+    Records that are not measurements of a real target give no Report and no error: CAT048
+    reports of type "no detection" (I020 TYP 0: a track coasting without a plot), simulated
+    (SIM) or test (TST) target reports, and CAT062 simulated tracks (I080 SIM).
+    """
     by_code = {(sensor.sac, sensor.sic): sensor for sensor in sensors}
     reports: list[Report] = []
     errors: list[InputError] = []
@@ -330,6 +343,8 @@ def reports_from_batch(
         *(("015", record) for record in batch.cat015),
     ]
     for category, record in records:
+        if not _is_measurement(record):
+            continue
         if record.sac is None or record.sic is None:
             errors.append(_missing(f"I{category}/010", record.offset))
             continue
