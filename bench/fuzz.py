@@ -327,7 +327,7 @@ def main() -> None:
     from rich.table import Table
 
     targets = args.target or list(TARGETS)
-    results = []
+    results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp, Progress(transient=True) as progress:
         task = progress.add_task("fuzzing", total=len(targets))
         for name in targets:
@@ -349,7 +349,12 @@ def main() -> None:
     for r in results:
         if r["failure"]:
             Console(stderr=True).print(f"[red]{r['target']}: {r['failure']}[/red]")
-    (HERE / "results-fuzz.json").write_text(json.dumps(results, indent=2) + "\n")
+    # a run of some targets replaces their rows and keeps the others'
+    path = HERE / "results-fuzz.json"
+    kept = json.loads(path.read_text()) if path.exists() else []
+    rows = {row["target"]: row for row in kept if row["target"] in TARGETS}
+    rows.update({str(r["target"]): r for r in results})
+    path.write_text(json.dumps([rows[t] for t in TARGETS if t in rows], indent=2) + "\n")
     if any(r["crashes"] or r["hangs"] for r in results):
         sys.exit(1)
 

@@ -382,3 +382,12 @@ def test_memory_is_bounded_even_when_everyone_is_active() -> None:
     for i in range(10):
         assert limiter.admit({f"r{i}": 1}) == 0.0
     assert len(limiter) == 3 and limiter.evicted_early == 7
+
+
+@pytest.mark.parametrize("key", ["[v", "[", "[x]", "[3", "]"])
+def test_unknown_keys_that_look_like_indices_are_field_errors(key: str) -> None:
+    """Found by bench/fuzz.py: an unknown key ``"[v"`` broke the sorting of the errors."""
+    body = json.dumps({key: 1, "reporter": "r1"}).encode()
+    with pytest.raises(InvalidSightingsError) as caught:
+        decode_sightings(body, CONFIG, NOW_S)
+    assert key in {error.field for error in caught.value.errors}

@@ -195,10 +195,12 @@ _MANY_GOOD = TypeAdapter(list[OnErrorOmit[Sighting]])
 
 
 def _order(field: str) -> int:
-    """A field path's element index (``[3].lat`` -> 3), to list errors element by element."""
-    if field.startswith("["):
-        return int(field[1 : field.index("]")])
-    return 0
+    """A field path's element index (``[3].lat`` -> 3), to list errors element by element.
+
+    A field that only looks like one (an unknown key ``"[v"``, found by fuzzing) sorts first.
+    """
+    index, closed, _ = field.removeprefix("[").partition("]")
+    return int(index) if field.startswith("[") and closed and index.isdigit() else 0
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
