@@ -5,5 +5,7 @@ records per category (CAT048 radar plots, CAT034 radar service messages, CAT062 
 CAT021 ADS-B reports, CAT015 non-cooperative sensor reports) and a list of typed
 ``DecodeError``s; ``reports`` turns records into domain ``Report``s; ``editions`` says which
 edition of each category a sensor sends. ``fast048``/``fast062`` are the hand-written decoders
-used for the two high-rate categories; every other case goes through libasterix.
+used for the two high-rate categories (their record walk compiled in ``walk_kernel``); every
+other case goes through libasterix. ``udp`` receives live feeds; ``sense.capture`` reads
+recordings.
 """

@@ -2,8 +2,9 @@
 
 A payload (a UDP datagram, a file's bytes) is a sequence of data blocks (ASTERIX Part 1,
 section 4; see ``datablock``). Each block is decoded with the edition configured for its
-category: CAT048 and CAT062 by the hand-written ``fast048``/``fast062`` where they are validated
-for the edition (every edition dronewarn supports), everything else by libasterix.
+category: CAT048 and CAT062 by the hand-written ``fast048``/``fast062`` (records walked by the
+numba kernel ``walk_kernel``) where they are validated for the edition (every edition dronewarn
+supports), everything else by libasterix, each record delimited by the length rules first.
 
 Errors never stop the payload. A bad LEN ends the split into blocks (the next block cannot be
 found); a block of a category dronewarn does not read is skipped whole (UnsupportedError); a

@@ -1,11 +1,13 @@
-"""Hand-written CAT062 decoder: the same ``Cat062Track``s as libasterix, many times faster; and
-the only decoder of the 0.17 draft edition.
+"""Hand-written CAT062 decoder: the same ``Cat062Track``s as libasterix, about 60 times faster
+(bench/decode.py); and the only decoder of the 0.17 draft edition.
 
 Editions 1.16-1.21 (EUROCONTROL-SPEC-0149-9, standard UAP, see ``cat062``): records are walked
-by ``datablock.walk_record`` with the length rules libasterix's specification gives for the
-edition; the items dronewarn uses are read at fixed bit positions, which ``Fast062.for_edition``
-checks (with each quantity's LSB and each compound subfield's place) against libasterix's
-specification of the edition, refusing an edition where any differs.
+by ``walk_kernel`` with the length rules libasterix's specification gives for the edition,
+which reports where each record, item and compound subfield dronewarn uses starts; the values
+are read here at fixed bit positions, which ``Fast062.for_edition`` checks (with each
+quantity's LSB and each compound subfield's place) against libasterix's specification of the
+edition, refusing an edition where any differs. A record the walk refuses is walked again by
+``datablock.walk_record``, whose DecodeError ends the block.
 
 Edition 0.17 (EUROCONTROL ASTERIX Part 9, proposed edition 0.17, as recorded in 2008 by the
 Croatia Control capture ``asterix.pcap``; libasterix lacks it), UAP by FRN: 1 I010 (2), 2 I015
@@ -28,7 +30,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from dronewarn.domain.errors import DecodeError
+import numpy as np
+
+from dronewarn.domain.errors import DecodeError, UnsupportedError
 from dronewarn.sense.asterix.cat062 import (
     AGE_LSB_S,
     ALT_LSB_FT,
@@ -48,17 +52,11 @@ from dronewarn.sense.asterix.datablock import (
     FIXED,
     REPETITIVE,
     REPETITIVE_FX,
-    SET_BITS,
     UNKNOWN,
     RecordLayout,
     Rule,
     compound_rule,
-    compound_subfields,
-    fspec_too_long,
-    overrun,
-    skip_item,
-    spare_frn,
-    truncated_fspec,
+    record_error,
 )
 from dronewarn.sense.asterix.items import (
     FL_FT,
@@ -69,6 +67,7 @@ from dronewarn.sense.asterix.items import (
     lib_element_layout,
     slot_setters,
 )
+from dronewarn.sense.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
 
 DRAFT_WGS84_LSB_DEG = 180.0 / 2**23
 DRAFT_XY_LSB_NM = 1.0 / 64.0
@@ -208,8 +207,24 @@ def check_edition(spec: Any, layout: RecordLayout) -> str | None:
     return None
 
 
-def _index(layout: RecordLayout, name: str) -> int:
-    return layout.index(name) if name in layout.names else -1
+_ITEM_COLUMNS = ("010", "070", "105", "100", "velocity", "040", "080", "136", "130")
+_COMPOUND_COLUMNS = ("380", "500", "290")
+_SUBFIELD_COLUMNS = (
+    ("380", "ADR"), ("380", "ID"), ("380", "EMC"),
+    ("500", "APC"), ("500", "APW"), ("500", "AGA"), ("500", "ABA"),
+    ("290", "TRK"), ("290", "PSR"), ("290", "SSR"), ("290", "MDS"), ("290", "ES"),
+)  # fmt: skip
+"""Row of ``walk_kernel``: the record's start, then these items, compound items and subfields
+("velocity" is I185, or I180 in 0.17; 0.17's I290/ADB stands in ES's column)."""
+_SUBFIELD_INDEX = {
+    False: {"ADR": 0, "ID": 1, "EMC": 20, "APC": 0, "APW": 2, "AGA": 3, "ABA": 4, "TRK": 0,
+            "PSR": 1, "SSR": 2, "MDS": 3, "ES": 5},
+    # 0.17's I290: PSR SSR MDA MFL MDS ADS ADB MD1 MD2; its I380: MB ADR ID COM ACS
+    True: {"ADR": 1, "ID": 2, "PSR": 0, "SSR": 1, "MDS": 4, "ES": 6},
+}  # fmt: skip
+"""Subfield indices (from 0) in each compound, for 1.x (False) and 0.17 (True)."""
+ROWS_PER_CALL = 64
+"""Records walked per kernel call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,50 +233,52 @@ class Fast062:
 
     layout: RecordLayout
     is_draft: bool
-    items: tuple[int, ...]
-    """FRN - 1 of I010 I070 I105 I100 I185 I040 I080 I136 I130 I380 I500 I290 (0.17: I180 in
-    I185's place, -1 for I500)."""
-    sizes: tuple[int, ...]
-    """``layout.sizes``, with -2 for the compound items read here (I380, I500, I290)."""
+    tables: WalkTables
 
     @classmethod
-    def _build(cls, layout: RecordLayout, draft: bool, names: tuple[str, ...]) -> Fast062:
-        items = tuple(_index(layout, name) for name in names)
-        compounds = {_index(layout, name) for name in ("380", "500", "290")} - {-1}
-        sizes = tuple(-2 if i in compounds else size for i, size in enumerate(layout.sizes))
-        return cls(layout, draft, items, sizes)
+    def _build(cls, layout: RecordLayout, draft: bool) -> Fast062 | None:
+        velocity = "180" if draft else "185"
+        names = [velocity if name == "velocity" else name for name in _ITEM_COLUMNS]
+        items: dict[int, int] = {}
+        for column, name in enumerate((*names, *_COMPOUND_COLUMNS), start=1):
+            if name in layout.names:
+                items[layout.index(name)] = column
+        subfields: dict[tuple[int, int], int] = {}
+        first = 1 + len(names) + len(_COMPOUND_COLUMNS)
+        for column, (item, sub) in enumerate(_SUBFIELD_COLUMNS, start=first):
+            index = _SUBFIELD_INDEX[draft].get(sub)
+            if index is not None and item in layout.names:
+                subfields[(layout.index(item), index)] = column
+        tables = WalkTables.for_layout(layout, items, subfields)
+        return None if tables is None else cls(layout, draft, tables)
 
     @classmethod
     def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast062 | None:
         """The decoder for libasterix's ``spec`` (1.16-1.21); None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
-        names = ("010", "070", "105", "100", "185", "040", "080", "136", "130", "380", "500")
-        return cls._build(layout, False, (*names, "290"))
+        return cls._build(layout, False)
 
     @classmethod
     def draft(cls) -> Fast062:
         """The decoder of edition 0.17."""
-        names = ("010", "070", "105", "100", "180", "040", "080", "136", "130", "380", "500")
-        return cls._build(DRAFT_LAYOUT, True, (*names, "290"))
+        decoder = cls._build(DRAFT_LAYOUT, True)
+        if decoder is None:  # pragma: no cover - DRAFT_LAYOUT nests no compound in a compound
+            raise UnsupportedError("CAT062 0.17 layout", field="edition")
+        return decoder
 
     def decode_block(
         self, data: bytes, start: int, end: int
     ) -> tuple[list[Cat062Track], DecodeError | None]:
         """The tracks of the records in ``data[start:end]``, and the error that ended the block.
 
-        The record walk is ``datablock.walk_record``'s, inlined (this loop runs per record),
-        reading the subfield offsets of I380, I500 and I290 as it skips them.
+        ``walk_kernel`` finds where each record, item and subfield starts; the values are read
+        here.
         """
-        layout = self.layout
-        sizes = self.sizes
-        rules = layout.rules
-        names = layout.names
-        count = len(sizes)
-        limit = layout.fspec_max_octets
-        set_bits = SET_BITS
+        tables = self.tables
         draft = self.is_draft
-        i010, i070, i105, i100, iv, i040, i080, i136, i130, i380, i500, _ = self.items
+        buf = np.frombuffer(data, dtype=np.uint8)
+        rows_out = np.empty((max(1, min(ROWS_PER_CALL, end - start)), tables.columns), np.int64)
         wgs84 = _WGS84.unpack_from
         pair = _PAIR.unpack_from
         signed_pair = _SIGNED_PAIR.unpack_from
@@ -276,173 +293,98 @@ class Fast062:
         out: list[Cat062Track] = []
         append = out.append
         pos = start
-        try:
-            while pos < end:
-                offset = pos
-                octets = 0
-                while True:
-                    if pos >= end:
-                        raise truncated_fspec(data, offset, end)
-                    octet = data[pos]
-                    pos += 1
-                    octets += 1
-                    if not octet & 1:
-                        break
-                    if octets >= limit:
-                        raise fspec_too_long(data, offset, pos, layout, end)
-                s = [-1] * count
-                sub380 = sub500 = sub290 = None
-                base = 0
-                for k in range(offset, offset + octets):
-                    for bit in set_bits[data[k]]:
-                        index = base + bit
-                        size = sizes[index]
-                        s[index] = pos
-                        if size > 0:
-                            pos += size
-                        elif size == 0:
-                            if pos > end:
-                                raise overrun(data, s, layout.sizes, end, layout)
-                            pos = skip_item(data, pos, end, rules[index], names[index] or "")
-                        elif size == -2:
-                            if pos > end:
-                                raise overrun(data, s, layout.sizes, end, layout)
-                            pos, sub = compound_subfields(
-                                data, pos, end, rules[index], names[index] or ""
-                            )
-                            if index == i380:
-                                sub380 = sub
-                            elif index == i500:
-                                sub500 = sub
-                            else:
-                                sub290 = sub
-                        else:
-                            if pos > end:
-                                raise overrun(data, s, layout.sizes, end, layout)
-                            raise spare_frn(data, offset, octets, index, layout)
-                    base += 7
-                if pos > end:
-                    raise overrun(data, s, layout.sizes, end, layout)
-                p = s[i010]
+        while True:
+            rows, status, pos = walk_rows(data, buf, pos, end, tables, rows_out)
+            for (
+                offset, p010, p070, p105, p100, pv, p040, p080, p136, p130, _, p500, p290,
+                q_adr, q_id, q_emc, q_apc, q_apw, q_aga, q_aba, q_trk, q_psr, q_ssr, q_mds, q_es,
+            ) in rows:  # fmt: skip
                 sac = sic = None
-                if p >= 0:
-                    sac = data[p]
-                    sic = data[p + 1]
-                p = s[i070]
-                tod = (
-                    None
-                    if p < 0
-                    else ((data[p] << 16) | (data[p + 1] << 8) | data[p + 2]) * TIME_LSB_S
-                )
+                if p010 >= 0:
+                    sac = data[p010]
+                    sic = data[p010 + 1]
+                tod = None
+                if p070 >= 0:
+                    tod = ((data[p070] << 16) | (data[p070 + 1] << 8) | data[p070 + 2]) * TIME_LSB_S
                 lat = lon = x = y = vx = vy = None
-                p = s[i105]
-                if p >= 0:
+                if p105 >= 0:
                     if draft:
-                        raw = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+                        raw = (data[p105] << 16) | (data[p105 + 1] << 8) | data[p105 + 2]
                         lat = (raw - 0x1000000 if raw & 0x800000 else raw) * DRAFT_WGS84_LSB_DEG
-                        raw = (data[p + 3] << 16) | (data[p + 4] << 8) | data[p + 5]
+                        raw = (data[p105 + 3] << 16) | (data[p105 + 4] << 8) | data[p105 + 5]
                         lon = (raw - 0x1000000 if raw & 0x800000 else raw) * DRAFT_WGS84_LSB_DEG
                     else:
-                        raw_lat, raw_lon = wgs84(data, p)
+                        raw_lat, raw_lon = wgs84(data, p105)
                         lat = raw_lat * WGS84_LSB_DEG
                         lon = raw_lon * WGS84_LSB_DEG
-                p = s[i100]
-                if p >= 0:
+                if p100 >= 0:
                     if draft:
-                        raw_x, raw_y = signed_pair(data, p)
+                        raw_x, raw_y = signed_pair(data, p100)
                         x = raw_x * DRAFT_XY_LSB_NM * NM_M
                         y = raw_y * DRAFT_XY_LSB_NM * NM_M
                     else:
-                        raw = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+                        raw = (data[p100] << 16) | (data[p100 + 1] << 8) | data[p100 + 2]
                         x = (raw - 0x1000000 if raw & 0x800000 else raw) * XY_LSB_M
-                        raw = (data[p + 3] << 16) | (data[p + 4] << 8) | data[p + 5]
+                        raw = (data[p100 + 3] << 16) | (data[p100 + 4] << 8) | data[p100 + 5]
                         y = (raw - 0x1000000 if raw & 0x800000 else raw) * XY_LSB_M
-                p = s[iv]
-                if p >= 0:
+                if pv >= 0:
                     if draft:
-                        raw_speed, raw_heading = pair(data, p)
+                        raw_speed, raw_heading = pair(data, pv)
                         speed = raw_speed * DRAFT_GSP_LSB_NM_S * NM_M
                         heading = math.radians(raw_heading * DRAFT_HDG_LSB_DEG)
                         vx = speed * math.sin(heading)
                         vy = speed * math.cos(heading)
                     else:
-                        raw_vx, raw_vy = signed_pair(data, p)
+                        raw_vx, raw_vy = signed_pair(data, pv)
                         vx = raw_vx * V_LSB_MPS
                         vy = raw_vy * V_LSB_MPS
-                p = s[i040]
                 track = None
-                if p >= 0:
-                    track = (data[p] << 8) | data[p + 1]
+                if p040 >= 0:
+                    track = (data[p040] << 8) | data[p040 + 1]
                     if draft:
                         track &= 0x7FFF
-                p = s[i080]
                 confirmed = sim = tse = tsb = None
-                if p >= 0:
-                    octet = data[p]
+                if p080 >= 0:
+                    octet = data[p080]
                     confirmed = not octet & 0x02
                     if octet & 1:
-                        octet = data[p + 1]
+                        octet = data[p080 + 1]
                         sim = (octet & 0x80) != 0
                         tse = (octet & 0x40) != 0
                         tsb = (octet & 0x20) != 0
-                p = s[i136]
                 fl = None
-                if p >= 0:
-                    raw = (data[p] << 8) | data[p + 1]
+                if p136 >= 0:
+                    raw = (data[p136] << 8) | data[p136 + 1]
                     fl = (raw - 0x10000 if raw & 0x8000 else raw) * FL_LSB * FL_FT
-                p = s[i130]
                 alt = None
-                if p >= 0:
-                    raw = (data[p] << 8) | data[p + 1]
+                if p130 >= 0:
+                    raw = (data[p130] << 8) | data[p130 + 1]
                     alt = (raw - 0x10000 if raw & 0x8000 else raw) * ALT_LSB_FT * FT_M
-                address = callsign = emc = None
-                if sub380 is not None:
-                    q = sub380[1] if draft else sub380[0]
-                    if q >= 0:
-                        address = (data[q] << 16) | (data[q + 1] << 8) | data[q + 2]
-                    q = sub380[2] if draft else sub380[1]
-                    if q >= 0:
-                        callsign = icao_text(int.from_bytes(data[q : q + 6], "big"))
-                    if not draft and sub380[20] >= 0:
-                        emc = data[sub380[20]]
+                address = None
+                if q_adr >= 0:
+                    address = (data[q_adr] << 16) | (data[q_adr + 1] << 8) | data[q_adr + 2]
+                callsign = None
+                if q_id >= 0:
+                    callsign = icao_text(int.from_bytes(data[q_id : q_id + 6], "big"))
+                emc = None if q_emc < 0 else data[q_emc]
                 accuracy = None
-                if sub500 is not None:
+                if p500 >= 0:
                     apc_x = apc_y = apw_lat = apw_lon = aga = aba = None
-                    q = sub500[0]
-                    if q >= 0:
-                        raw_x, raw_y = pair(data, q)
+                    if q_apc >= 0:
+                        raw_x, raw_y = pair(data, q_apc)
                         apc_x = raw_x * XY_LSB_M
                         apc_y = raw_y * XY_LSB_M
-                    q = sub500[2]
-                    if q >= 0:
-                        raw_x, raw_y = pair(data, q)
+                    if q_apw >= 0:
+                        raw_x, raw_y = pair(data, q_apw)
                         apw_lat = raw_x * WGS84_LSB_DEG
                         apw_lon = raw_y * WGS84_LSB_DEG
-                    q = sub500[3]
-                    if q >= 0:
-                        aga = data[q] * ALT_LSB_FT * FT_M
-                    q = sub500[4]
-                    if q >= 0:
-                        aba = data[q] * FL_LSB * FL_FT
+                    if q_aga >= 0:
+                        aga = data[q_aga] * ALT_LSB_FT * FT_M
+                    if q_aba >= 0:
+                        aba = data[q_aba] * FL_LSB * FL_FT
                     accuracy = build_accuracy((apc_x, apc_y, apw_lat, apw_lon, aga, aba))
                 ages = None
-                if sub290 is not None:
-                    if draft:  # PSR SSR MDA MFL MDS ADS(2) ADB MD1 MD2
-                        q_trk, q_psr, q_ssr, q_mds, q_es = (
-                            -1,
-                            sub290[0],
-                            sub290[1],
-                            sub290[4],
-                            sub290[6],
-                        )
-                    else:  # TRK PSR SSR MDS ADS(2) ES ...
-                        q_trk, q_psr, q_ssr, q_mds, q_es = (
-                            sub290[0],
-                            sub290[1],
-                            sub290[2],
-                            sub290[3],
-                            sub290[5],
-                        )
+                if p290 >= 0:
                     ages = build_ages(
                         (
                             None if q_trk < 0 else data[q_trk] * AGE_LSB_S,
@@ -476,9 +418,10 @@ class Fast062:
                 set_accuracy(track_state, accuracy)
                 set_ages(track_state, ages)
                 append(track_state)
-        except DecodeError as error:
-            return out, error
-        return out, None
+            if status == DONE:
+                return out, None
+            if status == FAILED:
+                return out, record_error(data, pos, end, self.layout)
 
 
 _WGS84 = struct.Struct(">ii")
