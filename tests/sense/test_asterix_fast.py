@@ -158,7 +158,7 @@ def test_generated_records_decode_the_same(category: int, edition: Edition) -> N
     layout = layout_from_libasterix(spec)
 
     @settings(
-        max_examples=75,
+        max_examples=50,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
