@@ -312,7 +312,11 @@ def incs_report(
     )
 
 
-def _is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report) -> bool:
+def is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report) -> bool:
+    """False for records that measure no real target: CAT048 "no detection" (I020 TYP 0, a
+    track coasting without a plot), simulated (SIM) or test (TST) reports; CAT062 simulated
+    tracks (I080 SIM). ``reports_from_batch`` skips them; callers of ``plot_report`` should
+    too."""
     if isinstance(record, Cat048Plot):
         return not (record.report_type == 0 or record.simulated or record.test_target)
     if isinstance(record, Cat062Track):
@@ -343,7 +347,7 @@ def reports_from_batch(
         *(("015", record) for record in batch.cat015),
     ]
     for category, record in records:
-        if not _is_measurement(record):
+        if not is_measurement(record):
             continue
         if record.sac is None or record.sic is None:
             errors.append(_missing(f"I{category}/010", record.offset))
