@@ -298,18 +298,19 @@ def test_reports_from_real_captures(samples_dir: Path, draft_plan: DecodePlan) -
     ]
     packets = _packets(samples_dir, "cat_034_048.pcap")
     reports = []
-    unknown = 0
+    unknown = skipped = 0
     for packet in packets:
         assert packet.timestamp_s is not None
         batch = decode_datablocks(packet.payload, draft_plan, reference_s=packet.timestamp_s)
         got, errors = reports_from_batch(batch, sensors, source=packet.source)
         reports.extend(got)
         unknown += sum(1 for e in errors if e.kind == "unknown_sensor")
+        skipped += sum(1 for e in errors if e.kind == "not_a_measurement")
         for report in got:
             assert abs(report.time_s - packet.timestamp_s) < 10.0
     # radar 25/201 sends 28 of the 128 plots; of the other 100, two are "no detection" (I020
-    # TYP 0, a track coasting) and give no report, the other 98 come from unconfigured radars
-    assert len(reports) == 28 and unknown == 98
+    # TYP 0, a track coasting): no report, counted; the other 98 come from unconfigured radars
+    assert len(reports) == 28 and unknown == 98 and skipped == 2
     first = reports[0]
     assert first.sensor_id == "radar-25-201" and first.source == "cat_034_048.pcap#0@3"
     assert isinstance(first.measurement, PolarMeasurement)
@@ -338,7 +339,8 @@ def test_no_detection_simulated_and_test_plots_give_no_report(plan: DecodePlan) 
         batch = decode_datablocks(block, plan, reference_s=27400.0)
         assert batch.errors == () and len(batch.cat048) == 1
         reports, errors = reports_from_batch(batch, [config])
-        assert errors == []
+        assert len(reports) + len(errors) == 1
+        assert all(e.kind == "not_a_measurement" for e in errors)
         kept.append(len(reports))
     assert kept == [1, 0, 0, 0]
 

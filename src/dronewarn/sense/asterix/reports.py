@@ -312,11 +312,38 @@ def incs_report(
     )
 
 
+class NotAMeasurementError(InputError):
+    """A well-formed record that measures no real target (see ``is_measurement``): it gives no
+    Report, and is counted under its own kind rather than dropped unseen."""
+
+    kind = "not_a_measurement"
+
+    def __init__(self, message: str, *, offset: int, field: str) -> None:
+        self.offset = offset
+        self.field = field
+        super().__init__(message)
+
+
+def _not_a_measurement(
+    record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report,
+) -> NotAMeasurementError:
+    if isinstance(record, Cat048Plot):
+        why = (
+            "no detection (I020 TYP 0: a track coasting)"
+            if record.report_type == 0
+            else "a simulated or test target report (I020 SIM/TST)"
+        )
+        return NotAMeasurementError(f"CAT048 {why}", offset=record.offset, field="I048/020")
+    return NotAMeasurementError(
+        "CAT062 simulated track (I080 SIM)", offset=record.offset, field="I062/080"
+    )
+
+
 def is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report) -> bool:
     """False for records that measure no real target: CAT048 "no detection" (I020 TYP 0, a
     track coasting without a plot), simulated (SIM) or test (TST) reports; CAT062 simulated
-    tracks (I080 SIM). ``reports_from_batch`` skips them; callers of ``plot_report`` should
-    too."""
+    tracks (I080 SIM). ``reports_from_batch`` gives no Report for them but a
+    ``NotAMeasurementError`` each; callers of ``plot_report`` should check too."""
     if isinstance(record, Cat048Plot):
         return not (record.report_type == 0 or record.simulated or record.test_target)
     if isinstance(record, Cat062Track):
@@ -332,9 +359,10 @@ def reports_from_batch(
     unconfigured SAC/SIC: UnknownSensorError; a missing mandatory item: FieldValueError).
     ``source`` prefixes each Report's ``source`` (the record's offset follows an ``@``).
 
-    Records that are not measurements of a real target give no Report and no error: CAT048
-    reports of type "no detection" (I020 TYP 0: a track coasting without a plot), simulated
-    (SIM) or test (TST) target reports, and CAT062 simulated tracks (I080 SIM).
+    Records that are not measurements of a real target give no Report but a
+    ``NotAMeasurementError`` (kind ``not_a_measurement``): CAT048 reports of type "no
+    detection" (I020 TYP 0: a track coasting without a plot), simulated (SIM) or test (TST)
+    target reports, and CAT062 simulated tracks (I080 SIM).
     """
     by_code = {(sensor.sac, sensor.sic): sensor for sensor in sensors}
     reports: list[Report] = []
@@ -348,6 +376,7 @@ def reports_from_batch(
     ]
     for category, record in records:
         if not is_measurement(record):
+            errors.append(_not_a_measurement(record))
             continue
         if record.sac is None or record.sic is None:
             errors.append(_missing(f"I{category}/010", record.offset))
