@@ -46,8 +46,8 @@ def test_plots_need_a_site_to_become_reports(samples: Path) -> None:
     assert kinds.count("cat034") == 34 and kinds.count("cat048") == 128
     code, lines, err = _run(capture, "--site", "45.8,16.0,100")
     polar = [line for line in lines if line.get("kind") == "polar"]
-    assert len(polar) == 126  # two plots carry no I040 position: counted, on stderr
-    assert "2 error:bad_field" in err and "I048/040" in err
+    assert len(polar) == 126  # two plots are "no detection" (I020 TYP 0): counted, on stderr
+    assert "2 error:not_a_measurement" in err and "I048/020" in err
 
 
 def test_cot_and_adsb_samples(samples: Path) -> None:

@@ -38,7 +38,13 @@ from dronewarn.sense.asterix.cat034 import Cat034Message
 from dronewarn.sense.asterix.cat048 import Cat048Plot
 from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
 from dronewarn.sense.asterix.editions import parse_editions
-from dronewarn.sense.asterix.reports import AsterixSensorConfig, plot_report, reports_from_batch
+from dronewarn.sense.asterix.reports import (
+    AsterixSensorConfig,
+    NotAMeasurementError,
+    is_measurement,
+    plot_report,
+    reports_from_batch,
+)
 from dronewarn.sense.cot import CotEvent, CotStreamSplitter, cot_report
 from dronewarn.sense.sapient import (
     Deframer,
@@ -125,6 +131,14 @@ class AsterixInput:
                         f"{self.sensor_id}: a plot before any CAT034 position of the radar",
                         offset=record.offset,
                         field="I034/120",
+                    )
+                )
+            elif not is_measurement(record):
+                errors.append(
+                    NotAMeasurementError(
+                        "CAT048 record measures no target (no detection, simulated or test)",
+                        offset=record.offset,
+                        field="I048/020",
                     )
                 )
             else:
