@@ -39,12 +39,13 @@ from dronewarn.sense.asterix.datablock import (
     libasterix_records,
 )
 from dronewarn.sense.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
+from dronewarn.sense.asterix.fast034 import Fast034
 from dronewarn.sense.asterix.fast048 import Fast048
 from dronewarn.sense.asterix.fast062 import Fast062
 from dronewarn.sense.asterix.items import frozen_builder
 
 AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
-FastDecoder = Fast048 | Fast062
+FastDecoder = Fast034 | Fast048 | Fast062
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,8 @@ class DecodePlan:
                 decoder = Fast048.for_edition(spec, layout)
             elif fast and layout is not None and category == 62:
                 decoder = Fast062.for_edition(spec, layout)
+            elif fast and layout is not None and category == 34:
+                decoder = Fast034.for_edition(spec, layout)
             plans[category] = CategoryPlan(category, edition, spec, layout, decoder)
         table = tuple(plans.get(category) for category in range(256))
         return cls(editions, MappingProxyType(plans), table)
