@@ -6,7 +6,8 @@ I010 data source (SAC, SIC); 2 I000 message type (1 north marker, 2 sector cross
 jamming strobe); 3 I030 time of day (1/128 s); 4 I020 sector number (8 bits of 360/2^8 deg);
 5 I041 antenna rotation period (1/128 s); 11 I120 3-D position of the data source (height
 16-bit two's complement in m, latitude and longitude 24-bit two's complement of 180/2^23 deg).
-Decoded through libasterix (a radar sends a few of these per scan).
+Decoded by ``fast034`` where its edition is validated (a moving radar sends one with each
+plot), else through libasterix.
 """
 
 from __future__ import annotations
