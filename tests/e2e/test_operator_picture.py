@@ -8,15 +8,11 @@ at PL, PL's acknowledgement shows at BY, then (the night over) the replay plays.
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,38 +21,10 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
+from tests.e2e.demo_process import Demo, running_demo
 
 SCENARIO = Path(__file__).parents[1] / "data" / "web-two-nodes.yaml"
 SPEED = "90"  # the one-hour night takes 40 s
-
-
-@dataclass
-class Demo:
-    process: subprocess.Popen[str]
-    lines: list[str] = field(default_factory=list)
-
-    def wait_for(self, pattern: str, timeout_s: float) -> re.Match[str]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if found := re.search(pattern, line):
-                    return found
-            if self.process.poll() is not None:
-                raise AssertionError("the demo ended early:\n" + "".join(self.lines[-40:]))
-            time.sleep(0.1)
-        raise AssertionError(f"no {pattern!r} from the demo in {timeout_s} s")
-
-    def login_url(self, node_id: str) -> str:
-        return self.wait_for(rf"^\s+{node_id}\s+(http://127\.0\.0\.1:\d+/login/once\S+)", 120)[1]
-
-    def password(self, node_id: str, account: str) -> tuple[str, str]:
-        """(base URL, password) of one of a picture's demo accounts."""
-        parts = urlsplit(self.login_url(node_id))
-        base = f"{parts.scheme}://{parts.netloc}"
-        found = self.wait_for(
-            rf"^\s+{re.escape(base)}\s+accounts:.*\b{account} \(\w+\) / (\S+?)(,|$)", 10
-        )
-        return base, found[1]
 
 
 @dataclass
@@ -68,40 +36,8 @@ class Watched:
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[Demo]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dronewarn",
-            "demo",
-            "--scenario",
-            str(SCENARIO),
-            "--speed",
-            SPEED,
-            "--web-port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    running = Demo(process)
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    yield running
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+    with running_demo("--scenario", str(SCENARIO), "--speed", SPEED, "--web-port", "0") as run:
+        yield run
 
 
 @pytest.fixture(scope="module")

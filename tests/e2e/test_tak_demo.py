@@ -4,12 +4,7 @@ night's tracks appear, with the certificates the demo prints."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from configparser import ConfigParser, SectionProxy
@@ -18,7 +13,7 @@ import pytak
 import pytest
 import takproto
 
-from tests.e2e.test_operator_picture import Demo
+from tests.e2e.demo_process import Demo, running_demo
 
 SAFETY_S = 240.0
 """Only so that a broken demo fails the test instead of hanging it; nothing is timed."""
@@ -26,40 +21,8 @@ SAFETY_S = 240.0
 
 @pytest.fixture(scope="module")
 def night_demo() -> Iterator[Demo]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dronewarn",
-            "demo",
-            "--pictures",
-            "PL",
-            "--speed",
-            "600",
-            "--web-port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "400"},
-    )
-    running = Demo(process)
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    yield running
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
+    with running_demo("--pictures", "PL", "--speed", "600", "--web-port", "0") as run:
+        yield run
 
 
 def _pytak_config(demo: Demo) -> SectionProxy:

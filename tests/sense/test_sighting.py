@@ -235,7 +235,9 @@ sightings = st.builds(
 def test_round_trip_and_reports_are_plausible(batch: list[Sighting]) -> None:
     decoded = decode_sightings(encode_sightings(batch), CONFIG, NOW_S)
     assert decoded == batch
-    sensor = SensorConfig("ua-eppo", SensorKind.SIGHTING, max_reorder_s=CONFIG.max_age_s)
+    # accepted sightings span max_age_s + max_future_s (hypothesis found two 900.000001 s apart)
+    tolerance_s = CONFIG.max_age_s + CONFIG.max_future_s
+    sensor = SensorConfig("ua-eppo", SensorKind.SIGHTING, max_reorder_s=tolerance_s)
     sense = Sense({"ua-eppo": sensor}, _never)
     reports = [to_report(s, CONFIG) for s in decoded]
     assert sense.ingest(reports, now_s=NOW_S) == reports

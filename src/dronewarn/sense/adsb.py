@@ -63,6 +63,7 @@ from pydantic_core import ErrorDetails
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
+from dronewarn.sense.adsb_accuracy import NACP_EPU_M, NUCP_RC_M
 
 FT_M = 0.3048
 R95_PER_SIGMA = 2.4477
@@ -70,34 +71,6 @@ R95_PER_SIGMA = 2.4477
 NM_M = 1852.0
 MAX_ERROR_BYTES = 512
 UAV_CATEGORY = "B6"
-
-NACP_EPU_M: dict[int, float] = {
-    11: 3.0,
-    10: 10.0,
-    9: 30.0,
-    8: 0.05 * NM_M,
-    7: 0.1 * NM_M,
-    6: 0.3 * NM_M,
-    5: 0.5 * NM_M,
-    4: 1.0 * NM_M,
-    3: 2.0 * NM_M,
-    2: 4.0 * NM_M,
-    1: 10.0 * NM_M,
-}
-"""NACp -> estimated position uncertainty (95 %), DO-260B 2.2.5.1.35; 0 is unknown."""
-
-NUCP_RCU_M: dict[int, float] = {
-    9: 3.0,
-    8: 10.0,
-    7: 0.05 * NM_M,
-    6: 0.1 * NM_M,
-    5: 0.25 * NM_M,
-    4: 0.5 * NM_M,
-    3: 1.0 * NM_M,
-    2: 5.0 * NM_M,
-    1: 10.0 * NM_M,
-}
-"""NUCp -> 95 % containment radius RCu, DO-260 (ADS-B version 0); 0 is unknown."""
 
 _CATEGORY_SET = {4: "A", 3: "B", 2: "C", 1: "D"}
 """Identification type code -> emitter category set (DO-260B 2.2.3.2.5.2)."""
@@ -160,7 +133,7 @@ def sigma_h_m(position: AdsbPosition, config: AdsbConfig) -> float:
     for bound in (
         NACP_EPU_M.get(position.nac_p) if position.nac_p is not None else None,
         position.rc_m if position.rc_m else None,
-        NUCP_RCU_M.get(position.nuc_p) if position.nuc_p is not None else None,
+        NUCP_RC_M.get(position.nuc_p) if position.nuc_p is not None else None,
     ):
         if bound is not None:
             return bound / R95_PER_SIGMA

@@ -49,6 +49,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any, Final, Literal
 from xml.etree.ElementTree import Element, ParseError, tostring
 from xml.sax.saxutils import escape
@@ -78,7 +79,10 @@ WARNING_HOW: Final = "m-p"
 """Machine-made, predicted: the entry point is a prediction of the future."""
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters XML 1.0 cannot carry (controls, lone surrogates, U+FFFE/U+FFFF)."""
-_ATTRIBUTE_ESCAPES: Final = {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+_ATTRIBUTE_ESCAPES: Final = MappingProxyType(
+    {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+)
+_TEXT_ESCAPES: Final = MappingProxyType({"\r": "&#13;"})
 _HOSTILE_CLASSES: Final = frozenset(
     {ObjectClass.SHAHED, ObjectClass.GERBERA, ObjectClass.JET_DRONE}
 )
@@ -130,6 +134,13 @@ class CotOutEvent:
 
 def _clean(value: str) -> str:
     return _NOT_XML.sub("", value)
+
+
+def _remarks(value: str) -> str:
+    """Free text as every reader gets it back: XML parsers turn a carriage return into a line
+    feed (XML 1.0 section 2.11), and takproto writes remarks it read back out raw, so line
+    ends are line feeds from the start (hypothesis found a track id of a lone CR)."""
+    return _clean(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def track_uid(node_id: str, track_id: str) -> str:
@@ -207,7 +218,7 @@ def track_event(state: TrackState, config: CotOutConfig, now_s: float) -> CotOut
         course_deg=course,
         speed_mps=speed,
         callsign=_clean(f"{kind.upper()} {state.track_id}"),
-        remarks=_clean(remarks),
+        remarks=_remarks(remarks),
     )
 
 
@@ -255,7 +266,7 @@ def warning_event(warning: Warning, config: CotOutConfig, now_s: float) -> CotOu
         course_deg=None,
         speed_mps=None,
         callsign=_clean(f"ENTRY {warning.area or warning.recipient} P{warning.priority}"),
-        remarks=_clean(remarks),
+        remarks=_remarks(remarks),
         link_uid=track_uid(config.node_id, warning.track_id),
         link_type=track_type(warning.object_class),
     )
@@ -266,8 +277,10 @@ def _number(value: float | None, decimals: int) -> str:
 
 
 def _text(value: str) -> str:
-    """XML character data: characters XML 1.0 cannot carry removed, markup escaped."""
-    return escape(_clean(value))
+    """XML character data: characters XML 1.0 cannot carry removed, markup escaped, and a
+    carriage return as a reference (a parser turns a literal one into a line feed, XML 1.0
+    section 2.11; hypothesis found a track id of "\\r" read back as "\\n")."""
+    return escape(_clean(value), _TEXT_ESCAPES)
 
 
 def _attribute(value: str) -> str:

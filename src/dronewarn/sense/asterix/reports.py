@@ -44,13 +44,14 @@ from dronewarn.domain.report import (
     PositionMeasurement,
     Report,
 )
+from dronewarn.sense.adsb_accuracy import NACP_EPU_M, NUCP_RC_M
 from dronewarn.sense.asterix.cat015 import Cat015Report
 from dronewarn.sense.asterix.cat021 import Cat021Report
 from dronewarn.sense.asterix.cat048 import Cat048Plot
 from dronewarn.sense.asterix.cat062 import EMITTER_UAV, Cat062Track
 from dronewarn.sense.asterix.decoder import AsterixBatch
 from dronewarn.sense.asterix.editions import Editions
-from dronewarn.sense.asterix.items import FT_M, NM_M
+from dronewarn.sense.asterix.items import FT_M
 
 DAY_S = 86400.0
 MAX_TIME_OF_DAY_S = 86401.0
@@ -65,38 +66,6 @@ M_PER_DEG = 111_320.0
 CREWED_EMITTERS = frozenset({1, 2, 3, 4, 5, 6, 10, 11, 12, 15})
 """Emitter categories of crewed aircraft (light ... heavy, high performance, rotorcraft,
 glider, lighter-than-air, ultralight)."""
-
-NACP_EPU_M: Mapping[int, float] = MappingProxyType(
-    {
-        11: 3.0,
-        10: 10.0,
-        9: 30.0,
-        8: 0.05 * NM_M,
-        7: 0.1 * NM_M,
-        6: 0.3 * NM_M,
-        5: 0.5 * NM_M,
-        4: 1.0 * NM_M,
-        3: 2.0 * NM_M,
-        2: 4.0 * NM_M,
-        1: 10.0 * NM_M,
-    }
-)
-"""NACp -> estimated position uncertainty, 95 % bound (RTCA DO-260B, table 2-70)."""
-
-NUCP_HFOM_M: Mapping[int, float] = MappingProxyType(
-    {
-        9: 3.0,
-        8: 10.0,
-        7: 0.05 * NM_M,
-        6: 0.1 * NM_M,
-        5: 0.25 * NM_M,
-        4: 0.5 * NM_M,
-        3: 1.0 * NM_M,
-        2: 5.0 * NM_M,
-        1: 10.0 * NM_M,
-    }
-)
-"""NUCp -> horizontal figure of merit, 95 % bound (RTCA DO-260, table 2-14)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +206,7 @@ def _adsb_sigma_m(report: Cat021Report) -> float | None:
     if report.mops_version is not None and report.mops_version >= 1:
         bound = NACP_EPU_M.get(report.nacp) if report.nacp is not None else None
     else:
-        bound = NUCP_HFOM_M.get(report.nucp_nic) if report.nucp_nic is not None else None
+        bound = NUCP_RC_M.get(report.nucp_nic) if report.nucp_nic is not None else None
     return None if bound is None else bound / R95_PER_SIGMA
 
 
