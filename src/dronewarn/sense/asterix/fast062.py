@@ -62,7 +62,6 @@ from dronewarn.sense.asterix.items import (
     FL_FT,
     FT_M,
     NM_M,
-    frozen_builder,
     icao_text,
     lib_element_layout,
     slot_setters,
@@ -288,8 +287,8 @@ class Fast062:
             set_vy, set_track, set_confirmed, set_simulated, set_end, set_begin, set_fl, set_alt,
             set_address, set_callsign, set_emitter, set_accuracy, set_ages,
         ) = _SETTERS  # fmt: skip
-        build_accuracy = _BUILD_ACCURACY
-        build_ages = _BUILD_AGES
+        set_apc_x, set_apc_y, set_apw_lat, set_apw_lon, set_aga, set_aba = _ACCURACY_SETTERS
+        set_age_trk, set_age_psr, set_age_ssr, set_age_mds, set_age_es = _AGES_SETTERS
         out: list[Cat062Track] = []
         append = out.append
         pos = start
@@ -382,18 +381,22 @@ class Fast062:
                         aga = data[q_aga] * ALT_LSB_FT * FT_M
                     if q_aba >= 0:
                         aba = data[q_aba] * FL_LSB * FL_FT
-                    accuracy = build_accuracy((apc_x, apc_y, apw_lat, apw_lon, aga, aba))
+                    accuracy = new(Cat062Accuracy)
+                    set_apc_x(accuracy, apc_x)
+                    set_apc_y(accuracy, apc_y)
+                    set_apw_lat(accuracy, apw_lat)
+                    set_apw_lon(accuracy, apw_lon)
+                    set_aga(accuracy, aga)
+                    set_aba(accuracy, aba)
                 ages = None
                 if p290 >= 0:
-                    ages = build_ages(
-                        (
-                            None if q_trk < 0 else data[q_trk] * AGE_LSB_S,
-                            None if q_psr < 0 else data[q_psr] * AGE_LSB_S,
-                            None if q_ssr < 0 else data[q_ssr] * AGE_LSB_S,
-                            None if q_mds < 0 else data[q_mds] * AGE_LSB_S,
-                            None if q_es < 0 else data[q_es] * AGE_LSB_S,
-                        )
-                    )
+                    # set slot by slot: a builder's loop over a tuple costs twice as much
+                    ages = new(Cat062Ages)
+                    set_age_trk(ages, None if q_trk < 0 else data[q_trk] * AGE_LSB_S)
+                    set_age_psr(ages, None if q_psr < 0 else data[q_psr] * AGE_LSB_S)
+                    set_age_ssr(ages, None if q_ssr < 0 else data[q_ssr] * AGE_LSB_S)
+                    set_age_mds(ages, None if q_mds < 0 else data[q_mds] * AGE_LSB_S)
+                    set_age_es(ages, None if q_es < 0 else data[q_es] * AGE_LSB_S)
                 track_state = new(Cat062Track)
                 set_offset(track_state, offset)
                 set_sac(track_state, sac)
@@ -436,5 +439,7 @@ _SETTERS = slot_setters(
         "emitter_category", "accuracy", "ages",
     ),
 )  # fmt: skip
-_BUILD_ACCURACY = frozen_builder(Cat062Accuracy)
-_BUILD_AGES = frozen_builder(Cat062Ages)
+_ACCURACY_SETTERS = slot_setters(
+    Cat062Accuracy, ("apc_x_m", "apc_y_m", "apw_lat_deg", "apw_lon_deg", "aga_m", "aba_ft")
+)
+_AGES_SETTERS = slot_setters(Cat062Ages, ("track_s", "psr_s", "ssr_s", "mode_s_s", "adsb_es_s"))
