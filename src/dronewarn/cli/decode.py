@@ -78,6 +78,8 @@ def guess_format(head: bytes, name: str) -> DecodeFormat:
     """The format of a file from its first octets (then its name)."""
     text = head.lstrip()
     suffix = Path(name).suffix.lower()
+    if suffix in (".sapient", ".pb"):  # binary lengths can look like anything below
+        return DecodeFormat.SAPIENT
     if head[:4] in _PCAP_MAGICS or head[:4] == _PCAPNG_MAGIC:
         return DecodeFormat.PCAP
     if text.startswith((b"<?xml", b"<event")) or head[:1] == b"\xbf":
@@ -92,8 +94,6 @@ def guess_format(head: bytes, name: str) -> DecodeFormat:
         return DecodeFormat.MODES
     if suffix in (".xml", ".cot"):
         return DecodeFormat.COT
-    if suffix in (".sapient", ".pb"):
-        return DecodeFormat.SAPIENT
     return DecodeFormat.ASTERIX
 
 
@@ -176,6 +176,7 @@ def _stream_items(path: Path, wire: WireFormat, received_s: float) -> Iterator[I
             decoded = stream_input.decode(chunk, received_s)
             yield from decoded.reports
             yield from decoded.errors
+    yield from stream_input.finish().errors  # a message the file ends inside
 
 
 def _line_items(path: Path, decode: Callable[[bytes], Iterator[Item]]) -> Iterator[Item]:

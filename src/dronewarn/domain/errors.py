@@ -41,6 +41,8 @@ class InputError(DronewarnError):
     """Bad input from outside the node. Counted by kind, recorded, never fatal."""
 
     kind = "input"
+    recorded = True
+    """Whether the node's store keeps a row for it (routine refusals are only counted)."""
 
 
 class DecodeError(InputError):

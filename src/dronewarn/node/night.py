@@ -203,8 +203,13 @@ class _ProcessNode:
             self.picture = OperatorPicture(self.node, picture, self.link.stats)
             self.picture.start()
             if picture.tak is not None:
-                self.tak = TakOutput(self.node, picture.tak)
-                self.tak.start()
+                try:
+                    self.tak = TakOutput(self.node, picture.tak)
+                    self.tak.start()
+                except BaseException:
+                    self.tak = None
+                    self.close()  # the link and the picture are up: stop them too
+                    raise
 
     def run(
         self,

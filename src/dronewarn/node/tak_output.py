@@ -7,8 +7,12 @@ node's loop calls ``step`` and the picture is rebuilt at most every ``period_s``
 
 CoT times are the wall clock (``time``, ``start`` now; ``stale`` a little later), so that a
 TAK client shows the events even when the node replays a past night; the track's own time
-goes in the remarks. Events: one per confirmed track (``share.cot_out.track_event``) and one
-per open warning, sent or received (``share.cot_out.warning_event``), at the entry point.
+goes in the remarks. A warning's times (issued, predicted entry window) are moved by the same
+offset between the wall clock and the node's clock, so its stale time stays the latest
+predicted entry as the node sees it.
+
+Events: one per confirmed track (``share.cot_out.track_event``) and one per open warning,
+sent or received (``share.cot_out.warning_event``), at the entry point.
 
 What TAK clients send back is counted, not acted on (a TAK client is a viewer here).
 """
@@ -57,6 +61,19 @@ def latest_open(warnings: Iterable[Warning]) -> list[Warning]:
     return [w for w in latest.values() if not w.state.is_closing]
 
 
+def shifted(warning: Warning, offset_s: float) -> Warning:
+    """The warning with its times moved by ``offset_s`` (the node's clock onto the wall's)."""
+    entry = warning.entry
+    if entry is not None:
+        entry = replace(
+            entry,
+            time_s=entry.time_s + offset_s,
+            earliest_s=entry.earliest_s + offset_s,
+            latest_s=entry.latest_s + offset_s,
+        )
+    return replace(warning, issued_s=warning.issued_s + offset_s, entry=entry)
+
+
 class TakOutput:
     """The node's TAK feed, in its own thread; ``step`` from the node's loop."""
 
@@ -81,9 +98,14 @@ class TakOutput:
         self.published = 0
 
     def start(self) -> None:
+        """Listen; on failure nothing is left running (the caller stops what it started)."""
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self._feed.start(), self._loop)
-        future.result(STARTUP_TIMEOUT_S)
+        try:
+            future.result(STARTUP_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def port(self) -> int:
@@ -110,8 +132,9 @@ class TakOutput:
                 event = track_event(shown, self._cot, now_s)
                 if event is not None:
                     events.append(event)
+        offset_s = now_s - node.now_s if math.isfinite(node.now_s) else 0.0
         for warning in latest_open([*node.warnings_out(), *node.warnings_in()]):
-            event = warning_event(warning, self._cot, now_s)
+            event = warning_event(shifted(warning, offset_s), self._cot, now_s)
             if event is not None:
                 events.append(event)
         return events
@@ -136,3 +159,5 @@ class TakOutput:
             )
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(STARTUP_TIMEOUT_S)
+        if not self._thread.is_alive():
+            self._loop.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from dronewarn.domain.errors import (
     ImplausibleReportError,
@@ -37,8 +37,8 @@ MAX_FUTURE_S = 5.0
 """Reports stamped more than this ahead of the node's clock are refused."""
 
 RejectSink = Callable[[Report, InputError], None]
-UndecodableSink = Callable[[str, float, InputError], None]
-"""undecodable(sensor_id, received_s, error): input that never became a Report."""
+UndecodableSink = Callable[[str, float, Sequence[InputError]], None]
+"""undecodable(sensor_id, received_s, errors): input that never became a Report."""
 
 
 def _finite(value: float | None, field: str) -> None:
@@ -143,10 +143,13 @@ class Sense:
 
     def refuse(self, sensor_id: str, received_s: float, errors: Iterable[InputError]) -> None:
         """Count (by kind) and keep input from ``sensor_id`` that did not decode."""
+        kept = []
         for error in errors:
             self.rejected[error.kind] += 1
-            if self._undecodable is not None:
-                self._undecodable(sensor_id, received_s, error)
+            if error.recorded:
+                kept.append(error)
+        if kept and self._undecodable is not None:
+            self._undecodable(sensor_id, received_s, kept)
 
     def _check(self, report: Report, now_s: float) -> None:
         config = self._sensors.get(report.sensor_id)

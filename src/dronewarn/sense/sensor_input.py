@@ -11,15 +11,20 @@ frame) and nothing else.
 |---|---|---|
 | asterix | one UDP datagram (data blocks) | ``sense.asterix.decoder`` |
 | sapient | a chunk of the node's TCP stream | ``sense.sapient`` |
-| cot | a chunk of a TAK stream, or one datagram | ``sense.cot`` |
+| cot | a chunk of a TAK stream (TCP or TLS) | ``sense.cot`` |
+| cot_datagram | one UDP datagram (XML or protocol 1 mesh) | ``sense.cot`` |
 | acoustic_json | one MQTT message body (a detection or a batch) | ``sense.acoustic`` |
 | sighting_json | one HTTP request body (a sighting or a list) | ``sense.sighting`` |
-| sbs | a chunk of SBS/BaseStation text | ``sense.adsb`` |
-| readsb | one ``aircraft.json`` document | ``sense.adsb`` |
+| sbs | a chunk of SBS/BaseStation text (lines; a line may span chunks) | ``sense.adsb`` |
+| readsb | one ``aircraft.json`` document (a poll) | ``sense.adsb`` |
+
+Stream inputs (sapient, cot, sbs) keep a partial message between payloads; ``finish`` reports
+what was left unfinished when the stream ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -34,6 +39,8 @@ from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, WireFormat
 from dronewarn.sense.acoustic import AcousticConfig, decode_payload
 from dronewarn.sense.acoustic import to_report as acoustic_report
+from dronewarn.sense.adsb import AdsbConfig, AircraftJsonFeed, decode_sbs_line, sbs_position
+from dronewarn.sense.adsb import to_report as adsb_report
 from dronewarn.sense.asterix.cat034 import Cat034Message
 from dronewarn.sense.asterix.cat048 import Cat048Plot
 from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
@@ -45,7 +52,7 @@ from dronewarn.sense.asterix.reports import (
     plot_report,
     reports_from_batch,
 )
-from dronewarn.sense.cot import CotEvent, CotStreamSplitter, cot_report
+from dronewarn.sense.cot import CotEvent, CotStreamSplitter, cot_report, decode_datagram
 from dronewarn.sense.sapient import (
     Deframer,
     NodeContext,
@@ -113,7 +120,13 @@ class AsterixInput:
         )
         reports = []
         for record in ordered:
-            if (record.sac, record.sic) != (self._config.sac, self._config.sic):
+            if record.sac is None or record.sic is None:
+                errors.append(
+                    FieldValueError(
+                        "record without its data source", offset=record.offset, field="I010"
+                    )
+                )
+            elif (record.sac, record.sic) != (self._config.sac, self._config.sic):
                 errors.append(
                     UnknownSensorError(
                         f"record from SAC/SIC {record.sac}/{record.sic} on {self.sensor_id}'s "
@@ -165,6 +178,8 @@ class SapientInput:
         self._deframer = Deframer(self._config.max_message_bytes)
         self._context = NodeContext(sensor.sensor_id, sensor.site)
         self._node_id: str | None = None
+        self._lost = 0
+        """Octets of the stream before the current deframer (kept for error offsets)."""
 
     def decode(self, payload: bytes, received_s: float) -> Decoded:
         errors: list[InputError] = []
@@ -172,12 +187,14 @@ class SapientInput:
             frames = self._deframer.feed(payload)
         except DecodeError as error:
             # the stream's framing is lost: a live server drops the connection; start over
+            # (offsets go on counting from where the stream was)
+            self._lost += self._deframer.offset
             self._deframer = Deframer(self._config.max_message_bytes)
             return Decoded((), (error,))
         reports: list[Report] = []
         for offset, frame in frames:
             try:
-                message = decode_message(frame, offset=offset)
+                message = decode_message(frame, offset=self._lost + offset)
                 content = message.content
                 if isinstance(content, SapientRegistration):
                     self._register(message.node_id, content)
@@ -200,6 +217,15 @@ class SapientInput:
                 errors.append(error)
         return Decoded(tuple(reports), tuple(errors))
 
+    def finish(self) -> Decoded:
+        """A frame cut short at the end of the stream, as an error."""
+        try:
+            self._deframer.check_complete()
+        except DecodeError as error:
+            error.offset = self._lost + (error.offset or 0)
+            return Decoded((), (error,))
+        return Decoded((), ())
+
     def _register(self, node_id: str, registration: SapientRegistration) -> None:
         if registration.problems:
             raise FieldValueError(
@@ -211,16 +237,32 @@ class SapientInput:
 
 
 class CotInput:
-    """A TAK stream (or datagrams) of CoT events; air events become position Reports."""
+    """CoT from a TAK stream, or (``datagrams``) one event per UDP datagram with nothing kept
+    between datagrams (a damaged one costs only itself); air events become position Reports."""
 
-    def __init__(self, sensor: SensorConfig) -> None:
+    def __init__(self, sensor: SensorConfig, *, datagrams: bool = False) -> None:
         self.sensor_id = sensor.sensor_id
+        self._datagrams = datagrams
         self._splitter = CotStreamSplitter()
 
     def decode(self, payload: bytes, received_s: float) -> Decoded:
+        if self._datagrams:
+            try:
+                items: list[CotEvent | DecodeError] = [decode_datagram(payload)]
+            except DecodeError as error:
+                items = [error]
+        else:
+            items = self._splitter.feed(payload)
+        return self._reports(items)
+
+    def finish(self) -> Decoded:
+        """What the stream left unfinished (an event cut short), as errors."""
+        return self._reports([] if self._datagrams else self._splitter.close())
+
+    def _reports(self, items: Iterable[CotEvent | DecodeError]) -> Decoded:
         reports: list[Report] = []
         errors: list[InputError] = []
-        for item in self._splitter.feed(payload):
+        for item in items:
             if isinstance(item, CotEvent):
                 report = cot_report(item, self.sensor_id)
                 if report is not None:
@@ -269,6 +311,66 @@ class SightingInput:
         return Decoded(tuple(sighting_report(s, self._config) for s in sightings), ())
 
 
+class SbsInput:
+    """SBS/BaseStation text (port 30003): complete lines decode, a partial one waits."""
+
+    MAX_LINE_BYTES = 1024
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._config = AdsbConfig(sensor.sensor_id)
+        self._partial = b""
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        *lines, self._partial = (self._partial + payload).split(b"\n")
+        errors: list[InputError] = []
+        if len(self._partial) > self.MAX_LINE_BYTES:
+            errors.append(
+                FieldValueError(
+                    f"an SBS line longer than {self.MAX_LINE_BYTES} octets",
+                    data=self._partial[:64],
+                    field="line",
+                )
+            )
+            self._partial = b""
+        reports: list[Report] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                message = decode_sbs_line(
+                    line.rstrip(b"\r"), clock_zone=self._config.sbs_clock_zone
+                )
+            except DecodeError as error:
+                errors.append(error)
+                continue
+            position = sbs_position(message)
+            if position is not None:
+                reports.append(adsb_report(position, self._config))
+        return Decoded(tuple(reports), tuple(errors))
+
+    def finish(self) -> Decoded:
+        """A last line without its line end still counts."""
+        if not self._partial.strip():
+            return Decoded((), ())
+        return self.decode(b"\n", 0.0)
+
+
+class ReadsbInput:
+    """readsb/dump1090 ``aircraft.json`` polls: each position reported once."""
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._feed = AircraftJsonFeed(AdsbConfig(sensor.sensor_id))
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        try:
+            reports, errors = self._feed.update(payload)
+        except DecodeError as error:
+            return Decoded((), (error,))
+        return Decoded(tuple(reports), errors)
+
+
 def sensor_input(sensor: SensorConfig) -> SensorInput:
     """The input for a sensor's configured wire format."""
     match sensor.wire:
@@ -278,9 +380,15 @@ def sensor_input(sensor: SensorConfig) -> SensorInput:
             return SapientInput(sensor)
         case WireFormat.COT:
             return CotInput(sensor)
+        case WireFormat.COT_DATAGRAM:
+            return CotInput(sensor, datagrams=True)
         case WireFormat.ACOUSTIC_JSON:
             return AcousticInput(sensor)
         case WireFormat.SIGHTING_JSON:
             return SightingInput(sensor)
+        case WireFormat.SBS:
+            return SbsInput(sensor)
+        case WireFormat.READSB:
+            return ReadsbInput(sensor)
         case _:
             raise ConfigError(f"sensor {sensor.sensor_id}: no wire input for {sensor.wire}")

@@ -9,7 +9,8 @@
   (about 1 cm); times are ISO 8601 UTC with a ``Z`` suffix.
 
 A track's trajectory is a ``FeatureCollection`` of its states in time order
-(``trajectory_collection``), which GIS tools animate by the ``time`` property.
+(``trajectory_collection``), which GIS tools animate by the ``time`` property; several
+tracks come one after the other.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _position(point: GeoPoint) -> list[float]:
 
 
 def track_feature(state: TrackState, node_id: str) -> dict[str, Any]:
-    """One track state as a Point Feature; ``id`` is ``node/track`` so partners' ids never clash."""
+    """One track state as a Point Feature; ``id`` is ``node/track/time`` (unique per state, and
+    partners' track ids never clash)."""
     return {
         "type": "Feature",
         "id": f"{node_id}/{state.track_id}/{state.time_s:.3f}",
@@ -104,6 +106,7 @@ def picture_collection(
 
 
 def trajectory_collection(states: Iterable[TrackState], node_id: str) -> dict[str, Any]:
-    """States of one or more tracks, in time order, as a FeatureCollection."""
+    """States of one or more tracks as a FeatureCollection, grouped by track, each track's in
+    time order."""
     ordered = sorted(states, key=lambda s: (s.track_id, s.time_s))
     return {"type": "FeatureCollection", "features": [track_feature(s, node_id) for s in ordered]}

@@ -8,8 +8,9 @@ the same decoders (``sense.sensor_input``) as live input:
   1,400 octets;
 * airborne radar: CAT048 plots, each preceded by a CAT034 sector crossing that carries where
   the antenna is (I034/120, the position of a moving data source);
-* cuas: SAPIENT v2.0, a Registration first, then one DetectionReport per detection, each a
-  length-prefixed frame of the node's TCP stream;
+* cuas: SAPIENT v2.0, one length-prefixed frame per message: each update starts with the
+  node's Registration (as after a reconnect; so that a run started late, ``--start``, still
+  hears the node), then one DetectionReport per detection;
 * acoustic: dronewarn's acoustic JSON, one MQTT message per node per detection;
 * sighting: dronewarn's sighting JSON, one HTTP request body each.
 
@@ -56,6 +57,8 @@ from dronewarn.sim.scenario import (
 from dronewarn.sim.stream import Delivery
 
 DAY_S = 86_400.0
+MAX_SIGHTING_DISTANCE_M = 20_000.0
+"""The largest distance the sighting schema takes (``sense.sighting``)."""
 ACOUSTIC_CONFIDENCE = 0.8
 """What a simulated acoustic node states as its confidence (the emulator has no classifier)."""
 
@@ -165,15 +168,11 @@ def _plot(sac: int, sic: int, report: Report) -> RadarPlot:
     )
 
 
-def _sapient_payloads(
-    node_id: str, sensor: CuasSensor, delivery: Delivery, first: bool
-) -> tuple[bytes, ...]:
-    frames: list[bytes] = []
-    if first:
-        registration = sensor_registration_message(
-            node_id, sensor.id, delivery.reports[0].time_s if delivery.reports else 0.0
-        )
-        frames.append(frame(registration))
+def _sapient_payloads(node_id: str, sensor: CuasSensor, delivery: Delivery) -> tuple[bytes, ...]:
+    if not delivery.reports:
+        return ()
+    registration = sensor_registration_message(node_id, sensor.id, delivery.reports[0].time_s)
+    frames = [frame(registration)]
     for report in delivery.reports:
         frames.append(frame(detection_message(report, node_id, object_key=report.source)))
     return tuple(frames)
@@ -195,11 +194,14 @@ def _sighting_payloads(delivery: Delivery) -> tuple[bytes, ...]:
         m = report.measurement
         assert isinstance(m, SightingMeasurement)
         reporter = f"sim-{zlib.crc32(report.source.encode()):08x}"
-        reach_m = float(
+        ground_m = float(
             distance_m(
                 m.reporter.lat_deg, m.reporter.lon_deg, m.estimate.lat_deg, m.estimate.lon_deg
             )
         )
+        # the app's distance is along the line of sight (sense.sighting: ground = d cos(elev));
+        # a guess beyond what the schema takes is left out, as a citizen would
+        slant_m = max(ground_m, 1.0) / math.cos(math.radians(m.elevation_deg))
         sighting = Sighting(
             version=1,
             reporter_id=reporter,
@@ -210,7 +212,7 @@ def _sighting_payloads(delivery: Delivery) -> tuple[bytes, ...]:
             bearing_deg=round(m.bearing_deg % 360.0, 1) % 360.0,
             elevation_deg=round(m.elevation_deg, 1),
             time=datetime.fromtimestamp(report.time_s, tz=UTC),
-            distance_m=round(max(reach_m, 1.0), 0) if math.isfinite(reach_m) else None,
+            distance_m=round(slant_m) if slant_m <= MAX_SIGHTING_DISTANCE_M else None,
         )
         out.append(encode_sightings([sighting]))
     return tuple(out)
@@ -224,18 +226,13 @@ def with_wire(scenario: Scenario, deliveries: Sequence[Delivery]) -> list[Delive
         for s in scenario.sensors
         if isinstance(s, RadarSensor | AirborneRadarSensor)
     }
-    registered: set[str] = set()
     out: list[Delivery] = []
     for delivery in deliveries:
         sensor = sensors[delivery.sensor_id]
         if isinstance(sensor, RadarSensor | AirborneRadarSensor):
             payloads = _radar_payloads(*sources[sensor.id], sensor, delivery)
         elif isinstance(sensor, CuasSensor):
-            first = sensor.id not in registered
-            registered.add(sensor.id)
-            payloads = _sapient_payloads(
-                sapient_node_id(scenario, sensor.id), sensor, delivery, first
-            )
+            payloads = _sapient_payloads(sapient_node_id(scenario, sensor.id), sensor, delivery)
         elif isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
             payloads = _acoustic_payloads(delivery)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +14,9 @@ from dronewarn.domain.codec import warning_from_dict, warning_to_dict
 from dronewarn.domain.errors import InputError
 from dronewarn.domain.report import Report
 from dronewarn.domain.warning import OperatorAction, Warning
+
+UNDECODABLE_BYTES = 512
+"""How much of an undecodable input the store keeps (enough to see what it was)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS warning (
@@ -220,15 +224,21 @@ class SqliteStore:
         )
         self._db.commit()
 
-    def record_undecodable(self, sensor_id: str, time_s: float, error: InputError) -> None:
-        """Input that did not decode: the error, and the offending bytes (hex) when it has them."""
-        data = getattr(error, "data", b"")
-        offset = getattr(error, "offset", None)
-        where = f" at offset {offset}" if offset is not None else ""
-        self._db.execute(
+    def record_undecodable(
+        self, sensor_id: str, time_s: float, errors: Sequence[InputError]
+    ) -> None:
+        """Input that did not decode: each error, with (at most the first 512 octets of) the
+        offending bytes in hex; one transaction for a payload's errors."""
+        rows = []
+        for error in errors:
+            data = getattr(error, "data", b"")[:UNDECODABLE_BYTES]
+            offset = getattr(error, "offset", None)
+            where = f" at offset {offset}" if offset is not None else ""
+            rows.append((sensor_id, time_s, error.kind, f"{error}{where}", data.hex()))
+        self._db.executemany(
             "INSERT INTO rejected_input (sensor_id, time_s, kind, message, report)"
             " VALUES (?, ?, ?, ?, ?)",
-            (sensor_id, time_s, error.kind, f"{error}{where}", data.hex() if data else ""),
+            rows,
         )
         self._db.commit()
 

@@ -286,6 +286,7 @@ class NotAMeasurementError(InputError):
     Report, and is counted under its own kind rather than dropped unseen."""
 
     kind = "not_a_measurement"
+    recorded = False  # every coasting radar track sends these: counted, not stored
 
     def __init__(self, message: str, *, offset: int, field: str) -> None:
         self.offset = offset
