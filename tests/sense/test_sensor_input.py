@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 from dronewarn.domain.errors import FieldValueError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
@@ -98,4 +97,3 @@ def test_the_store_keeps_the_start_of_undecodable_input() -> None:
     kind, message, kept = rows[0]
     assert kind == "bad_field" and message.endswith("at offset 7")
     assert len(kept) == 2 * UNDECODABLE_BYTES
-    assert not math.isnan(T0)

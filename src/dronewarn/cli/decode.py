@@ -50,12 +50,9 @@ from dronewarn.sense.asterix.cat062 import Cat062Track
 from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.sense.asterix.editions import Editions
 from dronewarn.sense.asterix.reports import AsterixSensorConfig, reports_from_batch
-from dronewarn.sense.capture import read_capture
+from dronewarn.sense.capture import is_capture, read_capture
 from dronewarn.sense.sensor_input import CotInput, SapientInput
 from dronewarn.sim.output import report_record
-
-_PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 
 class DecodeFormat(StrEnum):
@@ -80,7 +77,7 @@ def guess_format(head: bytes, name: str) -> DecodeFormat:
     suffix = Path(name).suffix.lower()
     if suffix in (".sapient", ".pb"):  # binary lengths can look like anything below
         return DecodeFormat.SAPIENT
-    if head[:4] in _PCAP_MAGICS or head[:4] == _PCAPNG_MAGIC:
+    if is_capture(head):
         return DecodeFormat.PCAP
     if text.startswith((b"<?xml", b"<event")) or head[:1] == b"\xbf":
         return DecodeFormat.COT

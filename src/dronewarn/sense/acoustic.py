@@ -83,6 +83,7 @@ from dronewarn.domain.errors import (
     UnsupportedError,
 )
 from dronewarn.domain.report import BearingMeasurement, ClassHint, GeoPoint, ObjectClass, Report
+from dronewarn.sense.json_path import field_path
 
 SCHEMA_VERSION = 1
 TOPIC_ROOT = "dronewarn/acoustic"
@@ -253,14 +254,6 @@ _MANY = TypeAdapter(list[AcousticDetection])
 _MANY_GOOD = TypeAdapter(list[OnErrorOmit[AcousticDetection]])
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    """A pydantic location as a path: ``("lat",)`` -> ``lat``, ``(3, "conf")`` -> ``[3].conf``."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
-    return path or "$"
-
-
 def _json_error(text: str, payload: bytes) -> DecodeError:
     """A JSON syntax error as TruncatedError (the input ends early) or FieldValueError.
 
@@ -290,7 +283,7 @@ def _element_error(
         if type(version) is int and version != SCHEMA_VERSION:
             return _unsupported(version, prefix, data)
     first = errors[0]
-    field = _field(first["loc"])
+    field = field_path(first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return FieldValueError(f"{field}: {first['msg']}{more}", data=data, field=field)
 

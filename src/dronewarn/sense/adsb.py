@@ -64,6 +64,7 @@ from pydantic_core import ErrorDetails
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
 from dronewarn.sense.adsb_accuracy import NACP_EPU_M, NUCP_RC_M
+from dronewarn.sense.json_path import field_path
 
 FT_M = 0.3048
 R95_PER_SIGMA = 2.4477
@@ -166,13 +167,6 @@ def to_report(position: AdsbPosition, config: AdsbConfig) -> Report:
     )
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
-    return path or "$"
-
-
 # ---------------------------------------------------------------- aircraft.json
 
 
@@ -269,12 +263,12 @@ def _partial(data: bytes, details: list[ErrorDetails], head: bytes) -> AircraftJ
         if len(loc) >= 2 and loc[0] == "aircraft" and isinstance(loc[1], int):
             bad_entries.setdefault(loc[1], detail)
         else:
-            field = _field(loc)
+            field = field_path(loc)
             raise FieldValueError(f"{field}: {detail['msg']}", data=head, field=field)
     lenient = _LENIENT_DOCUMENT.validate_json(data)
     errors: list[DecodeError] = []
     for index in sorted(bad_entries):
-        field = _field(bad_entries[index]["loc"])
+        field = field_path(bad_entries[index]["loc"])
         message = f"{field}: {bad_entries[index]['msg']}"
         errors.append(FieldValueError(message, data=head, field=field))
     return AircraftJson(lenient.now_s, tuple(lenient.aircraft), tuple(errors))

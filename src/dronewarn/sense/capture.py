@@ -30,6 +30,7 @@ import struct
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any
 
 import dpkt
@@ -41,12 +42,14 @@ from dronewarn.domain.errors import (
     UnsupportedError,
 )
 
-_PCAP_MAGICS = {
-    bytes.fromhex("a1b2c3d4"): (">", False),
-    bytes.fromhex("d4c3b2a1"): ("<", False),
-    bytes.fromhex("a1b23c4d"): (">", True),
-    bytes.fromhex("4d3cb2a1"): ("<", True),
-}
+_PCAP_MAGICS = MappingProxyType(
+    {
+        bytes.fromhex("a1b2c3d4"): (">", False),
+        bytes.fromhex("d4c3b2a1"): ("<", False),
+        bytes.fromhex("a1b23c4d"): (">", True),
+        bytes.fromhex("4d3cb2a1"): ("<", True),
+    }
+)
 _PCAPNG_MAGIC = bytes.fromhex("0a0d0d0a")
 _MAX_CAPLEN = 1 << 18
 """No link layer dronewarn reads has frames over 256 KiB; a larger captured length is corrupt."""
@@ -76,6 +79,11 @@ class CapturedPayload:
     """Packet number in the capture (from 0), or octet offset in a raw recording."""
     source: str
     """``name#index`` for a capture, ``name@offset`` for a raw recording."""
+
+
+def is_capture(head: bytes) -> bool:
+    """Whether a file starting with ``head`` is a pcap or pcapng capture (not raw blocks)."""
+    return head[:4] in _PCAP_MAGICS or head[:4] == _PCAPNG_MAGIC
 
 
 def read_capture(

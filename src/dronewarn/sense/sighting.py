@@ -78,6 +78,7 @@ from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, Report, Si
 from dronewarn.domain.time import to_time_s
 from dronewarn.geo.geodesic import destination
 from dronewarn.sense.ingest import MAX_FUTURE_S
+from dronewarn.sense.json_path import field_path
 
 SCHEMA_VERSION = 1
 MAX_ERROR_BYTES = 512
@@ -203,13 +204,6 @@ def _order(field: str) -> int:
     return int(index) if field.startswith("[") and closed and index.isdigit() else 0
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
-    return path or "$"
-
-
 def decode_sightings(body: bytes, config: SightingConfig, now_s: float) -> list[Sighting]:
     """The sightings of a request body (one object or a list), all valid, or an error.
 
@@ -276,7 +270,7 @@ def _type_errors(details: list[ErrorDetails], raw: object, data: bytes) -> list[
                     )
                 )
             continue
-        field = _field(loc)
+        field = field_path(loc)
         errors.append(FieldValueError(f"{field}: {detail['msg']}", data=data, field=field))
     return errors
 

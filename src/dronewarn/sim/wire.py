@@ -43,7 +43,7 @@ from dronewarn.share.asterix_cat048 import (
     encode_plot,
     encode_service_message,
 )
-from dronewarn.share.asterix_cat062 import pack_datablocks
+from dronewarn.share.asterix_cat062 import pack_datablocks, time_of_day_s
 from dronewarn.share.sapient_out import detection_message, frame, sensor_registration_message
 from dronewarn.sim.scenario import (
     AcousticGridSensor,
@@ -56,7 +56,6 @@ from dronewarn.sim.scenario import (
 )
 from dronewarn.sim.stream import Delivery
 
-DAY_S = 86_400.0
 MAX_SIGHTING_DISTANCE_M = 20_000.0
 """The largest distance the sighting schema takes (``sense.sighting``)."""
 ACOUSTIC_CONFIDENCE = 0.8
@@ -88,10 +87,6 @@ def wire_format(sensor: Sensor) -> WireFormat:
     return WireFormat.SIGHTING_JSON
 
 
-def _time_of_day_s(time_s: float) -> float:
-    return time_s % DAY_S
-
-
 def _radar_payloads(
     sac: int, sic: int, sensor: RadarSensor | AirborneRadarSensor, delivery: Delivery
 ) -> tuple[bytes, ...]:
@@ -104,7 +99,7 @@ def _radar_payloads(
         north = RadarServiceMessage(
             sac,
             sic,
-            _time_of_day_s(scan_start_s),
+            time_of_day_s(scan_start_s),
             ServiceMessageType.NORTH_MARKER,
             rotation_period_s=sensor.scan_period_s,
         )
@@ -120,7 +115,7 @@ def _radar_payloads(
                 crossing = RadarServiceMessage(
                     sac,
                     sic,
-                    _time_of_day_s(report.time_s),
+                    time_of_day_s(report.time_s),
                     ServiceMessageType.SECTOR_CROSSING,
                     sector_deg=m.bearing_deg,
                     rotation_period_s=sensor.scan_period_s,
@@ -161,7 +156,7 @@ def _plot(sac: int, sic: int, report: Report) -> RadarPlot:
     return RadarPlot(
         sac,
         sic,
-        _time_of_day_s(report.time_s),
+        time_of_day_s(report.time_s),
         m.range_m,
         m.bearing_deg % 360.0,
         simulated=False,

@@ -25,7 +25,7 @@ parsing refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -589,3 +589,43 @@ def libasterix_records(
             )
         yield pos, record
         pos = rest.bit_offset1 // 8 if layout is None else record_end
+
+
+Element = tuple[int, int, float | None, bool | None]
+"""Where a hand-written decoder reads an element: (bit offset, bit size, LSB or None, two's
+complement; None: either)."""
+
+
+def layout_mismatch(
+    category: int,
+    spec: Any,
+    layout: RecordLayout,
+    *,
+    fixed: Mapping[str, int],
+    extended: Iterable[str] = (),
+    elements: Mapping[tuple[str, ...], Element],
+) -> str | None:
+    """Why a hand-written decoder cannot read the edition ``spec`` describes (None if it can):
+    an item of ``fixed`` that is not that many fixed octets, an item of ``extended`` that is
+    not extended by single octets, or an element that libasterix places or scales otherwise
+    (``items.lib_element_layout``)."""
+    from dronewarn.sense.asterix.items import lib_element_layout
+
+    for name, octets in fixed.items():
+        if name not in layout.names or layout.rules[layout.index(name)] != (FIXED, octets):
+            return f"I{category:03d}/{name} is not {octets} fixed octets"
+    for name in extended:
+        if name not in layout.names:
+            return f"no I{category:03d}/{name}"
+        rule = layout.rules[layout.index(name)]
+        if rule is None or rule[0] != EXTENDED or tuple(rule[1][:2]) != ((1, True), (1, True)):
+            return f"I{category:03d}/{name} is not extended by single octets"
+    for path, (offset, size, lsb, signed) in elements.items():
+        where = f"I{category:03d}/{'/'.join(path)}"
+        try:
+            got = lib_element_layout(spec, *path)
+        except (KeyError, ValueError) as exc:
+            return f"{where}: {exc}"
+        if got[:3] != (offset, size, lsb) or (signed is not None and got[3] != signed):
+            return f"{where} is {got}, expected {(offset, size, lsb, signed)}"
+    return None

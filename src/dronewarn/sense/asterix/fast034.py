@@ -22,8 +22,8 @@ import numpy as np
 
 from dronewarn.domain.errors import DecodeError
 from dronewarn.sense.asterix.cat034 import Cat034Message
-from dronewarn.sense.asterix.datablock import FIXED, RecordLayout, record_error
-from dronewarn.sense.asterix.items import lib_element_layout, slot_setters
+from dronewarn.sense.asterix.datablock import RecordLayout, layout_mismatch, record_error
+from dronewarn.sense.asterix.items import slot_setters
 from dronewarn.sense.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
 
 TIME_LSB_S = 1.0 / 128.0
@@ -48,17 +48,7 @@ _ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool]] = {
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:
     """Why this decoder cannot read the edition ``spec`` describes, or None if it can."""
-    for name, octets in _FIXED_ITEMS.items():
-        if name not in layout.names or layout.rules[layout.index(name)] != (FIXED, octets):
-            return f"I034/{name} is not {octets} fixed octets"
-    for path, expected in _ELEMENTS.items():
-        try:
-            got = lib_element_layout(spec, *path)
-        except (KeyError, ValueError) as exc:
-            return f"I034/{'/'.join(path)}: {exc}"
-        if got != expected:
-            return f"I034/{'/'.join(path)} is {got}, expected {expected}"
-    return None
+    return layout_mismatch(34, spec, layout, fixed=_FIXED_ITEMS, elements=_ELEMENTS)
 
 
 _COLUMNS = ("010", "000", "030", "020", "041", "120")

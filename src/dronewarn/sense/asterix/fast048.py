@@ -30,16 +30,14 @@ from dronewarn.sense.asterix.cat048 import (
     Cat048Plot,
 )
 from dronewarn.sense.asterix.datablock import (
-    EXTENDED,
-    FIXED,
     RecordLayout,
+    layout_mismatch,
     record_error,
 )
 from dronewarn.sense.asterix.items import (
     FL_FT,
     NM_M,
     icao_text,
-    lib_element_layout,
     slot_setters,
 )
 from dronewarn.sense.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
@@ -73,25 +71,11 @@ _ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool | None]] = {
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:
     """Why this decoder cannot read the edition ``spec`` describes, or None if it can."""
-    for name, octets in _FIXED_ITEMS.items():
-        if name not in layout.names or layout.rules[layout.index(name)] != (FIXED, octets):
-            return f"I048/{name} is not {octets} fixed octets"
-    for name in ("020", "170"):
-        if name not in layout.names:
-            return f"no I048/{name}"
-        rule = layout.rules[layout.index(name)]
-        if rule is None or rule[0] != EXTENDED or tuple(rule[1][:2]) != ((1, True), (1, True)):
-            return f"I048/{name} is not extended by single octets"
     if "130" not in layout.names:
         return "no I048/130"
-    for path, (offset, size, lsb, is_signed) in _ELEMENTS.items():
-        try:
-            got = lib_element_layout(spec, *path)
-        except (KeyError, ValueError) as exc:
-            return f"I048/{'/'.join(path)}: {exc}"
-        if got[:3] != (offset, size, lsb) or (is_signed is not None and got[3] != is_signed):
-            return f"I048/{'/'.join(path)} is {got}, expected {(offset, size, lsb, is_signed)}"
-    return None
+    return layout_mismatch(
+        48, spec, layout, fixed=_FIXED_ITEMS, extended=("020", "170"), elements=_ELEMENTS
+    )
 
 
 _COLUMNS = ("010", "140", "020", "040", "070", "090", "130", "220", "240", "161", "200", "170")

@@ -56,6 +56,7 @@ from dronewarn.sense.asterix.datablock import (
     RecordLayout,
     Rule,
     compound_rule,
+    layout_mismatch,
     record_error,
 )
 from dronewarn.sense.asterix.items import (
@@ -63,7 +64,6 @@ from dronewarn.sense.asterix.items import (
     FT_M,
     NM_M,
     icao_text,
-    lib_element_layout,
     slot_setters,
 )
 from dronewarn.sense.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
@@ -177,14 +177,9 @@ _SUBFIELDS: dict[str, tuple[tuple[str, int, int], ...]] = {
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:
     """Why this decoder cannot read the 1.x edition ``spec`` describes, or None if it can."""
-    for name, octets in _FIXED_ITEMS.items():
-        if name not in layout.names or layout.rules[layout.index(name)] != (FIXED, octets):
-            return f"I062/{name} is not {octets} fixed octets"
-    if "080" not in layout.names:
-        return "no I062/080"
-    rule = layout.rules[layout.index("080")]
-    if rule is None or rule[0] != EXTENDED or tuple(rule[1][:2]) != ((1, True), (1, True)):
-        return "I062/080 is not extended by single octets"
+    mismatch = layout_mismatch(62, spec, layout, fixed=_FIXED_ITEMS, extended=("080",), elements={})
+    if mismatch is not None:
+        return mismatch
     for name, subfields in _SUBFIELDS.items():
         if name not in layout.names:
             return f"no I062/{name}"
@@ -196,14 +191,7 @@ def check_edition(spec: Any, layout: RecordLayout) -> str | None:
         for sub, index, octets in subfields:
             if sub not in names or names.index(sub) != index or rule[2][index] != _f(octets):
                 return f"I062/{name}/{sub} is not subfield {index + 1} of {octets} octets"
-    for path, expected in _ELEMENTS.items():
-        try:
-            got = lib_element_layout(spec, *path)
-        except (KeyError, ValueError) as exc:
-            return f"I062/{'/'.join(path)}: {exc}"
-        if got != expected:
-            return f"I062/{'/'.join(path)} is {got}, expected {expected}"
-    return None
+    return layout_mismatch(62, spec, layout, fixed={}, elements=_ELEMENTS)
 
 
 _ITEM_COLUMNS = ("010", "070", "105", "100", "velocity", "040", "080", "136", "130")
