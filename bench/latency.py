@@ -35,14 +35,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from dronewarn.domain.report import GeoPoint, PolarMeasurement, Report
-from dronewarn.geo.airspace import AirspaceMap
-from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.node.config import node_configs
-from dronewarn.node.homes import prepare_homes
+from dronewarn.harness.homes import prepare_homes
+from dronewarn.harness.night import scenario_airspaces, scenario_node_configs
 from dronewarn.node.node import build_node
 from dronewarn.node.runtime import settle_heap
-from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link_service import LinkService, SignedLink
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.store.sqlite import SqliteStore
@@ -103,10 +100,8 @@ def main() -> None:
     console = Console(stderr=True)
 
     scenario = load_scenario("night-0910")
-    borders = load_countries(scenario.countries)
-    airspace = AirspaceMap(LocalFrame(*scenario.frame_origin), borders)
-    countries = {**borders, **zone_polygons(scenario, borders, airspace)}
-    config = node_configs(scenario)["BY"]
+    _, countries = scenario_airspaces(scenario)
+    config = scenario_node_configs(scenario)["BY"]
     root = Path(tempfile.mkdtemp(prefix="dronewarn-latency-"))
     links = prepare_homes(scenario, root, heartbeat_s=5.0)
     pl = subprocess.Popen(

@@ -33,14 +33,10 @@ import numpy as np
 from playwright.sync_api import Page, sync_playwright
 from rich.console import Console
 
-from dronewarn.geo.airspace import AirspaceMap
-from dronewarn.geo.borders import load_countries
-from dronewarn.geo.frame import LocalFrame
-from dronewarn.node.config import node_configs
-from dronewarn.node.homes import free_port
+from dronewarn.harness.night import scenario_airspaces, scenario_node_configs
 from dronewarn.node.node import build_node
 from dronewarn.node.operator_picture import OperatorPicture, demo_logins, demo_picture_config
-from dronewarn.node.zones import zone_polygons
+from dronewarn.sim.deployment import free_port
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.store.sqlite import SqliteStore
 from latency import drones, plots
@@ -126,10 +122,8 @@ def feed_node(
 ) -> None:
     """BY's node with a picture, fed 1,000 drones' radar plots each second until ``stop``."""
     scenario = load_scenario("night-0910")
-    borders = load_countries(scenario.countries)
-    airspace = AirspaceMap(LocalFrame(*scenario.frame_origin), borders)
-    countries = {**borders, **zone_polygons(scenario, borders, airspace)}
-    node = build_node(node_configs(scenario)["BY"], countries, SqliteStore(":memory:"))
+    _, countries = scenario_airspaces(scenario)
+    node = build_node(scenario_node_configs(scenario)["BY"], countries, SqliteStore(":memory:"))
     logins = demo_logins()
     picture = OperatorPicture(node, demo_picture_config("127.0.0.1", free_port(), logins))
     picture.start()

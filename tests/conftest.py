@@ -7,7 +7,7 @@ import pytest
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.node.night import World, make_world
+from dronewarn.harness.night import World, make_world
 from dronewarn.sim.scenario import Scenario, load_scenario
 
 

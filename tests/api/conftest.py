@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dronewarn.api.auth import Account, Role, hash_password
-from dronewarn.node.night import Night, Window, make_world
+from dronewarn.harness.night import Night, Window, make_world
 from dronewarn.node.operator_picture import OperatorPicture, PictureConfig
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock

@@ -33,7 +33,7 @@ def book(clock: Clock) -> SessionBook:
 
 def test_password_hashes_are_salted_and_checked() -> None:
     first, second = hash_password("secret-words"), hash_password("secret-words")
-    assert first != second and first.startswith("scrypt$")
+    assert first != second and first.startswith("$argon2id$")
     assert password_matches("secret-words", first) and password_matches("secret-words", second)
     assert not password_matches("secret-word", first)
     assert not password_matches("secret-words", "md5$00$00")
@@ -89,3 +89,14 @@ def test_accounts_need_a_name_and_a_long_password() -> None:
     assert Role.parse("admin") is Role.ADMIN
     with pytest.raises(ValueError, match="unknown role"):
         Role.parse("root")
+
+
+def test_hashes_of_earlier_versions_still_verify() -> None:
+    # scrypt$salt$digest as dronewarn wrote them before argon2id (n=2^14, r=8, p=1)
+    import hashlib
+
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(b"old-password-1", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    stored = f"scrypt${salt.hex()}${digest.hex()}"
+    assert password_matches("old-password-1", stored)
+    assert not password_matches("old-password-2", stored)

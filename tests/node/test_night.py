@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dronewarn.domain.warning import Warning, WarningState
-from dronewarn.node.night import Night, Window, World, make_world, run_parallel
+from dronewarn.harness.night import Night, Window, World, make_world, run_parallel
+from dronewarn.harness.summary import summarise
 from dronewarn.node.node import Node
-from dronewarn.node.summary import summarise
 from dronewarn.sim.scenario import PolicySpec, load_scenario
 from dronewarn.sim.stream import ReplayClock
 

@@ -17,8 +17,7 @@ from dronewarn.domain.report import (
 )
 from dronewarn.domain.sensor import WireFormat
 from dronewarn.geo.geodesic import distance_m
-from dronewarn.node.config import node_configs
-from dronewarn.node.night import Night, Window, World, make_world
+from dronewarn.harness.night import Night, Window, World, make_world, scenario_node_configs
 from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -86,7 +85,9 @@ def _same(sent: Report, got: Report) -> None:
 
 
 def test_decoded_reports_are_the_observed_ones(world: World) -> None:
-    configs = {s.sensor_id: s for c in node_configs(world.scenario).values() for s in c.sensors}
+    configs = {
+        s.sensor_id: s for c in scenario_node_configs(world.scenario).values() for s in c.sensors
+    }
     inputs = {sensor_id: sensor_input(config) for sensor_id, config in configs.items()}
     seen = dict.fromkeys(inputs, 0)
     for delivery in world.deliveries:

@@ -8,7 +8,7 @@ import numpy as np
 
 from dronewarn.domain.report import ObjectClass, PositionMeasurement
 from dronewarn.geo.geodesic import distance_m
-from dronewarn.node.night import make_world
+from dronewarn.harness.night import make_world
 from dronewarn.sim.scenario import CuasSensor, load_scenario
 
 SCENARIO = Path(__file__).parents[1] / "data" / "every-format.yaml"

@@ -6,7 +6,7 @@ import numpy as np
 
 from dronewarn.domain.report import BearingMeasurement, PolarMeasurement, SightingMeasurement
 from dronewarn.geo.geodesic import bearing_deg, distance_m
-from dronewarn.node.night import World
+from dronewarn.harness.night import World
 from dronewarn.sim.stream import ReplayClock
 
 

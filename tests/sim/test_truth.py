@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dronewarn.geo.airspace import AirspaceMap
-from dronewarn.node.night import World
+from dronewarn.harness.night import World
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.truth import Role

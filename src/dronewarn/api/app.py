@@ -9,7 +9,9 @@ messages over mutual TLS): operators and partners never share an entry point.
   ``/api/sensors``, ``/api/feedback``, ``/api/history/span``, ``/api/history``,
   ``/api/health``, and the stream ``/api/stream``;
 * operator: ``POST /api/warnings/{id}/acknowledge|rate|confirm|suppress``;
-* admin: ``GET|POST /api/admin/accounts``.
+* admin: ``GET|POST /api/admin/accounts``;
+* without login, for monitoring: ``/healthz`` (live), ``/readyz`` (ready to serve: 503
+  until listeners are bound and the link serves), ``/metrics`` (Prometheus).
 
 Requests that change state must come from the page's own origin (``Origin`` header), and the
 WebSocket checks it too: another site open in the operator's browser cannot act for them.
@@ -50,6 +52,19 @@ class ApiConfig:
 
 
 @dataclass(frozen=True)
+class Operations:
+    """What monitoring asks a node, without a login (``/healthz``, ``/readyz``,
+    ``/metrics``): answers made by the node that owns the app."""
+
+    health: Callable[[], dict[str, Any]]
+    """Liveness: the node's loop is turning."""
+    readiness: Callable[[], tuple[bool, dict[str, Any]]]
+    """Readiness: listeners bound, link serving; with the details."""
+    metrics: Callable[[], tuple[bytes, str]]
+    """The Prometheus exposition (body, content type)."""
+
+
+@dataclass(frozen=True)
 class ApiParts:
     """What the app serves, built by the node that owns it."""
 
@@ -59,6 +74,9 @@ class ApiParts:
     history: PictureHistory
     web_dir: Path
     leaflet_dir: Path
+    operations: Operations | None = None
+    extra_posts: tuple[tuple[str, Callable[..., Any]], ...] = ()
+    """(path, endpoint) of other POST routes served here (a sightings endpoint)."""
 
 
 class Credentials(BaseModel):
@@ -137,6 +155,29 @@ def create_app(parts: ApiParts, config: ApiConfig | None = None) -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
+
+    # ------------------------------------------------------------------ operations
+
+    ops = parts.operations
+    if ops is not None:
+
+        @app.get("/healthz", include_in_schema=True, tags=["operations"])
+        def healthz() -> JSONResponse:
+            body = ops.health()
+            return JSONResponse(body, status_code=200 if body.get("live", True) else 503)
+
+        @app.get("/readyz", tags=["operations"])
+        def readyz() -> JSONResponse:
+            ready, body = ops.readiness()
+            return JSONResponse({"ready": ready, **body}, status_code=200 if ready else 503)
+
+        @app.get("/metrics", tags=["operations"])
+        def metrics() -> Response:
+            body, content_type = ops.metrics()
+            return Response(body, media_type=content_type)
+
+    for path, endpoint in parts.extra_posts:
+        app.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)
 
     # ------------------------------------------------------------------ pages and login
 

@@ -1,7 +1,9 @@
-"""Operator accounts, roles and sessions.
+"""Operator sessions over the node's accounts (``api.accounts``: roles, argon2id hashes).
 
-* Passwords are stored as scrypt hashes (``hashlib.scrypt``, n=2^14, r=8, p=1, 16-byte salt):
-  ``scrypt$<salt hex>$<hash hex>``.
+* Accounts come from the accounts file when the book has one (``reload`` picks up changes
+  made by ``dronewarn users``; accounts added through the admin API are written to it), or
+  are given (tests, a demo).
+* A login for a name that does not exist costs as long as one that does.
 * A login gives a random 256-bit session token in an HttpOnly, SameSite=Strict cookie named
   per node (browsers share cookies across ports of one host: BY's and PL's pictures on one
   machine must not overwrite each other's session).
@@ -14,59 +16,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
 
-
-class Role(IntEnum):
-    VIEWER = 1
-    OPERATOR = 2
-    ADMIN = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @staticmethod
-    def parse(text: str) -> Role:
-        try:
-            return Role[text.upper()]
-        except KeyError:
-            raise ValueError(f"unknown role {text!r}: viewer, operator or admin") from None
-
-
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
-    )
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def password_matches(password: str, stored: str) -> bool:
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-        salt = bytes.fromhex(salt_hex)
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    return hmac.compare_digest(hash_password(password, salt).split("$")[2], digest_hex)
-
-
-@dataclass(frozen=True)
-class Account:
-    name: str
-    role: Role
-    password_hash: str
+from dronewarn.api.accounts import (
+    Account,
+    AccountFile,
+    Role,
+    check_name,
+    check_password,
+    hash_password,
+    password_matches,
+)
+from dronewarn.api.login_links import LoginLink, token_digest
 
 
 @dataclass(frozen=True)
@@ -90,13 +54,21 @@ class SessionBook:
         clock: Callable[[], float],
         session_ttl_s: float = 12 * 3600.0,
         lockout_s: float = 30.0,
+        account_file: AccountFile | None = None,
     ) -> None:
-        self._accounts = {a.name: a for a in accounts}
+        self._file = account_file
+        self._stamp = None if account_file is None else account_file.stamp()
+        loaded = [] if account_file is None else account_file.load()
+        self._accounts = {a.name: a for a in [*loaded, *accounts]}
+        self._dummy_hash = hash_password(secrets.token_urlsafe(16))
         self._clock = clock
         self._ttl_s = session_ttl_s
         self._lockout_s = lockout_s
         self._sessions: dict[str, Session] = {}
         self._links: dict[str, tuple[str, float]] = {}
+        """Login links by their token's SHA-256: (account, expiry)."""
+        self.redeemed: set[str] = set()
+        """Digests of the links used since start (to take out of the links file)."""
         self._failures: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -109,16 +81,41 @@ class SessionBook:
             return list(self._accounts.values())
 
     def add_account(self, name: str, role: Role, password: str) -> Account:
-        if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
-            raise ValueError("an account name is 1-64 letters, digits, '-' or '_'")
-        if len(password) < 12:
-            raise ValueError("a password has at least 12 characters")
-        account = Account(name, role, hash_password(password))
+        """A new account; written to the accounts file when the book has one."""
+        check_name(name)
+        check_password(password)
         with self._lock:
             if name in self._accounts:
                 raise ValueError(f"account {name!r} exists")
+        if self._file is not None:
+            account = self._file.add(name, role, password)
+        else:
+            account = Account(name, role, hash_password(password))
+        with self._lock:
             self._accounts[name] = account
         return account
+
+    def reload(self) -> bool:
+        """Take the accounts file's changes (``dronewarn users``); True when it changed.
+        A removed account's sessions end; a changed role applies to its sessions at once."""
+        if self._file is None:
+            return False
+        stamp = self._file.stamp()
+        if stamp == self._stamp:
+            return False
+        accounts = {a.name: a for a in self._file.load()}
+        with self._lock:
+            self._stamp = stamp
+            self._accounts = accounts
+            for token, session in list(self._sessions.items()):
+                account = accounts.get(session.user)
+                if account is None:
+                    del self._sessions[token]
+                elif account.role != session.role:
+                    self._sessions[token] = Session(
+                        token, session.user, account.role, session.expires_s
+                    )
+        return True
 
     def login(self, name: str, password: str) -> Session:
         now = self._clock()
@@ -127,7 +124,8 @@ class SessionBook:
             if until > now:
                 raise LoginRefusedError(f"account locked for {until - now:.0f} s more")
             account = self._accounts.get(name)
-        ok = account is not None and password_matches(password, account.password_hash)
+        stored = self._dummy_hash if account is None else account.password_hash
+        ok = password_matches(password, stored) and account is not None
         with self._lock:
             if not ok or account is None:
                 count += 1
@@ -143,15 +141,25 @@ class SessionBook:
             if name not in self._accounts:
                 raise KeyError(f"no account {name!r}")
             token = token or secrets.token_urlsafe(32)
-            self._links[token] = (name, self._clock() + lifetime_s)
+            self._links[token_digest(token)] = (name, self._clock() + lifetime_s)
             return token
+
+    def add_login_links(self, links: list[LoginLink]) -> None:
+        """Links made outside this process (``dronewarn users link``), by token digest;
+        one already used is never taken again."""
+        with self._lock:
+            for link in links:
+                if link.digest not in self.redeemed:
+                    self._links.setdefault(link.digest, (link.name, link.expires_s))
 
     def redeem(self, token: str) -> Session:
         now = self._clock()
+        digest = token_digest(token)
         with self._lock:
-            entry = self._links.pop(token, None)
+            entry = self._links.pop(digest, None)
             if entry is None or entry[1] < now or entry[0] not in self._accounts:
                 raise LoginRefusedError("this login link is unknown, used or expired")
+            self.redeemed.add(digest)
             return self._open(self._accounts[entry[0]], now)
 
     def _open(self, account: Account, now: float) -> Session:
@@ -175,3 +183,14 @@ class SessionBook:
     def logout(self, token: str) -> None:
         with self._lock:
             self._sessions.pop(token, None)
+
+
+__all__ = [
+    "Account",
+    "LoginRefusedError",
+    "Role",
+    "Session",
+    "SessionBook",
+    "hash_password",
+    "password_matches",
+]

@@ -19,15 +19,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from dronewarn.cli.decode import DecodeFormat, run_decode
+from dronewarn.cli.node import node_app
 from dronewarn.cli.pictures import announce_when_up, plan_pictures, print_pictures
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.time import iso, parse_iso
 from dronewarn.evaluation.night_map import draw_night_map
-from dronewarn.node.night import Night, NodeOutcome, Window, World, make_world, run_parallel
+from dronewarn.harness.night import Night, NodeOutcome, Window, World, make_world, run_parallel
+from dronewarn.harness.summary import summarise
 from dronewarn.node.runtime import settle_heap
-from dronewarn.node.summary import summarise
 from dronewarn.sense.asterix.editions import parse_editions
 from dronewarn.sim.output import write_drones, write_reports, write_truth
 from dronewarn.sim.scenario import Scenario, load_scenario
@@ -393,6 +394,8 @@ def evaluate(
         table.add_row(key, str(result[key]))
     Console().print(table)
 
+
+app.add_typer(node_app, name="node")
 
 keys_app = typer.Typer(help="A node's keys: Ed25519 signing key (JWK) and TLS certificate.")
 app.add_typer(keys_app, name="keys")

@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from rich.console import Console
 
-from dronewarn.node.homes import free_port
 from dronewarn.node.operator_picture import (
     DemoLogin,
     PictureConfig,
@@ -25,6 +24,7 @@ from dronewarn.node.operator_picture import (
 )
 from dronewarn.node.tak_output import TakOutputConfig
 from dronewarn.share.tls import make_certificate
+from dronewarn.sim.deployment import free_port
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from rich.text import Text
 
 from dronewarn.domain.time import iso
 from dronewarn.domain.warning import Warning, WarningState
-from dronewarn.node.night import Night
-from dronewarn.node.summary import NightSummary
+from dronewarn.harness.night import Night
+from dronewarn.harness.summary import NightSummary
 
 _STATE_STYLE: Mapping[WarningState, str] = MappingProxyType(
     {

@@ -62,3 +62,7 @@ class SensorConfig:
     sigma_range_m: float | None = None
     sigma_bearing_deg: float | None = None
     """A radar's measurement errors, for formats (CAT048) whose plots do not carry them."""
+    revisit_s: float | None = None
+    """How often the sensor looks (a radar's scan period), when declared."""
+    pd: float | None = None
+    """Its probability of detection, when declared."""

@@ -22,7 +22,7 @@ from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
 from dronewarn.sense.ingest import Sense
-from dronewarn.sense.sensor_input import sensor_input
+from dronewarn.sense.sensor_input import channel_input
 from dronewarn.share.envelope import UnsendableMessageError
 from dronewarn.share.link import PartnerLink
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
@@ -48,8 +48,13 @@ class Node:
             store.record_rejected,
             store.record_undecodable,
         )
-        self.inputs = {s.sensor_id: sensor_input(s) for s in config.sensors if s.wire is not None}
-        """The wire input of each sensor that sends bytes (``on_payloads``)."""
+        by_id = {s.sensor_id: s for s in config.sensors}
+        self.inputs = {
+            c.channel_id: channel_input([by_id[i] for i in c.sensor_ids])
+            for c in config.input_channels()
+        }
+        """The wire input of each channel (a listener: one sensor or several sharing one
+        ASTERIX feed) that sends bytes (``on_payloads``)."""
         self.tracker = Tracker(
             config.node_id,
             airspace.frame,
@@ -70,6 +75,7 @@ class Node:
                 label="" if area == p.country_iso3 else area,
             )
             for p in config.partners
+            if config.warns(p.node_id)
             for area in p.areas
         }
         self._zones_inside = {
@@ -102,17 +108,18 @@ class Node:
         self.links[link.partner.node_id] = link
 
     # sense -> track
-    def on_payloads(self, sensor_id: str, payloads: Iterable[bytes], now_s: float) -> None:
-        """Decode what a sensor sent (datagrams, messages, stream chunks), then ``on_reports``.
+    def on_payloads(self, channel_id: str, payloads: Iterable[bytes], now_s: float) -> None:
+        """Decode what arrived on a channel (datagrams, messages, stream chunks), then
+        ``on_reports``. A channel is named by its (first) sensor.
 
         What does not decode is counted by kind and kept in the store with its bytes.
         """
-        wire_input = self.inputs.get(sensor_id)
+        wire_input = self.inputs.get(channel_id)
         if wire_input is None:
             self.sense.refuse(
-                sensor_id,
+                channel_id,
                 now_s,
-                [UnknownSensorError(f"payload from sensor {sensor_id!r} with no wire input")],
+                [UnknownSensorError(f"payload on channel {channel_id!r} with no wire input")],
             )
             return
         reports: list[Report] = []
@@ -120,7 +127,7 @@ class Node:
             decoded = wire_input.decode(payload, now_s)
             reports.extend(decoded.reports)
             if decoded.errors:
-                self.sense.refuse(sensor_id, now_s, decoded.errors)
+                self.sense.refuse(channel_id, now_s, decoded.errors)
         self.on_reports(reports, now_s)
 
     def on_reports(self, reports: list[Report], now_s: float) -> None:
@@ -196,6 +203,8 @@ class Node:
         released ``delay_s`` later; what the policy keeps back is recorded."""
         for partner in self.config.partners:
             gate = self.gates[partner.node_id]
+            if not self.config.warns(partner.node_id):
+                continue  # a link-only partner gets acknowledgements and ratings, nothing else
             if now_s < self._next_tracks_s.get(partner.node_id, -math.inf):
                 continue
             self._next_tracks_s[partner.node_id] = now_s + gate.policy.track_period_s

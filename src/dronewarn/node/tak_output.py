@@ -74,6 +74,29 @@ def shifted(warning: Warning, offset_s: float) -> Warning:
     return replace(warning, issued_s=warning.issued_s + offset_s, entry=entry)
 
 
+def picture_events(node: Node, cot: CotOutConfig, now_s: float) -> list[CotOutEvent]:
+    """The node's picture as CoT events stamped ``now_s`` (wall clock): one per confirmed
+    track, one per open warning sent or received, at its predicted entry point."""
+    events: list[CotOutEvent] = []
+    if math.isfinite(node.now_s):
+        for state in node.tracker.states(node.now_s):
+            if state.status is not TrackStatus.CONFIRMED:
+                continue
+            cls, confidence = node.classified.get(
+                state.track_id, (state.object_class, state.class_confidence)
+            )
+            shown = replace(state, object_class=cls, class_confidence=confidence)
+            event = track_event(shown, cot, now_s)
+            if event is not None:
+                events.append(event)
+    offset_s = now_s - node.now_s if math.isfinite(node.now_s) else 0.0
+    for warning in latest_open([*node.warnings_out(), *node.warnings_in()]):
+        event = warning_event(shifted(warning, offset_s), cot, now_s)
+        if event is not None:
+            events.append(event)
+    return events
+
+
 class TakOutput:
     """The node's TAK feed, in its own thread; ``step`` from the node's loop."""
 
@@ -119,25 +142,7 @@ class TakOutput:
 
     def events(self, now_s: float) -> list[CotOutEvent]:
         """The node's picture as CoT events stamped ``now_s`` (wall clock)."""
-        node = self._node
-        events: list[CotOutEvent] = []
-        if math.isfinite(node.now_s):
-            for state in node.tracker.states(node.now_s):
-                if state.status is not TrackStatus.CONFIRMED:
-                    continue
-                cls, confidence = node.classified.get(
-                    state.track_id, (state.object_class, state.class_confidence)
-                )
-                shown = replace(state, object_class=cls, class_confidence=confidence)
-                event = track_event(shown, self._cot, now_s)
-                if event is not None:
-                    events.append(event)
-        offset_s = now_s - node.now_s if math.isfinite(node.now_s) else 0.0
-        for warning in latest_open([*node.warnings_out(), *node.warnings_in()]):
-            event = warning_event(shifted(warning, offset_s), self._cot, now_s)
-            if event is not None:
-                events.append(event)
-        return events
+        return picture_events(self._node, self._cot, now_s)
 
     def step(self, now_s: float) -> None:
         """Publish the picture if ``period_s`` of wall time has passed (``now_s`` unused: the

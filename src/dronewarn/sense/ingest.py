@@ -126,6 +126,9 @@ class Sense:
         self._latest_s: dict[str, float] = {}
         self.accepted = 0
         self.rejected: Counter[str] = Counter()
+        self.accepted_by_sensor: Counter[str] = Counter()
+        self.rejected_by_sensor: Counter[tuple[str, str]] = Counter()
+        """(sensor or channel id, error kind) -> count."""
 
     def ingest(self, reports: Iterable[Report], now_s: float) -> list[Report]:
         """The reports that passed, in the order given; the others went to ``reject``."""
@@ -135,9 +138,11 @@ class Sense:
                 self._check(report, now_s)
             except InputError as error:
                 self.rejected[error.kind] += 1
+                self.rejected_by_sensor[(report.sensor_id, error.kind)] += 1
                 self._reject(report, error)
                 continue
             good.append(report)
+            self.accepted_by_sensor[report.sensor_id] += 1
         self.accepted += len(good)
         return good
 
@@ -146,6 +151,7 @@ class Sense:
         kept = []
         for error in errors:
             self.rejected[error.kind] += 1
+            self.rejected_by_sensor[(sensor_id, error.kind)] += 1
             if error.recorded:
                 kept.append(error)
         if kept and self._undecodable is not None:

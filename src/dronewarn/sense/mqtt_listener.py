@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 ReportSink = Callable[[list[Report]], None]
 ErrorSink = Callable[[str, bytes, DecodeError], None]
 """Called on paho's thread with (topic, payload, error) for every refused message or element."""
+MessageSink = Callable[[list[Report], list[DecodeError]], None]
+"""Called on paho's thread once per message with its Reports and errors: for a consumer that
+keeps its own bounded hand-off (a node's inbound queues); it must return at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +162,13 @@ class AcousticListener:
         *,
         handoff: HandoffConfig | None = None,
         on_error: ErrorSink | None = None,
+        on_message: MessageSink | None = None,
     ) -> None:
         self._mqtt_config = mqtt_config
         self._acoustic = acoustic
         self._on_reports = on_reports
         self._on_error = on_error
+        self._on_message_sink = on_message
         self._handoff = handoff or HandoffConfig()
         self._queue = ReportQueue(self._handoff.queue_capacity)
         self._lock = threading.Lock()
@@ -313,7 +318,17 @@ class AcousticListener:
         if self._on_error is not None:
             for e in errors:
                 self._on_error(topic, payload, e)
-        if reports:
+        if self._on_message_sink is not None:
+            try:
+                self._on_message_sink(reports, errors)
+            except Exception:  # the consumer's fault must not stall paho's thread
+                log.exception("on_message failed")
+                with self._lock:
+                    self._callback_failures += 1
+            else:
+                with self._lock:
+                    self._delivered += len(reports)
+        elif reports:
             self._queue.put(reports)
 
     # ------------------------------------------------------------ dispatcher (our thread)

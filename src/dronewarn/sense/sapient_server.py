@@ -90,7 +90,11 @@ class SapientServerConfig:
     port: int = 0
     nodes: Mapping[str, SensorConfig] = field(default_factory=lambda: MappingProxyType({}))
     accept_unconfigured: bool = False
-    """Register nodes that are not in ``nodes`` (their reports are named ``sapient-<uuid>``)."""
+    """Register nodes that are not in ``nodes`` (their reports are named ``sapient-<uuid>``,
+    or after ``default_sensor``)."""
+    default_sensor: SensorConfig | None = None
+    """With ``accept_unconfigured``: the sensor an unconfigured node is (a listener that
+    belongs to one sensor takes whichever node registers on it)."""
     decode: SapientConfig = field(default_factory=SapientConfig)
     max_clients: int = 64
     read_bytes: int = 65_536
@@ -150,6 +154,9 @@ class _Connection:
 
 
 ReportSink = Callable[[Report], None]
+FrameSink = Callable[[str | None, list[Report], list[InputError]], None]
+"""After each frame: the sensor id of its connection (None: unregistered), the Report it gave
+(none or one) and the errors it was refused with."""
 
 
 class SapientServer:
@@ -167,6 +174,7 @@ class SapientServer:
         on_alert: Callable[[NodeAlert], None] | None = None,
         on_status: Callable[[NodeStatus], None] | None = None,
         on_detection: Callable[[NodeDetection], None] | None = None,
+        on_frame: FrameSink | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -174,6 +182,9 @@ class SapientServer:
         self._on_alert = on_alert
         self._on_status = on_status
         self._on_detection = on_detection
+        self._on_frame = on_frame
+        self._frame_reports: list[Report] = []
+        self._frame_errors: list[InputError] = []
         self._clock = clock
         self._own_id = config.node_id.lower()
         self._configured = {k.lower(): v for k, v in config.nodes.items()}
@@ -273,6 +284,29 @@ class SapientServer:
     # ------------------------------------------------------------------- messages
 
     async def _handle(self, connection: _Connection, offset: int, payload: bytes) -> None:
+        self._frame_reports, self._frame_errors = [], []
+        try:
+            await self._handle_frame(connection, offset, payload)
+        finally:
+            if self._on_frame is not None:
+                node = connection.node
+                self._deliver_frame(
+                    None if node is None else node.sensor_id,
+                    self._frame_reports,
+                    self._frame_errors,
+                )
+
+    def _deliver_frame(
+        self, sensor_id: str | None, reports: list[Report], errors: list[InputError]
+    ) -> None:
+        assert self._on_frame is not None
+        try:
+            self._on_frame(sensor_id, reports, errors)
+        except Exception:  # a consumer's bug must not take the node's connection down
+            self.errors["callback"] += 1
+            log.exception("SAPIENT consumer failed")
+
+    async def _handle_frame(self, connection: _Connection, offset: int, payload: bytes) -> None:
         try:
             message = decode_message(payload, offset=offset)
         except DecodeError as error:
@@ -330,6 +364,7 @@ class SapientServer:
             self.skipped[conversion.skipped.value] += 1
             return
         self.reports += 1
+        self._frame_reports.append(conversion.report)
         self._deliver(self._on_report, conversion.report)
 
     def _status(self, node: _Node, message: SapientMessageData, content: SapientStatus) -> None:
@@ -359,6 +394,8 @@ class SapientServer:
     ) -> None:
         reasons = list(content.problems)
         configured = self._configured.get(message.node_id)
+        if configured is None and self.config.accept_unconfigured:
+            configured = self.config.default_sensor
         if configured is None and not self.config.accept_unconfigured:
             reasons.append(f"node {message.node_id} is not configured at this fusion node")
         accepted = not reasons
@@ -414,6 +451,7 @@ class SapientServer:
         node_id: str | None,
     ) -> None:
         self.errors[error.kind] += 1
+        self._frame_errors.append(error)
         where = getattr(error, "field", "")
         log.info("SAPIENT message from %s refused: %s %s", connection.peer, where, error)
         reply = SapientMessage(node_id=self._own_id)
@@ -433,6 +471,7 @@ class SapientServer:
 
 
 __all__ = [
+    "FrameSink",
     "NodeAlert",
     "NodeDetection",
     "NodeStatus",

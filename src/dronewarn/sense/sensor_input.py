@@ -24,7 +24,7 @@ what was left unfinished when the stream ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -41,9 +41,12 @@ from dronewarn.sense.acoustic import AcousticConfig, decode_payload
 from dronewarn.sense.acoustic import to_report as acoustic_report
 from dronewarn.sense.adsb import AdsbConfig, AircraftJsonFeed, decode_sbs_line, sbs_position
 from dronewarn.sense.adsb import to_report as adsb_report
+from dronewarn.sense.asterix.cat015 import Cat015Report
+from dronewarn.sense.asterix.cat021 import Cat021Report
 from dronewarn.sense.asterix.cat034 import Cat034Message
 from dronewarn.sense.asterix.cat048 import Cat048Plot
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.sense.asterix.cat062 import Cat062Track
+from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.sense.asterix.editions import parse_editions
 from dronewarn.sense.asterix.reports import (
     AsterixSensorConfig,
@@ -85,34 +88,76 @@ class SensorInput(Protocol):
 
 
 class AsterixInput:
-    """An ASTERIX source: CAT048 plots (with CAT034), CAT062, CAT021 or CAT015 records.
+    """An ASTERIX feed: CAT048 plots (with CAT034), CAT062, CAT021 or CAT015 records, of one
+    sensor or of several sharing one listener (a multicast group carrying several radars),
+    told apart by their SAC/SIC (I010). A sensor configured without SAC/SIC takes every
+    record no other sensor claims.
 
     A radar without a configured site (an airborne one) is placed by the position its CAT034
     service messages carry (I034/120): each plot takes the last position sent before it.
     """
 
-    def __init__(self, sensor: SensorConfig) -> None:
-        if sensor.asterix_source is None:
-            raise ConfigError(f"sensor {sensor.sensor_id}: ASTERIX input needs its SAC/SIC")
-        editions = parse_editions(sensor.asterix_editions)
-        self.sensor_id = sensor.sensor_id
-        self._plan = DecodePlan.for_editions(editions)
-        sac, sic = sensor.asterix_source
-        config = AsterixSensorConfig(
-            sensor.sensor_id, sac, sic, site=sensor.site, editions=editions
-        )
-        self._config = replace(
-            config,
-            sigma_range_m=sensor.sigma_range_m or config.sigma_range_m,
-            sigma_azimuth_deg=sensor.sigma_bearing_deg or config.sigma_azimuth_deg,
-        )
-        self._moving_site: GeoPoint | None = None
+    def __init__(self, sensors: SensorConfig | Sequence[SensorConfig]) -> None:
+        group = [sensors] if isinstance(sensors, SensorConfig) else list(sensors)
+        if not group:
+            raise ConfigError("an ASTERIX input needs at least one sensor")
+        editions = {s.asterix_editions for s in group}
+        if len(editions) > 1:
+            raise ConfigError(
+                f"sensors {[s.sensor_id for s in group]} share a listener but not their "
+                "ASTERIX editions: one feed is decoded with one set of editions"
+            )
+        chosen = parse_editions(group[0].asterix_editions)
+        self.sensor_id = group[0].sensor_id
+        self._plan = DecodePlan.for_editions(chosen)
+        self._configs: dict[tuple[int, int], AsterixSensorConfig] = {}
+        self._wildcard: AsterixSensorConfig | None = None
+        for sensor in group:
+            sac, sic = sensor.asterix_source or (0, 0)
+            base = AsterixSensorConfig(
+                sensor.sensor_id, sac, sic, site=sensor.site, editions=chosen
+            )
+            config = replace(
+                base,
+                sigma_range_m=sensor.sigma_range_m or base.sigma_range_m,
+                sigma_azimuth_deg=sensor.sigma_bearing_deg or base.sigma_azimuth_deg,
+            )
+            if sensor.asterix_source is None:
+                if self._wildcard is not None:
+                    raise ConfigError(
+                        f"sensors {self._wildcard.sensor_id} and {sensor.sensor_id} share a "
+                        "listener and neither names its SAC/SIC: give each sac and sic"
+                    )
+                self._wildcard = config
+            else:
+                self._configs[(sac, sic)] = config
+        self._moving_sites: dict[tuple[int, int], GeoPoint] = {}
+
+    def _configs_for(self, batch: AsterixBatch) -> dict[tuple[int, int], AsterixSensorConfig]:
+        """The configured sources, plus the wildcard sensor as each unclaimed SAC/SIC."""
+        if self._wildcard is None:
+            return self._configs
+        found = dict(self._configs)
+        records: list[Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report] = [
+            *batch.cat048,
+            *batch.cat034,
+            *batch.cat062,
+            *batch.cat021,
+            *batch.cat015,
+        ]
+        for record in records:
+            code = (record.sac, record.sic)
+            if code[0] is not None and code[1] is not None and code not in found:
+                found[(code[0], code[1])] = replace(self._wildcard, sac=code[0], sic=code[1])
+        return found
 
     def decode(self, payload: bytes, received_s: float) -> Decoded:
         batch = decode_datablocks(payload, self._plan, reference_s=received_s)
         errors: list[InputError] = list(batch.errors)
-        if self._config.site is not None or (not batch.cat048 and not batch.cat034):
-            reports, refused = reports_from_batch(batch, [self._config])
+        configs = self._configs_for(batch)
+        placed = all(c.site is not None for c in configs.values())
+        if placed or (not batch.cat048 and not batch.cat034):
+            reports, refused = reports_from_batch(batch, configs.values())
             return Decoded(tuple(reports), (*errors, *refused))
         # a moving radar: plots and service messages in payload order
         ordered: list[Cat048Plot | Cat034Message] = sorted(
@@ -126,22 +171,26 @@ class AsterixInput:
                         "record without its data source", offset=record.offset, field="I010"
                     )
                 )
-            elif (record.sac, record.sic) != (self._config.sac, self._config.sic):
+                continue
+            code = (record.sac, record.sic)
+            config = configs.get(code)
+            if config is None:
+                known = ", ".join(f"{a}/{b}" for a, b in sorted(configs))
                 errors.append(
                     UnknownSensorError(
                         f"record from SAC/SIC {record.sac}/{record.sic} on {self.sensor_id}'s "
-                        f"input ({self._config.sac}/{self._config.sic})"
+                        f"input ({known})"
                     )
                 )
             elif isinstance(record, Cat034Message):
                 if record.source_lat_deg is not None and record.source_lon_deg is not None:
-                    self._moving_site = GeoPoint(
+                    self._moving_sites[code] = GeoPoint(
                         record.source_lat_deg, record.source_lon_deg, record.source_height_m
                     )
-            elif self._moving_site is None:
+            elif (site := config.site or self._moving_sites.get(code)) is None:
                 errors.append(
                     FieldValueError(
-                        f"{self.sensor_id}: a plot before any CAT034 position of the radar",
+                        f"{config.sensor_id}: a plot before any CAT034 position of the radar",
                         offset=record.offset,
                         field="I034/120",
                     )
@@ -156,12 +205,12 @@ class AsterixInput:
                 )
             else:
                 try:
-                    placed = replace(self._config, site=self._moving_site)
-                    reports.append(plot_report(record, placed, reference_s=received_s))
+                    located = replace(config, site=site)
+                    reports.append(plot_report(record, located, reference_s=received_s))
                 except FieldValueError as error:
                     errors.append(error)
         others = replace(batch, cat048=(), cat034=())
-        more, refused = reports_from_batch(others, [self._config])
+        more, refused = reports_from_batch(others, configs.values())
         return Decoded((*reports, *more), (*errors, *refused))
 
 
@@ -369,6 +418,20 @@ class ReadsbInput:
         except DecodeError as error:
             return Decoded((), (error,))
         return Decoded(tuple(reports), errors)
+
+
+def channel_input(sensors: Sequence[SensorConfig]) -> SensorInput:
+    """The input of one listener: its sensors share a wire format (several only for ASTERIX,
+    told apart by SAC/SIC)."""
+    first = sensors[0]
+    if len(sensors) > 1:
+        if {s.wire for s in sensors} != {WireFormat.ASTERIX}:
+            raise ConfigError(
+                f"sensors {[s.sensor_id for s in sensors]} share a listener: only ASTERIX "
+                "sensors can (told apart by SAC/SIC)"
+            )
+        return AsterixInput(sensors)
+    return sensor_input(first)
 
 
 def sensor_input(sensor: SensorConfig) -> SensorInput:

@@ -32,7 +32,7 @@ import hmac
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
@@ -67,25 +67,43 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+SightingHandler = Callable[[Request], Awaitable[JSONResponse]]
+
+
 def create_sighting_app(
     config: SightingHttpConfig,
     on_reports: ReportSink,
     *,
     clock: Callable[[], float] = time.time,
+    path: str = "/sightings",
 ) -> FastAPI:
-    """The FastAPI app serving ``POST /sightings``.
+    """The FastAPI app serving ``POST <path>``.
 
     ``clock`` gives POSIX UTC seconds: it judges sighting times (too old, in the future) and
     drives the per-reporter token buckets.
     """
     app = FastAPI(title="dronewarn sightings", docs_url=None, redoc_url=None, openapi_url=None)
-    limiter = ReporterRateLimiter(config.rate, clock)
     counts: Counter[str] = Counter()
+    limiter = ReporterRateLimiter(config.rate, clock)
     app.state.sighting_counts = counts
     app.state.rate_limiter = limiter
+    app.add_api_route(
+        path, sighting_handler(config, on_reports, clock, counts, limiter), methods=["POST"]
+    )
+    return app
+
+
+def sighting_handler(
+    config: SightingHttpConfig,
+    on_reports: ReportSink,
+    clock: Callable[[], float],
+    counts: Counter[str],
+    limiter: ReporterRateLimiter,
+) -> SightingHandler:
+    """The ``POST`` endpoint alone, for an app that serves other routes too (a node's
+    operator API); every outcome is counted in ``counts``."""
     expected = None if config.bearer_token is None else f"Bearer {config.bearer_token}".encode()
 
-    @app.post("/sightings")
     async def post_sightings(request: Request) -> JSONResponse:
         if expected is not None:
             given = request.headers.get("authorization", "").encode("latin-1", "replace")
@@ -128,7 +146,7 @@ def create_sighting_app(
         counts["accepted"] += len(reports)
         return JSONResponse({"accepted": len(reports)}, 202)
 
-    return app
+    return post_sightings
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

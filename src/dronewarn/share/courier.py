@@ -101,6 +101,10 @@ class Courier:
         self._thread.join(timeout=self.config.timeout_s + 5.0)
         self._client.close()
 
+    def use_context(self, context: ssl.SSLContext) -> None:
+        """Call the partner with this TLS context from the next request on."""
+        self._client.use_context(context)
+
     def notify(self) -> None:
         """A message was queued."""
         self._wake.set()

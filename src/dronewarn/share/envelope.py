@@ -229,6 +229,10 @@ class Verifier:
         self._seen: set[str] = set()
         self._order: deque[str] = deque(maxlen=remember_ids)
 
+    def set_keys(self, keys: Mapping[str, PublicKey]) -> None:
+        """Trust exactly these keys from now on (a partner's new key, a revoked one)."""
+        self._keys = dict(keys)
+
     def verify(self, token: str) -> Envelope:
         """The envelope of a valid, new message (in-memory replay check); RejectedMessageError
         otherwise."""

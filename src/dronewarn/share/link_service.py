@@ -34,7 +34,10 @@ from dronewarn.share.envelope import SignedMessage, Signer, Verifier
 from dronewarn.share.link_store import LinkStore, Received
 from dronewarn.share.partner_server import PartnerServer, Refusal
 from dronewarn.share.receiver import Receiver
-from dronewarn.share.tls import TlsIdentity, client_context, fingerprint, server_context
+from dronewarn.share.tls import TlsIdentity, client_context, server_context
+from dronewarn.share.trust import PartnerFiles, PartnerTrust
+from dronewarn.share.trust import read_all as read_trust
+from dronewarn.share.trust import stamp as trust_stamp
 
 SNAPSHOT_KINDS = frozenset({"tracks"})
 """Kinds whose newer message replaces an older one not yet sent (the air picture is a
@@ -100,6 +103,10 @@ class NodeHome:
 class PartnerEndpoint:
     node_id: str
     url: str
+    keys: tuple[Path, ...] = ()
+    certs: tuple[Path, ...] = ()
+    """Public keys and certificates named in the configuration, besides those in
+    ``<home>/partners/<node_id>/``."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,29 @@ class LinkConfig:
     heartbeat_s: float = 5.0
     max_skew_s: float = 30.0
     checkpoint_every: int = 100
+    signing_key: Path | None = None
+    """The node's private JWK (default: the newest in ``<home>/keys``)."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    """The node's TLS certificate and key (default: the newest in ``<home>/keys``)."""
+
+    def identity(self) -> tuple[jwk_keys.SigningKey, TlsIdentity]:
+        """The node's signing key and TLS identity, checked to be this node's."""
+        home = NodeHome(self.home)
+        key = jwk_keys.load_private(self.signing_key) if self.signing_key else home.signing_key()
+        if key.node_id != self.node_id:
+            where = self.signing_key or home.keys
+            raise ConfigError(f"the key in {where} is {key.node_id}'s, not {self.node_id}'s")
+        if self.tls_cert is not None and self.tls_key is not None:
+            return key, TlsIdentity(self.node_id, self.tls_cert, self.tls_key)
+        return key, home.tls_identity(self.node_id)
+
+    def partner_files(self) -> list[PartnerFiles]:
+        home = NodeHome(self.home)
+        return [
+            PartnerFiles(p.node_id, home.partner_dir(p.node_id), p.keys, p.certs)
+            for p in self.partners
+        ]
 
 
 class LinkService:
@@ -125,19 +155,16 @@ class LinkService:
         self.config = config
         home = NodeHome(config.home)
         self._clock = clock
-        key = home.signing_key()
-        if key.node_id != config.node_id:
-            raise ConfigError(f"the key in {home.keys} is {key.node_id}'s, not {config.node_id}'s")
-        identity = home.tls_identity(config.node_id)
-        partner_keys = {p.node_id: home.partner_keys(p.node_id) for p in config.partners}
-        partner_certs = {p.node_id: home.partner_certs(p.node_id) for p in config.partners}
+        key, identity = config.identity()
+        self._identity = identity
+        self._trust_files = config.partner_files()
+        self._trust_stamp = trust_stamp(self._trust_files)
+        trusted = read_trust(self._trust_files)
+        self.trust_error = ""
+        """Why the last change of the trust files could not be applied ("" if it was)."""
         # acks to our own messages are signed by the partners: the same key set verifies them
-        verifier = Verifier(
-            config.node_id,
-            {k.kid: k for found in partner_keys.values() for k in found},
-            clock,
-            max_skew_s=config.max_skew_s,
-        )
+        verifier = Verifier(config.node_id, _keys_of(trusted), clock, max_skew_s=config.max_skew_s)
+        self._verifier = verifier
         self.signer = Signer(key, clock, ttl_s=config.ttl_s)
         self.store = LinkStore(home.link_db)
         self.audit = AuditLog(home.audit, key, clock, config.checkpoint_every)
@@ -145,8 +172,8 @@ class LinkService:
         self.server = PartnerServer(
             config.listen_host,
             config.listen_port,
-            server_context(identity, [c for certs in partner_certs.values() for c in certs]),
-            {fingerprint(c.read_bytes()): p for p, certs in partner_certs.items() for c in certs},
+            server_context(identity, [c for t in trusted.values() for c in t.certs]),
+            _prints_of(trusted),
             self.receiver.handle,
             self._refused_connection,
         )
@@ -154,7 +181,7 @@ class LinkService:
             p.node_id: Courier(
                 p.node_id,
                 CourierConfig(p.url, heartbeat_s=config.heartbeat_s, max_skew_s=config.max_skew_s),
-                client_context(identity, partner_certs[p.node_id]),
+                client_context(identity, trusted[p.node_id].certs),
                 self.store,
                 self.signer,
                 verifier,
@@ -188,6 +215,36 @@ class LinkService:
         self.server.stop()
         self.audit.close()
         self.store.close()
+
+    def refresh_trust(self) -> bool:
+        """Apply a change of the partners' trust files (``keys trust``, ``keys revoke``)
+        without a restart; True when one was applied. A change that cannot be read is kept
+        out (the trust before it stays) and said in ``trust_error``."""
+        found = trust_stamp(self._trust_files)
+        if found == self._trust_stamp:
+            return False
+        self._trust_stamp = found
+        try:
+            trusted = read_trust(self._trust_files)
+            contexts = {p: client_context(self._identity, t.certs) for p, t in trusted.items()}
+            server = server_context(self._identity, [c for t in trusted.values() for c in t.certs])
+        except ConfigError as exc:
+            self.trust_error = str(exc)
+            self.audit.record("trust_refused", reason=str(exc)[:500])
+            return False
+        self.trust_error = ""
+        self._verifier.set_keys(_keys_of(trusted))
+        self.server.update_trust(server, _prints_of(trusted))
+        for partner, context in contexts.items():
+            self.couriers[partner].use_context(context)
+        for partner, trust in sorted(trusted.items()):
+            self.audit.record(
+                "trust",
+                partner=partner,
+                kids=[k.kid for k in trust.keys],
+                certificates=list(trust.fingerprints),
+            )
+        return True
 
     def _refused_connection(self, refusal: Refusal) -> None:
         now = self._clock()
@@ -270,6 +327,14 @@ class LinkService:
                 "last_failure": courier.health.last_failure,
             }
         return out
+
+
+def _keys_of(trusted: Mapping[str, PartnerTrust]) -> dict[str, jwk_keys.PublicKey]:
+    return {k.kid: k for t in trusted.values() for k in t.keys}
+
+
+def _prints_of(trusted: Mapping[str, PartnerTrust]) -> dict[str, str]:
+    return {f: p for p, t in trusted.items() for f in t.fingerprints}
 
 
 def _fields(message: SignedMessage) -> tuple[str, str, float]:

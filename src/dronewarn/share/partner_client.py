@@ -32,9 +32,17 @@ class PartnerClient:
         self._context = context
         self._timeout_s = timeout_s
         self._connection: http.client.HTTPSConnection | None = None
+        self._next_context: ssl.SSLContext | None = None
+
+    def use_context(self, context: ssl.SSLContext) -> None:
+        """Call with this context from the next request on (trust changed); thread-safe."""
+        self._next_context = context
 
     def post(self, path: str, body: bytes) -> tuple[int, str]:
         """(status, text) of the answer; raises on a network failure or a non-ack answer."""
+        if self._next_context is not None:
+            self._context, self._next_context = self._next_context, None
+            self.close()
         connection = self._connection
         if connection is None:
             connection = http.client.HTTPSConnection(

@@ -92,7 +92,25 @@ class PartnerServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._open: dict[asyncio.StreamWriter, str] = {}
+        """Open connections and the certificate fingerprint each was opened with."""
         self.port = port
+
+    def update_trust(
+        self, context: ssl.SSLContext, partners_by_fingerprint: Mapping[str, str]
+    ) -> None:
+        """New connections are checked against these certificates; open connections whose
+        certificate is no longer trusted are closed (thread-safe)."""
+        self._context = context
+        self._partners = dict(partners_by_fingerprint)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._drop_untrusted)
+
+    def _drop_untrusted(self) -> None:
+        for writer, print_ in list(self._open.items()):
+            if print_ not in self._partners:
+                writer.transport.abort()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -180,22 +198,25 @@ class PartnerServer:
             return
         protocol.connection_made(tls)
         writer = asyncio.StreamWriter(tls, protocol, reader, loop)
-        peer = self._peer(writer)
-        if peer is None:
+        print_ = self._fingerprint(writer)
+        peer = self._partners.get(print_) if print_ else None
+        if peer is None or print_ is None:
             self._on_refused(Refusal(where, "unknown_certificate", "certificate not configured"))
             writer.transport.abort()
             return
+        self._open[writer] = print_
         try:
             await self._serve(reader, writer, peer)
         except (ConnectionError, OSError, TimeoutError, h11.ProtocolError):
             pass
         finally:
+            self._open.pop(writer, None)
             writer.transport.abort()
 
-    def _peer(self, writer: asyncio.StreamWriter) -> str | None:
+    def _fingerprint(self, writer: asyncio.StreamWriter) -> str | None:
         tls = writer.get_extra_info("ssl_object")
         der = tls.getpeercert(binary_form=True) if tls is not None else None
-        return self._partners.get(fingerprint(der)) if der else None
+        return fingerprint(der) if der else None
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str

@@ -13,45 +13,20 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dronewarn.deploy.fields import (
+    Iso3,
+    LatLon,
+    Positive,
+    Probability,
+    Range,
 )
-
+from dronewarn.deploy.locations import dotted, line_of, without_union_tags
+from dronewarn.deploy.policy import PolicySpec
+from dronewarn.deploy.zones import BorderStripZone, CircleZone, GeoJsonZone, Zone
 from dronewarn.domain.errors import ScenarioError
-from dronewarn.domain.report import ObjectClass
-from dronewarn.domain.warning import WarningState
-from dronewarn.sim.source_map import dotted, line_map, line_of
-
-
-def _check_latlon(value: tuple[float, float]) -> tuple[float, float]:
-    lat, lon = value
-    if not -90.0 <= lat <= 90.0:
-        raise ValueError(f"latitude {lat} outside [-90, 90]")
-    if not -180.0 <= lon <= 180.0:
-        raise ValueError(f"longitude {lon} outside [-180, 180]")
-    return value
-
-
-def _check_range(value: tuple[float, float]) -> tuple[float, float]:
-    low, high = value
-    if low > high:
-        raise ValueError(f"range [{low}, {high}] has its low end above its high end")
-    return value
-
-
-LatLon = Annotated[tuple[float, float], AfterValidator(_check_latlon)]
-"""[lat_deg, lon_deg]"""
-Range = Annotated[tuple[float, float], AfterValidator(_check_range)]
-"""[low, high], drawn uniformly"""
-Positive = Annotated[float, Field(gt=0)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-Iso3 = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+from dronewarn.sim.source_map import line_map
 
 
 class _Model(BaseModel):
@@ -247,51 +222,6 @@ Sensor = Annotated[
 ]
 
 
-class CircleZone(_Model):
-    """A protected circle, e.g. an airport's control zone."""
-
-    id: str
-    kind: Literal["circle"]
-    centre: LatLon
-    radius_km: Positive
-
-
-class BorderStripZone(_Model):
-    """The node's country within ``depth_km`` of ``along`` (e.g. Poland's EP R129)."""
-
-    id: str
-    kind: Literal["border_strip"]
-    along: Annotated[list[Iso3], Field(min_length=1)]
-    depth_km: Positive
-
-
-class GeoJsonZone(_Model):
-    """Polygons from a GeoJSON file (path relative to the scenario file), ``feature`` by id."""
-
-    id: str
-    kind: Literal["geojson"]
-    path: str
-    feature: str
-
-
-Zone = Annotated[CircleZone | BorderStripZone | GeoJsonZone, Field(discriminator="kind")]
-
-
-class PolicySpec(_Model):
-    """What a node shares with one partner (``share.policy``); omitted keys share everything."""
-
-    states: list[WarningState] | None = None
-    classes: list[ObjectClass] | None = None
-    areas: list[str] | None = None
-    position_precision_deg: Annotated[float, Field(gt=0, le=1)] | None = None
-    max_per_minute: Annotated[int, Field(ge=1)] | None = None
-    kinds: list[Literal["warning", "tracks"]] | None = None
-    tracks_within_km: Annotated[float, Field(ge=0)] = 50.0
-    track_period_s: Annotated[float, Field(gt=0)] = 10.0
-    delay_s: Annotated[float, Field(ge=0)] = 0.0
-    track_fields: list[Literal["sigma_m", "object_class", "cooperative"]] | None = None
-
-
 class NodeSpec(_Model):
     id: str
     country: Iso3
@@ -411,7 +341,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         return scenario.model_copy(update={"source_path": str(path)})
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = _without_union_tags(first["loc"])
+        loc = without_union_tags(first["loc"], frozenset({"sensors", "zones"}))
         message = first["msg"]
         if first["type"] == "missing":
             message = "required field is missing"
@@ -423,15 +353,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(shown, line_of(lines, loc), dotted(loc), message) from None
 
 
-def _without_union_tags(loc: tuple[str | int, ...]) -> list[str | int]:
-    """Drop the discriminator pydantic puts in locations: sensors[3].radar.pd -> sensors[3].pd."""
-    out: list[str | int] = []
-    for index, part in enumerate(loc):
-        if (
-            index >= 2
-            and loc[index - 2] in ("sensors", "zones")
-            and isinstance(loc[index - 1], int)
-        ):
-            continue
-        out.append(part)
-    return out
+__all__ = [
+    "BorderStripZone",
+    "CircleZone",
+    "GeoJsonZone",
+    "PolicySpec",
+    "Scenario",
+    "Zone",
+    "load_scenario",
+]

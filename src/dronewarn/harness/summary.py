@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dronewarn.evaluation.warning_score import WarningScore, score_warnings
-from dronewarn.node.night import NodeOutcome, Window, World
+from dronewarn.harness.night import NodeOutcome, Window, World
 
 
 @dataclass(frozen=True)

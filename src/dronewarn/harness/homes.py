@@ -9,30 +9,13 @@ stores and audit logs).
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from dronewarn.share.link_config import write_link_config
 from dronewarn.share.link_service import LinkConfig, NodeHome, PartnerEndpoint
 from dronewarn.share.provisioning import provision, trust
+from dronewarn.sim.deployment import free_port, link_peers
 from dronewarn.sim.scenario import Scenario
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def link_peers(scenario: Scenario) -> dict[str, list[str]]:
-    """Who talks to whom: a node's partners and the nodes that have it as a partner (acks
-    and feedback flow back)."""
-    peers: dict[str, set[str]] = {node.id: set() for node in scenario.nodes}
-    for node in scenario.nodes:
-        for partner in node.partners:
-            peers[node.id].add(partner)
-            peers[partner].add(node.id)
-    return {node_id: sorted(found) for node_id, found in peers.items()}
 
 
 def prepare_homes(

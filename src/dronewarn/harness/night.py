@@ -18,12 +18,13 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from dronewarn.deploy.zones import GeoJsonZone
 from dronewarn.domain.warning import Warning
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.node.config import node_configs
-from dronewarn.node.homes import prepare_homes
+from dronewarn.harness.homes import prepare_homes
+from dronewarn.node.config import NodeConfig, node_config
 from dronewarn.node.linked import PartnerInbox
 from dronewarn.node.node import Node, build_node
 from dronewarn.node.operator_picture import OperatorPicture, PictureConfig
@@ -32,6 +33,7 @@ from dronewarn.node.tak_output import TakOutput
 from dronewarn.node.zones import zone_polygons
 from dronewarn.share.link import InProcessLink
 from dronewarn.share.link_service import LinkConfig, LinkService, SignedLink
+from dronewarn.sim.deployment import deployment_of, node_files
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.sensors import emulate
@@ -56,11 +58,30 @@ class World:
     deliveries: list[Delivery]
 
 
-def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
+def scenario_node_configs(scenario: Scenario) -> dict[str, NodeConfig]:
+    """Each node's configuration, through the node.toml it would be deployed with."""
+    folder = Path(scenario.source_dir if scenario.source_path else ".").resolve()
+    return {
+        node_id: node_config(deployment_of(node_file, folder))
+        for node_id, node_file in node_files(scenario, folder / "data", replay=False).items()
+    }
+
+
+def scenario_airspaces(scenario: Scenario) -> tuple[AirspaceMap, dict[str, BaseGeometry]]:
+    """The scenario's countries in its plane, and every airspace (countries and the nodes'
+    zones) lon/lat."""
     borders = load_countries(scenario.countries)
     airspace = AirspaceMap(LocalFrame(*scenario.frame_origin), borders)
+    zones = [(node.country, zone) for node in scenario.nodes for zone in node.zones]
+    resolve = {
+        z.path: str(scenario.source_dir / z.path) for _, z in zones if isinstance(z, GeoJsonZone)
+    }
+    return airspace, {**borders, **zone_polygons(zones, borders, airspace, resolve)}
+
+
+def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
     # the nodes' protected zones join the countries as airspaces every node knows
-    countries = {**borders, **zone_polygons(scenario, borders, airspace)}
+    airspace, countries = scenario_airspaces(scenario)
     total = len(scenario.sensors) + 1
     if progress:
         progress("drones", 0, total)
@@ -98,7 +119,7 @@ class Night:
     def __init__(self, world: World, store_dir: Path | None = None) -> None:
         self.world = world
         self.nodes: dict[str, Node] = {}
-        for node_id, config in node_configs(world.scenario).items():
+        for node_id, config in scenario_node_configs(world.scenario).items():
             path: str | Path = ":memory:"
             if store_dir is not None:
                 store_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +199,7 @@ class _ProcessNode:
         store_path: Path | None,
         picture: PictureConfig | None = None,
     ) -> None:
-        config = node_configs(world.scenario)[node_id]
+        config = scenario_node_configs(world.scenario)[node_id]
         self.world = world
         self.node = build_node(
             config, world.countries, SqliteStore(":memory:" if store_path is None else store_path)

@@ -1,0 +1,54 @@
+"""``dronewarn node check|schema|run``: a deployed node from its node.toml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+node_app = typer.Typer(help="A deployed node: check its node.toml, print the schema, run it.")
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@node_app.command("check")
+def check(
+    config: Annotated[Path, typer.Argument(help="the node's node.toml")],
+) -> None:
+    """Validate a node.toml and what it names; exit 0 when valid, 2 with each error (file,
+    line, field) otherwise."""
+    from dronewarn.deploy.load import DeploymentError, load_deployment
+    from dronewarn.node.preflight import preflight
+
+    try:
+        deployment = load_deployment(config)
+        problems, notes = preflight(deployment)
+    except DeploymentError as error:
+        for problem in error.problems:
+            _stderr().print(problem.describe(error.path))
+        raise typer.Exit(2) from None
+    for note in notes:
+        _stderr().print(f"note: {note.describe(config)}")
+    if problems:
+        for problem in problems:
+            _stderr().print(problem.describe(config))
+        raise typer.Exit(2)
+    file = deployment.file
+    Console(highlight=False).print(
+        f"{config}: node {file.node.name} ({file.node.country}) is valid: "
+        f"{len(file.sensors)} sensors, {len(file.partners)} partners, "
+        f"{len(file.outputs)} outputs"
+    )
+
+
+@node_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of node.toml (every section and key, with its type and default)."""
+    from dronewarn.deploy.model import NodeFile
+
+    print(json.dumps(NodeFile.model_json_schema(), indent=2))

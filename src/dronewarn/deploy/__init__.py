@@ -1,0 +1,1 @@
+"""A node's deployment configuration: one TOML file per node, typed, validated, loaded once."""

@@ -1,0 +1,1 @@
+"""Runs whole simulated nights: the simulator feeding nodes, scored against ground truth."""
