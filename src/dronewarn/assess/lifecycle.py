@@ -71,6 +71,8 @@ class _Open:
     sent_members: list[str] = field(default_factory=list)
     handed_over: bool = False
     last: TrackState | None = None
+    restored: bool = False
+    """Reopened after a restart: closed as LOST if its track did not come back."""
 
 
 class WarningBook:
@@ -97,6 +99,38 @@ class WarningBook:
         self._suppressed: set[str] = set()
         self._counter = 0
 
+    def restore(self, sent: list[Warning], cancelled_tracks: frozenset[str] = frozenset()) -> None:
+        """Resume after a restart from the messages this book sent (the node's store, in
+        order): warnings still open carry on with their next sequence number, new ones get
+        new numbers, suppressed tracks stay suppressed. A restored warning whose track the
+        node no longer has is closed as LOST at the next cycle (``assess``)."""
+        latest: dict[str, Warning] = {}
+        for warning in sent:
+            if warning.recipient != self.recipient or warning.area != self.area:
+                continue
+            latest[warning.warning_id] = warning
+            suffix = warning.warning_id.rpartition("-W")[2]
+            if warning.warning_id.startswith(self._prefix + "-W") and suffix.isdigit():
+                self._counter = max(self._counter, int(suffix))
+        for warning in latest.values():
+            if warning.state.is_closing:
+                continue
+            current = _Open(warning.warning_id, warning.track_id, sequence=warning.sequence)
+            current.sent_s = warning.issued_s
+            if warning.entry is not None:
+                east, north = self.frame.to_plane(
+                    warning.entry.point.lat_deg, warning.entry.point.lon_deg
+                )
+                current.sent_entry_s = warning.entry.time_s
+                current.sent_east_m, current.sent_north_m = float(east), float(north)
+            current.members = list(warning.members)
+            current.sent_members = list(warning.members)
+            current.restored = True
+            self._open[warning.track_id] = current
+            for member in warning.members:
+                self._member_of[member] = warning.track_id
+        self._suppressed.update(cancelled_tracks)
+
     @property
     def open_count(self) -> int:
         return len(self._open)
@@ -119,6 +153,7 @@ class WarningBook:
     ) -> list[Warning]:
         """Messages to send after one assessment cycle (None: track not assessed)."""
         out: list[Warning] = []
+        self._close_unresumed(now_s, {t.track_id for t in tracks}, deleted, out)
         for track, pred in zip(tracks, predictions, strict=True):
             if track.track_id in self._member_of:
                 self._follow_member(track, pred)
@@ -142,6 +177,22 @@ class WarningBook:
             if track_id not in live:
                 del self._streak[track_id]
         return out
+
+    def _close_unresumed(
+        self, now_s: float, live: set[str], deleted: list[str], out: list[Warning]
+    ) -> None:
+        """Restored warnings whose track is gone (the tracker restarted without it): LOST."""
+        for lead, current in list(self._open.items()):
+            if not current.restored:
+                continue
+            current.restored = False
+            if lead in live or lead in deleted:
+                continue
+            for member in current.members:
+                self._member_of.pop(member, None)
+            current.members = []
+            del self._open[lead]
+            out.append(self._message(now_s, current, WarningState.LOST, None, None))
 
     def _consider(
         self,

@@ -18,9 +18,17 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from dronewarn.cli.decode import DecodeFormat, run_decode
+from dronewarn.cli.decode import (
+    DecodeFormat,
+    asterix_hints,
+    guess_format,
+    nothing_decoded,
+    run_decode,
+)
 from dronewarn.cli.node import node_app
 from dronewarn.cli.pictures import announce_when_up, plan_pictures, print_pictures
+from dronewarn.cli.replay import replay_command
+from dronewarn.cli.users import users_app
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
@@ -310,7 +318,22 @@ def decode_command(
         _stderr().print(f"[red]cannot read {path}: {error.strerror or error}[/red]")
         raise typer.Exit(2) from None
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "nothing"
-    _stderr().print(f"{path.name}: {summary}")
+    err = _stderr()
+    err.print(f"{path.name}: {summary}", highlight=False)
+    errors = sum(n for kind, n in counts.items() if kind.startswith("error:"))
+    asterix = fmt in (DecodeFormat.ASTERIX, DecodeFormat.PCAP) or (
+        fmt is DecodeFormat.AUTO
+        and guess_format(path.read_bytes()[:512], path.name)
+        in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
+    )
+    hints = asterix_hints(path, editions) if asterix and errors else []
+    for hint in hints:
+        if hint.better or nothing_decoded(counts):
+            err.print(hint.describe(), highlight=False, soft_wrap=True)
+    if nothing_decoded(counts):
+        if not hints:
+            err.print(f"nothing in {path.name} decodes ({fmt.value})", highlight=False)
+        raise typer.Exit(1)
 
 
 def _site(text: str) -> GeoPoint:
@@ -396,6 +419,8 @@ def evaluate(
 
 
 app.add_typer(node_app, name="node")
+app.add_typer(users_app, name="users")
+app.command(name="replay")(replay_command)
 
 keys_app = typer.Typer(help="A node's keys: Ed25519 signing key (JWK) and TLS certificate.")
 app.add_typer(keys_app, name="keys")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
@@ -48,6 +49,7 @@ from dronewarn.sense.asterix.cat021 import Cat021Report
 from dronewarn.sense.asterix.cat048 import Cat048Plot
 from dronewarn.sense.asterix.cat062 import Cat062Track
 from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
+from dronewarn.sense.asterix.edition_guess import EditionHint, edition_hints
 from dronewarn.sense.asterix.editions import Editions
 from dronewarn.sense.asterix.reports import AsterixSensorConfig, reports_from_batch
 from dronewarn.sense.capture import is_capture, read_capture
@@ -293,3 +295,21 @@ def run_decode(
             counts[f"record:{item['record']}"] += 1
             print(json.dumps(item, default=str), file=out)
     return counts
+
+
+def asterix_hints(path: Path, editions: Editions, sample: int = 200) -> list[EditionHint]:
+    """Edition hints from the first ``sample`` payloads of an ASTERIX recording."""
+    payloads: list[tuple[bytes, float]] = []
+    errors: list[DecodeError] = []
+    try:
+        for captured in read_capture(path, errors=errors):
+            payloads.append((captured.payload, captured.timestamp_s or time.time()))
+            if len(payloads) >= sample:
+                break
+    except DecodeError:
+        pass
+    return edition_hints(payloads, editions)
+
+
+def nothing_decoded(counts: Counter[str]) -> bool:
+    return not any(k == "report" or k.startswith("record:") for k in counts)

@@ -52,3 +52,51 @@ def schema() -> None:
     from dronewarn.deploy.model import NodeFile
 
     print(json.dumps(NodeFile.model_json_schema(), indent=2))
+
+
+@node_app.command("run")
+def run(
+    config: Annotated[Path, typer.Argument(help="the node's node.toml")],
+) -> None:
+    """Run the node from its node.toml until SIGTERM or Ctrl-C: listeners, tracker,
+    assessment, partner link, outputs, operator API. Logs go to standard output."""
+    import signal
+
+    from dronewarn.deploy.load import DeploymentError, load_deployment
+    from dronewarn.domain.errors import ConfigError
+    from dronewarn.node.logs import configure_logging
+    from dronewarn.node.preflight import preflight
+    from dronewarn.node.runtime import settle_heap
+    from dronewarn.node.service import NodeService
+
+    try:
+        deployment = load_deployment(config)
+        problems, _ = preflight(deployment)
+    except DeploymentError as error:
+        for problem in error.problems:
+            _stderr().print(problem.describe(error.path))
+        raise typer.Exit(2) from None
+    if problems:
+        for problem in problems:
+            _stderr().print(problem.describe(config))
+        raise typer.Exit(2)
+    settings = deployment.file.logging
+    configure_logging(settings.level, settings.format, deployment.file.node.name)
+    try:
+        service = NodeService(deployment)
+    except (ConfigError, OSError) as error:
+        _stderr().print(f"{config}: {error}")
+        raise typer.Exit(2) from None
+    try:
+        service.start()
+    except (ConfigError, OSError, RuntimeError) as error:
+        _stderr().print(f"{config}: cannot start: {error}")
+        service.close()
+        raise typer.Exit(2) from None
+    signal.signal(signal.SIGTERM, lambda *_: service.stop())
+    signal.signal(signal.SIGINT, lambda *_: service.stop())
+    settle_heap()
+    try:
+        service.run()
+    finally:
+        service.close()

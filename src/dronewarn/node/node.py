@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -17,7 +19,7 @@ from dronewarn.domain.errors import UnknownSensorError
 from dronewarn.domain.report import ObjectClass, Report
 from dronewarn.domain.sensor import SensorKind
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import OperatorAction, Warning
+from dronewarn.domain.warning import OperatorAction, Warning, WarningState
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
@@ -27,7 +29,9 @@ from dronewarn.share.envelope import UnsendableMessageError
 from dronewarn.share.link import PartnerLink
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
 from dronewarn.store.sqlite import Direction, SqliteStore
-from dronewarn.track.tracker import Tracker
+from dronewarn.track.tracker import Tracker, TrackerState
+
+log = logging.getLogger(__name__)
 
 
 class Node:
@@ -99,8 +103,42 @@ class Node:
         self.duplicates = 0
         self._pending: list[Report] = []
         self._frame_end_s = float("-inf")
+        self.cycle_s = math.nan
+        """How long the last assessment cycle took (wall seconds)."""
         self.classified: dict[str, tuple[ObjectClass, float]] = {}
         """The last assessment cycle's class and confidence per track."""
+
+    def resume(self, tracker_state: TrackerState | None = None) -> int:
+        """After a restart: the tracker's saved state (if any), and every warning book and
+        sharing gate from what the store says was sent; returns the warnings still open."""
+        if tracker_state is not None:
+            self.tracker.import_state(tracker_state)
+        sent = self.store.warnings(Direction.OUT)
+        numbers = [
+            int(w.track_id.rpartition("-T")[2])
+            for w in sent
+            if w.track_id.rpartition("-T")[2].isdigit()
+        ]
+        if numbers:
+            self.tracker.reserve_ids(max(numbers))
+        latest: dict[tuple[str, str], Warning] = {}
+        for warning in sent:
+            latest[(warning.recipient, warning.warning_id)] = warning
+        cancelled = frozenset(
+            t
+            for w in latest.values()
+            if w.state is WarningState.CANCELLED
+            for t in (w.track_id, *w.members)
+        )
+        for book in self.books.values():
+            book.restore(sent, cancelled)
+        held = self.store.withheld()
+        for partner_id, gate in self.gates.items():
+            gate.restore(
+                (w.warning_id for (p, _), w in latest.items() if p == partner_id),
+                (wid for p, wid, _ in held if p == partner_id),
+            )
+        return sum(book.open_count for book in self.books.values())
 
     def connect(self, link: PartnerLink) -> None:
         if link.partner.node_id not in {p.node_id for p in self.config.partners}:
@@ -156,6 +194,7 @@ class Node:
         if now_s < self._next_assess_s:
             return []
         self._next_assess_s = now_s + self.config.assess.cycle_s
+        started = time.perf_counter()
         self.flush()
         deleted = self.tracker.prune(now_s)
         states = self.tracker.states(now_s)
@@ -196,6 +235,7 @@ class Node:
                 self._send(warning)
                 sent.append(warning)
         self._share_tracks(now_s, tracks)
+        self.cycle_s = time.perf_counter() - started
         return sent
 
     def _share_tracks(self, now_s: float, tracks: list[TrackState]) -> None:
@@ -250,6 +290,7 @@ class Node:
                 self.store.record_withheld(released, f"not sendable: {exc}")
                 return
         self.store.record_warning(Direction.OUT, released)
+        log.info("warning sent", extra=_fields(released))
 
     # operator decisions on outgoing warnings
     def confirm_warning(self, warning_id: str, operator: str, reason: str) -> OperatorAction:
@@ -288,6 +329,7 @@ class Node:
         if not self.store.record_warning(Direction.IN, warning):
             self.duplicates += 1
             return False
+        log.info("warning received", extra=_fields(warning))
         return True
 
     def receive_tracks(self, sender: str, body: Mapping[str, Any]) -> bool:
@@ -346,6 +388,22 @@ class Node:
 
     def warnings_out(self) -> list[Warning]:
         return self.store.warnings(Direction.OUT)
+
+
+def _fields(warning: Warning) -> dict[str, object]:
+    """A warning's log fields: ids and prediction, nothing a partner would not see."""
+    entry = warning.entry
+    return {
+        "warning_id": warning.warning_id,
+        "sequence": warning.sequence,
+        "state": warning.state.value,
+        "sender": warning.sender,
+        "recipient": warning.recipient,
+        "area": warning.area,
+        "track_id": warning.track_id,
+        "entry_s": None if entry is None else round(entry.time_s, 1),
+        "probability": None if entry is None else round(entry.probability, 3),
+    }
 
 
 def build_node(

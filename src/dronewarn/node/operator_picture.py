@@ -6,23 +6,32 @@ background thread on its own port (separate from the partner endpoint).
 
 from __future__ import annotations
 
+import logging
+import math
 import secrets
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import xstatic.pkg.leaflet
 
-from dronewarn.api.app import ApiConfig, ApiParts, create_app
+from dronewarn.api.accounts import AccountFile
+from dronewarn.api.app import ApiConfig, ApiParts, Operations, create_app
 from dronewarn.api.auth import Account, Role, SessionBook, hash_password
 from dronewarn.api.board import PictureBoard
 from dronewarn.api.commands import CommandQueue
+from dronewarn.api.login_links import LoginLinkFile
 from dronewarn.api.server import OperatorServer
+from dronewarn.domain.errors import DronewarnError
 from dronewarn.node.node import Node
 from dronewarn.node.picture_feed import FeedConfig, LinkStats, PictureFeed, node_info
 from dronewarn.node.tak_output import TakOutputConfig
 from dronewarn.store.picture_history import PictureHistory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,21 @@ class PictureConfig:
     feed: FeedConfig = field(default_factory=FeedConfig)
     tak: TakOutputConfig | None = None
     """Also serve the picture to TAK clients (CoT over mutual TLS), when set."""
+    account_file: Path | None = None
+    """The accounts file (``dronewarn users``); its accounts join ``accounts`` and changes
+    apply while the node runs."""
+    login_link_file: Path | None = None
+    """One-time login links made by ``dronewarn users link``, taken while the node runs."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    """Serve over HTTPS with this certificate and key."""
+    session_ttl_s: float = 12 * 3600.0
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls_cert is not None else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -88,15 +108,30 @@ def web_dir() -> Path:
 
 class OperatorPicture:
     def __init__(
-        self, node: Node, config: PictureConfig, link_stats: LinkStats | None = None
+        self,
+        node: Node,
+        config: PictureConfig,
+        link_stats: LinkStats | None = None,
+        operations: Operations | None = None,
+        extra_posts: tuple[tuple[str, Callable[..., Any]], ...] = (),
     ) -> None:
         self.config = config
         self.board = PictureBoard(node_info(node))
         self.history = PictureHistory(config.history_path or ":memory:")
         self.commands = CommandQueue()
-        self.sessions = SessionBook(list(config.accounts), time.time)
+        self.sessions = SessionBook(
+            list(config.accounts),
+            time.time,
+            session_ttl_s=config.session_ttl_s,
+            account_file=None if config.account_file is None else AccountFile(config.account_file),
+        )
         for token, name in config.login_links:
             self.sessions.login_link(name, config.login_link_lifetime_s, token)
+        self._links = (
+            None if config.login_link_file is None else LoginLinkFile(config.login_link_file)
+        )
+        self._links_stamp: tuple[int, int] | None = None
+        self._next_reload = -math.inf
         self.feed = PictureFeed(
             node, self.board, self.history, self.commands, link_stats, config.feed
         )
@@ -108,10 +143,14 @@ class OperatorPicture:
                 self.history,
                 web_dir(),
                 Path(xstatic.pkg.leaflet.BASE_DIR),
+                operations,
+                extra_posts,
             ),
-            config.api,
+            replace(config.api, secure_cookies=config.tls_cert is not None),
         )
-        self.server = OperatorServer(self.app, config.host, config.port)
+        self.server = OperatorServer(
+            self.app, config.host, config.port, config.tls_cert, config.tls_key
+        )
 
     @property
     def url(self) -> str:
@@ -122,6 +161,27 @@ class OperatorPicture:
 
     def step(self, now_s: float) -> None:
         self.feed.step(now_s)
+        wall = time.monotonic()
+        if wall >= self._next_reload:
+            self._next_reload = wall + 1.0
+            self.reload()
+
+    def reload(self) -> None:
+        """Take changes of the accounts and login-links files (``dronewarn users``)."""
+        try:
+            self.sessions.reload()
+            links = self._links
+            if links is None:
+                return
+            if self.sessions.redeemed:
+                links.forget(set(self.sessions.redeemed), time.time())
+                self.sessions.redeemed.clear()
+            stamp = links.stamp()
+            if stamp != self._links_stamp:
+                self._links_stamp = stamp
+                self.sessions.add_login_links(links.load())
+        except DronewarnError as exc:
+            log.error("accounts not reloaded", extra={"error": str(exc)})
 
     def stop(self) -> None:
         self.server.stop()

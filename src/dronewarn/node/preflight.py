@@ -69,13 +69,13 @@ def preflight(deployment: Deployment) -> tuple[list[Problem], list[Problem]]:
         if sensor.kind is SensorKind.RADAR and sensor.position is None:
             found.note(
                 ("sensors", index, "position"),
-                "no position: CAT048 plots from this radar will be refused (CAT062 tracks "
-                "are fine)",
+                "no position: CAT048 plots from this radar would be refused (system tracks, "
+                "CAT062, need none)",
             )
-        if sensor.kind is SensorKind.RADAR and sensor.sigma_range_m is None:
+        elif sensor.kind is SensorKind.RADAR and sensor.sigma_range_m is None:
             found.note(
                 ("sensors", index),
-                "no sigma_range_m/sigma_bearing_deg: CAT048 plots get 70 m and 0.08 deg",
+                "no sigma_range_m/sigma_bearing_deg: its CAT048 plots get 70 m and 0.08 deg",
             )
     if file.replay is not None:
         found.note(("replay",), "a feeder drives this node's clock (simulated nights only)")

@@ -98,7 +98,8 @@ class Courier:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=self.config.timeout_s + 5.0)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=self.config.timeout_s + 5.0)
         self._client.close()
 
     def use_context(self, context: ssl.SSLContext) -> None:

@@ -98,6 +98,11 @@ class PolicyGate:
         self._released: set[str] = set()
         self._withheld: set[str] = set()
 
+    def restore(self, released: Iterable[str], withheld: Iterable[str]) -> None:
+        """After a restart: the open warnings whose NEW went out, and those withheld."""
+        self._released.update(released)
+        self._withheld.update(withheld)
+
     def apply(self, warning: Warning, now_s: float) -> Warning | Withheld:
         if warning.warning_id in self._withheld:
             return Withheld(warning, "its warning was withheld")

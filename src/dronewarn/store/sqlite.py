@@ -117,6 +117,16 @@ class SqliteStore:
         )
         return [warning_from_dict(json.loads(body)) for (body,) in rows]
 
+    def count_warnings(self, direction: Direction, by: str) -> dict[str, int]:
+        """Warning messages of one direction counted by ``sender`` or ``recipient``."""
+        if by not in ("sender", "recipient"):
+            raise ValueError(f"count by sender or recipient, not {by!r}")
+        rows = self._db.execute(
+            f"SELECT {by}, count(*) FROM warning WHERE direction = ? GROUP BY {by}",
+            (direction.value,),
+        )
+        return {str(who): int(n) for who, n in rows}
+
     def record_withheld(self, warning: Warning, reason: str) -> None:
         """A message the sharing policy kept back: what, from whom, and why."""
         self._db.execute(

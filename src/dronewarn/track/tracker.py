@@ -29,7 +29,8 @@ Reports, ``process`` for columnar plane measurements).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,19 @@ MAX_ALTITUDE_M = 20_000.0
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class TrackerState:
+    """A tracker's state (``Tracker.export_state``): arrays by name, and plain values."""
+
+    arrays: dict[str, npt.NDArray[Any]]
+    sensors: tuple[str, ...]
+    next_uid: int
+    next_id: int
+    newest_s: float
+    history: dict[int, list[tuple[float, float, float]]]
+    evidence: dict[int, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,59 @@ class Tracker:
     @property
     def live_tracks(self) -> int:
         return len(self._tracks)
+
+    # ------------------------------------------------------------ state
+
+    def export_state(self) -> TrackerState:
+        """Everything the tracker holds about its tracks and seeds, as arrays and plain
+        values (a running node keeps it on disk, to resume after a restart)."""
+        tables = {f"track.{f.name}": getattr(self._tracks, f.name) for f in fields(TrackTable)}
+        tables.update({f"seed.{f.name}": getattr(self._seeds, f.name) for f in fields(Seeds)})
+        tables["contrib.uid"] = self._contrib_uid
+        tables["contrib.sensor"] = self._contrib_sensor
+        return TrackerState(
+            arrays={k: np.array(v, copy=True) for k, v in tables.items()},
+            sensors=tuple(self._sensor_names),
+            next_uid=self._next_uid,
+            next_id=self._next_id,
+            newest_s=self.guard.newest_s,
+            history={uid: list(past) for uid, past in self._history.items()},
+            evidence={
+                uid: {str(c): v for c, v in votes.items()} for uid, votes in self._evidence.items()
+            },
+        )
+
+    def import_state(self, state: TrackerState) -> None:
+        """Resume from ``export_state``; ValueError if it does not fit this tracker."""
+        arrays = state.arrays
+        try:
+            table = TrackTable(**{f.name: arrays[f"track.{f.name}"] for f in fields(TrackTable)})
+            seeds = Seeds(**{f.name: arrays[f"seed.{f.name}"] for f in fields(Seeds)})
+            contrib = (arrays["contrib.uid"], arrays["contrib.sensor"])
+            evidence = {
+                int(uid): {ObjectClass(c): float(v) for c, v in votes.items()}
+                for uid, votes in state.evidence.items()
+            }
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"a tracker state this tracker cannot take: {exc}") from exc
+        if len({len(getattr(table, f.name)) for f in fields(TrackTable)}) > 1:
+            raise ValueError("a tracker state whose track columns differ in length")
+        self._tracks, self._seeds = table, seeds
+        self._contrib_uid, self._contrib_sensor = contrib
+        self._sensor_names = list(state.sensors)
+        self._sensor_index = {name: i for i, name in enumerate(self._sensor_names)}
+        self._next_uid = max(self._next_uid, state.next_uid)
+        self._next_id = max(self._next_id, state.next_id)
+        self.guard.newest_s = max(self.guard.newest_s, state.newest_s)
+        self._history = {
+            int(uid): [(float(a), float(b), float(c)) for a, b, c in past]
+            for uid, past in state.history.items()
+        }
+        self._evidence = evidence
+
+    def reserve_ids(self, above: int) -> None:
+        """New tracks get numbers above ``above`` (ids used before a restart stay unique)."""
+        self._next_id = max(self._next_id, above + 1)
 
     # ------------------------------------------------------------ processing
 
