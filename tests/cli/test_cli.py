@@ -41,12 +41,14 @@ def test_headless_demo_json_on_a_small_scenario(tmp_path: Path) -> None:
     assert summary["lead_time_min_median"] > 10
     link = summary["link_delivery"]["BY->PL"]
     assert link["sent"] == link["acked"] > 0 and link["rejected"] == 0
-    # each node's home keeps its keys, stores and audit log; the logs verify
+    # each node's home keeps its keys, stores and audit log, beside its node.toml and log;
+    # the logs verify
     for node in ("BY", "PL"):
         home = tmp_path / node
-        assert {"audit.log", "link.sqlite", "node.sqlite", "link.json"} <= {
+        assert {"audit.log", "link.sqlite", "node.sqlite", "keys"} <= {
             p.name for p in home.iterdir()
         }
+        assert (tmp_path / f"{node}.toml").is_file() and (tmp_path / f"{node}.log").is_file()
         assert runner.invoke(app, ["audit", "verify", str(home)]).exit_code == 0
     # PL can show that BY's log holds every message it accepted from BY
     assert (

@@ -63,10 +63,20 @@ def test_garbage_is_counted_not_fatal_and_a_missing_file_is(tmp_path: Path) -> N
     junk = tmp_path / "junk.ast"
     junk.write_bytes(b"\x30\x00\x40" + bytes(range(40)))
     code, lines, err = _run(str(junk))
-    assert code == 0 and lines == []
+    assert code == 1 and lines == []  # nothing decodes: not a success, and it says so
     assert "error:truncated" in err or "error:bad_field" in err
+    assert "nothing in junk.ast decodes" in err
     code, _, err = _run(str(tmp_path / "missing.ast"))
     assert code == 2 and "cannot read" in err
+
+
+def test_the_wrong_edition_fails_and_names_the_right_one(samples: Path) -> None:
+    code, lines, err = _run(str(samples / "asterix" / "asterix.pcap"))
+    assert code == 1 and lines == []
+    assert (
+        "0 of 100 CAT062 records decode as edition 1.20; 100 decode as 0.17: try --edition "
+        "62:0.17" in " ".join(err.split())
+    )
 
 
 def test_bad_edition_is_a_usage_error(tmp_path: Path) -> None:

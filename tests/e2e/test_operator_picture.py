@@ -180,10 +180,9 @@ def test_no_console_errors_and_no_other_hosts(pl: Watched, by: Watched) -> None:
 
 
 def test_ctrl_c_stops_every_node(demo: Demo) -> None:
+    folder = demo.wait_for(r"Nodes: dronewarn node run (\S+)/<node>\.toml", 10)[1]
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=30) == 0
-    time.sleep(1.0)
-    found = subprocess.run(
-        ["pgrep", "-f", f"demo --scenario {SCENARIO}"], capture_output=True, text=True
-    )
-    assert found.stdout.strip() == "", "node processes outlived the demo"
+    for pattern in (f"demo --scenario {SCENARIO}", f"node run {folder}/"):
+        found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+        assert found.stdout.strip() == "", f"processes outlived the demo: {pattern}"

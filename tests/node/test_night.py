@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dronewarn.domain.warning import Warning, WarningState
-from dronewarn.harness.night import Night, Window, World, make_world, run_parallel
+from dronewarn.domain.warning import WarningState
+from dronewarn.harness.launcher import NightRun
+from dronewarn.harness.night import Night, Window, World, make_world
 from dronewarn.harness.summary import summarise
-from dronewarn.node.node import Node
 from dronewarn.sim.scenario import PolicySpec, load_scenario
 from dronewarn.sim.stream import ReplayClock
 
@@ -81,7 +81,10 @@ def test_nodes_in_their_own_processes_give_the_same_night() -> None:
     night = Night(world)
     night.run(window, ReplayClock(scenario.start_s, None))
     together = summarise(world, night.outcomes(), window, 0.0).to_dict()
-    apart = summarise(world, run_parallel(world, window, "PL"), window, 0.0).to_dict()
+    with NightRun(scenario) as run:
+        run.start()
+        run.wait_ready()
+        apart = summarise(world, run.feed(world, window, None), window, 0.0).to_dict()
     delivery: dict[str, dict[str, int]] = apart.pop("link_delivery")  # type: ignore[assignment]
     assert together.pop("link_delivery") == {}  # one process: no signed links
     assert together == apart
@@ -140,23 +143,18 @@ def test_partners_are_warned_about_their_zones_too() -> None:
     assert zone is not None and zone.time_s > crossing.time_s
 
 
-def test_a_failing_node_process_is_reported_not_waited_for(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_node_process_that_dies_is_reported_not_waited_for() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
     world = make_world(scenario)
-    original = Node.tick
-
-    def tick(self: Node, now_s: float) -> list[Warning]:
-        if self.node_id == "BY":
-            raise ValueError("BY's disk is full")
-        return original(self, now_s)
-
-    monkeypatch.setattr(Node, "tick", tick)
     signal.alarm(120)  # a hang would fail the run instead of blocking it
     try:
-        with pytest.raises(RuntimeError, match="BY's disk is full"):
-            run_parallel(world, Window(scenario.start_s, scenario.end_s), "PL")
+        with NightRun(scenario) as run:
+            run.start()
+            run.wait_ready()
+            by = next(p for p in run._processes if p.node_id == "BY")
+            by.process.kill()  # as the OOM killer or a power cut would
+            with pytest.raises(RuntimeError, match="BY"):
+                run.feed(world, Window(scenario.start_s, scenario.end_s), 600.0)
     finally:
         signal.alarm(0)
 

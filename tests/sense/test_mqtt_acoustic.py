@@ -29,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from dronewarn.domain.errors import DecodeError
 from dronewarn.domain.report import BearingMeasurement, ClassHint, GeoPoint, ObjectClass, Report
+from dronewarn.harness.broker import Broker, mosquitto_binary, running_mosquitto
 from dronewarn.sense.acoustic import (
     SCHEMA_VERSION,
     AcousticClass,
@@ -46,7 +47,6 @@ from dronewarn.sense.mqtt_listener import (
     MqttConfig,
     ReportQueue,
 )
-from tests.sense.mosquitto import Broker, mosquitto_binary, running_mosquitto
 
 MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 NETWORK = "ua"

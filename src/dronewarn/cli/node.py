@@ -39,7 +39,7 @@ def check(
             _stderr().print(problem.describe(config))
         raise typer.Exit(2)
     file = deployment.file
-    Console(highlight=False).print(
+    Console(highlight=False, soft_wrap=True).print(
         f"{config}: node {file.node.name} ({file.node.country}) is valid: "
         f"{len(file.sensors)} sensors, {len(file.partners)} partners, "
         f"{len(file.outputs)} outputs"

@@ -233,7 +233,10 @@ class SensorEntry(StrictModel):
     def _consistent(self) -> Self:
         if self.format not in FORMATS_OF_KIND[self.kind]:
             allowed = ", ".join(sorted(f.value for f in FORMATS_OF_KIND[self.kind]))
-            raise ValueError(f"a {self.kind.value} sensor sends {allowed}, not {self.format.value}")
+            article = "an" if self.kind.value[0] in "aeiou" else "a"
+            raise ValueError(
+                f"{article} {self.kind.value} sensor sends {allowed}, not {self.format.value}"
+            )
         if (self.listen is None) == (self.connect is None):
             raise ValueError("give listen (the sensor sends to the node) or connect, not both")
         if (self.sac is None) != (self.sic is None):

@@ -303,8 +303,18 @@ class Listeners:
 
         counts = self.status[name].counts
         limiter = ReporterRateLimiter(config.rate, self._clock)
-        handler = sighting_handler(config, reports, self._clock, counts, limiter)
+        handler = sighting_handler(
+            config, reports, self._clock, counts, limiter, self._refusals(name)
+        )
         return MountedRoute(entry.endpoint.path, handler)
+
+    def _refusals(self, name: str) -> Callable[[list[InputError]], None]:
+        """A refused request still counts as the one message it was (replay steps)."""
+
+        def refused(errors: list[InputError]) -> None:
+            self._put(Inbound(name, self._clock(), errors=tuple(errors)))
+
+        return refused
 
     async def _sightings(
         self, channel: InputChannel, entry: SensorEntry, endpoint: Endpoint, status: ListenerStatus
@@ -315,7 +325,11 @@ class Listeners:
             self._put(Inbound(name, self._clock(), reports=tuple(found)))
 
         app: FastAPI = create_sighting_app(
-            self._sighting_config(entry), reports, clock=self._clock, path=endpoint.path or "/"
+            self._sighting_config(entry),
+            reports,
+            clock=self._clock,
+            path=endpoint.path or "/",
+            on_refused=self._refusals(name),
         )
         app.state.sighting_counts = status.counts
         tls = endpoint.scheme == "https"

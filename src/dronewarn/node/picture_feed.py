@@ -74,7 +74,9 @@ class PictureFeed:
         """Between deliveries (and while idle): commands, then whatever is due."""
         self.commands.drain(self.execute)
         wall = self._wall()
-        history_due = now_s >= self._next_history_s
+        if now_s < self._next_history_s - 2.0 * self.config.history_period_s:
+            self._next_history_s = -math.inf  # the node's clock went back (a replay began)
+        history_due = math.isfinite(now_s) and now_s >= self._next_history_s
         if wall >= self._next_frame_wall or history_due:
             self._next_frame_wall = wall + self.config.frame_wall_s
             frame = self.frame(now_s)

@@ -8,6 +8,9 @@ per *step* saying what they were::
     {"t": 1757451600.5, "channel": "pl-radar-siedlce", "n": 3}   the next 3 messages of that
                                                                   channel arrived at t
     {"t": 1757451601.0}                                           time t has come (no input)
+    {"t": 1757451601.0, "hold": true}                             the clock reads t; nothing
+                                                                  runs (an HTTP endpoint about
+                                                                  to be called judges by it)
     {"drain": true}          answer when everything this node sent has been acknowledged
     {"outcome": true}        answer with what the node ended with (warnings, counts, links)
 
@@ -43,6 +46,8 @@ class Step:
     time_s: float | None = None
     channel: str | None = None
     count: int = 0
+    hold: bool = False
+    """Only set the clock: no input, no cycle."""
     request: str | None = None
     """``drain`` or ``outcome`` for a question, else None."""
 
@@ -64,7 +69,10 @@ def parse_step(line: bytes) -> Step:
         raise ValueError("channel is a string")
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise ValueError(f"n is a count, not {count!r}")
-    return Step(float(time_s), channel, count)
+    hold = data.get("hold", False)
+    if not isinstance(hold, bool):
+        raise ValueError("hold is true or false")
+    return Step(float(time_s), channel, count, hold)
 
 
 class ReplayControl:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import logging
 import math
 import os
@@ -70,6 +71,9 @@ TRUST_EVERY_S = 2.0
 WAIT_S = 0.1
 """How long the loop waits for input before it looks after the rest."""
 METRICS_EVERY_S = 1.0
+WATCH_EVERY_S = 10.0
+SILENT_AFTER_S = 60.0
+"""A channel that said nothing for this long (or ten revisits) is reported silent."""
 ACK_EVERY = 32
 """Replay steps between answers to the feeder (more often when it waits)."""
 
@@ -140,6 +144,10 @@ class NodeService:
         self._lag_s = math.nan
         self._link_port = 0
         self._next_metrics = -math.inf
+        self._next_watch = float(wall()) + WATCH_EVERY_S
+        self._hints: dict[str, str] = {}
+        self._silent: set[str] = set()
+        self._refused_logged: dict[str, int] = {}
         self._metrics = self._measure(float(wall()))
         self.failures = 0
 
@@ -240,6 +248,11 @@ class NodeService:
             self._answer_requests()
             return
         assert step.time_s is not None
+        if step.hold:
+            self._replay_now = max(self._replay_now, step.time_s)
+            self._steps_done += 1
+            control.answer({"done": self._steps_done})
+            return
         if step.channel is not None and step.count:
             timeout = self.replay.step_timeout_s if self.replay is not None else 10.0
             items = self.queues.take_exactly(step.channel, step.count, timeout)
@@ -260,17 +273,22 @@ class NodeService:
             control.answer({"done": self._steps_done})
 
     def _deliver(self, items: list[Inbound], now_s: float) -> None:
+        """Hand the stages what arrived; a run of one channel's messages goes in one call
+        (one frame of the tracker, as a sensor's burst belongs together)."""
         node = self.node
         newest = -math.inf
-        for item in items:
-            if item.payload is not None:
-                node.on_payloads(item.channel_id, [item.payload], now_s)
-                continue
-            if item.errors:
-                node.sense.refuse(item.channel_id, now_s, item.errors)
-            if item.reports:
-                newest = max(newest, max(r.time_s for r in item.reports))
-                node.on_reports(list(item.reports), now_s)
+        for channel_id, run in itertools.groupby(items, key=lambda i: i.channel_id):
+            batch = list(run)
+            payloads = [i.payload for i in batch if i.payload is not None]
+            if payloads:
+                node.on_payloads(channel_id, payloads, now_s)
+            errors = [e for i in batch for e in i.errors]
+            if errors:
+                node.sense.refuse(channel_id, now_s, errors)
+            reports = [r for i in batch for r in i.reports]
+            if reports:
+                newest = max(newest, max(r.time_s for r in reports))
+                node.on_reports(reports, now_s)
         if math.isfinite(newest):
             self._lag_s = max(now_s - newest, 0.0)
 
@@ -280,10 +298,7 @@ class NodeService:
             self._arrived.clear()
             self.inbox.drain()
         wall = float(self._wall())
-        shown = self.node.now_s
-        if not math.isfinite(shown):
-            shown = self.now() if math.isfinite(self.now()) else wall
-        self.picture.step(shown)
+        self.picture.step(self.node.now_s)
         if wall >= self._next_metrics:
             self._next_metrics = wall + METRICS_EVERY_S
             self._metrics = self._measure(wall)
@@ -294,6 +309,9 @@ class NodeService:
                 log.info("partner trust reloaded")
             elif self.link.trust_error:
                 log.error("partner trust not reloaded", extra={"error": self.link.trust_error})
+        if wall >= self._next_watch:
+            self._next_watch = wall + WATCH_EVERY_S
+            self._watch_inputs(wall)
         if wall >= self._next_snapshot:
             self._next_snapshot = wall + SNAPSHOT_EVERY_S
             self._save_tracks()
@@ -381,14 +399,61 @@ class NodeService:
         out: dict[str, Any] = {}
         counts = self.queues.counts[channel_id]
         out["messages"] = counts.received
+        now = self.now() if math.isfinite(self.now()) else float(self._wall())
         if math.isfinite(counts.last_s):
-            out["last_message_age_s"] = round(float(self._wall()) - counts.last_s, 1)
-        hint = getattr(self.node.inputs.get(channel_id), "hint", None)
-        if callable(hint):
-            text = hint()
-            if text:
-                out["hint"] = text
+            out["last_message_age_s"] = round(now - counts.last_s, 1)
+        hint = self._hints.get(channel_id, "")
+        if hint:
+            out["hint"] = hint
+        if channel_id in self._silent:
+            out["silent"] = True
         return out
+
+    def _watch_inputs(self, wall: float) -> None:
+        """Log, once each, a channel that fell silent or whose records keep failing, and
+        keep the edition hints ``/readyz`` shows."""
+        for channel in self.config.input_channels():
+            name = channel.channel_id
+            counts = self.queues.counts[name]
+            revisit = max(
+                (
+                    s.revisit_s or 0.0
+                    for s in self.config.sensors
+                    if s.sensor_id in channel.sensor_ids
+                ),
+                default=0.0,
+            )
+            quiet_s = max(SILENT_AFTER_S, 10.0 * revisit)
+            silent = math.isfinite(counts.last_s) and wall - counts.last_s > quiet_s
+            if silent and name not in self._silent:
+                log.warning(
+                    "sensor silent",
+                    extra={"channel": name, "silent_s": round(wall - counts.last_s)},
+                )
+                self._silent.add(name)
+            elif not silent and name in self._silent:
+                log.info("sensor speaks again", extra={"channel": name})
+                self._silent.discard(name)
+            wire_input = self.node.inputs.get(name)
+            hint_of = getattr(wire_input, "edition_hint", None)
+            if callable(hint_of):
+                hint = str(hint_of())
+                if hint and hint != self._hints.get(name):
+                    log.warning("records do not decode", extra={"channel": name, "hint": hint})
+                self._hints[name] = hint
+            refused = sum(
+                n
+                for (sensor, _), n in self.node.sense.rejected_by_sensor.items()
+                if sensor in channel.sensor_ids or sensor == name
+            )
+            if refused > self._refused_logged.get(name, 0):
+                kinds = {
+                    kind: n
+                    for (sensor, kind), n in self.node.sense.rejected_by_sensor.items()
+                    if sensor in channel.sensor_ids or sensor == name
+                }
+                log.info("input refused", extra={"channel": name, "refused": kinds})
+                self._refused_logged[name] = refused
 
     def _link_answers(self) -> bool:
         host = self.link.config.listen_host
@@ -403,6 +468,7 @@ class NodeService:
 
     def _measure(self, wall: float) -> Snapshot:
         node = self.node
+        now = self.now() if math.isfinite(self.now()) else wall
         depth = self.queues.depth()
         channels = {}
         for name, counts in self.queues.counts.items():
@@ -411,7 +477,7 @@ class NodeService:
                 "messages": counts.received,
                 "dropped": counts.dropped,
                 "depth": depth.get(name, 0),
-                "age_s": wall - counts.last_s if math.isfinite(counts.last_s) else math.nan,
+                "age_s": now - counts.last_s if math.isfinite(counts.last_s) else math.nan,
                 "up": 1.0 if status is not None and status.bound else 0.0,
             }
         sent = self.store.count_warnings(Direction.OUT, "recipient")

@@ -24,6 +24,7 @@ what was left unfinished when the stream ends.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -47,6 +48,7 @@ from dronewarn.sense.asterix.cat034 import Cat034Message
 from dronewarn.sense.asterix.cat048 import Cat048Plot
 from dronewarn.sense.asterix.cat062 import Cat062Track
 from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
+from dronewarn.sense.asterix.edition_guess import edition_hints
 from dronewarn.sense.asterix.editions import parse_editions
 from dronewarn.sense.asterix.reports import (
     AsterixSensorConfig,
@@ -69,6 +71,9 @@ from dronewarn.sense.sapient import (
 )
 from dronewarn.sense.sighting import SightingConfig, decode_sightings
 from dronewarn.sense.sighting import to_report as sighting_report
+
+HINT_SAMPLE = 50
+"""Failing ASTERIX payloads kept to tell which edition would read them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,19 @@ class AsterixInput:
             else:
                 self._configs[(sac, sic)] = config
         self._moving_sites: dict[tuple[int, int], GeoPoint] = {}
+        self._editions = chosen
+        self.failing: deque[tuple[bytes, float]] = deque(maxlen=HINT_SAMPLE)
+        """Recent payloads with records that did not decode, for ``edition_hint``."""
+        self.decoded_records = 0
+        self.failed_payloads = 0
+
+    def edition_hint(self) -> str:
+        """When records keep failing: which edition would read them ("" when none would
+        do better, or nothing fails)."""
+        if self.failed_payloads < HINT_SAMPLE // 5 or not self.failing:
+            return ""
+        hints = edition_hints(list(self.failing), self._editions)
+        return "; ".join(h.describe(option=False) for h in hints if h.better)
 
     def _configs_for(self, batch: AsterixBatch) -> dict[tuple[int, int], AsterixSensorConfig]:
         """The configured sources, plus the wildcard sensor as each unclaimed SAC/SIC."""
@@ -154,6 +172,10 @@ class AsterixInput:
     def decode(self, payload: bytes, received_s: float) -> Decoded:
         batch = decode_datablocks(payload, self._plan, reference_s=received_s)
         errors: list[InputError] = list(batch.errors)
+        self.decoded_records += batch.records
+        if batch.errors:
+            self.failed_payloads += 1
+            self.failing.append((payload, received_s))
         configs = self._configs_for(batch)
         placed = all(c.site is not None for c in configs.values())
         if placed or (not batch.cat048 and not batch.cat034):

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from dronewarn.domain.errors import DecodeError
+from dronewarn.domain.errors import DecodeError, InputError
 from dronewarn.domain.report import Report
 from dronewarn.sense.sighting import (
     InvalidSightingsError,
@@ -68,6 +68,18 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 SightingHandler = Callable[[Request], Awaitable[JSONResponse]]
+RefusalSink = Callable[[list[InputError]], None]
+"""Called with why a request was refused (every refused request, once)."""
+
+
+class RequestRefusedError(InputError):
+    """A request the endpoint answered with 401, 413 or 429 (its sender may try again)."""
+
+    recorded = False
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
 
 
 def create_sighting_app(
@@ -76,6 +88,7 @@ def create_sighting_app(
     *,
     clock: Callable[[], float] = time.time,
     path: str = "/sightings",
+    on_refused: RefusalSink | None = None,
 ) -> FastAPI:
     """The FastAPI app serving ``POST <path>``.
 
@@ -88,7 +101,9 @@ def create_sighting_app(
     app.state.sighting_counts = counts
     app.state.rate_limiter = limiter
     app.add_api_route(
-        path, sighting_handler(config, on_reports, clock, counts, limiter), methods=["POST"]
+        path,
+        sighting_handler(config, on_reports, clock, counts, limiter, on_refused),
+        methods=["POST"],
     )
     return app
 
@@ -99,34 +114,44 @@ def sighting_handler(
     clock: Callable[[], float],
     counts: Counter[str],
     limiter: ReporterRateLimiter,
+    on_refused: RefusalSink | None = None,
 ) -> SightingHandler:
     """The ``POST`` endpoint alone, for an app that serves other routes too (a node's
     operator API); every outcome is counted in ``counts``."""
     expected = None if config.bearer_token is None else f"Bearer {config.bearer_token}".encode()
+
+    def refused(errors: list[InputError]) -> None:
+        if on_refused is not None:
+            on_refused(errors)
 
     async def post_sightings(request: Request) -> JSONResponse:
         if expected is not None:
             given = request.headers.get("authorization", "").encode("latin-1", "replace")
             if not hmac.compare_digest(given, expected):
                 counts["unauthorized"] += 1
+                refused([RequestRefusedError("unauthorized", "no valid bearer token")])
                 return _error(401, "bearer token required", {"WWW-Authenticate": "Bearer"})
         body = await _read_body(request, config.max_body_bytes)
         if body is None:
             counts["too_large"] += 1
+            refused([RequestRefusedError("too_large", "request body over the limit")])
             return _error(413, f"body larger than {config.max_body_bytes} bytes")
         now_s = clock()
         try:
             sightings = decode_sightings(body, config.sighting, now_s)
         except InvalidSightingsError as invalid:
             counts.update(e.kind for e in invalid.errors)
+            refused(list(invalid.errors))
             return JSONResponse({"errors": [_describe(e) for e in invalid.errors]}, 422)
         except DecodeError as error:
             counts[error.kind] += 1
+            refused([error])
             return JSONResponse({"errors": [_describe(error)]}, 422)
         demands = Counter(s.reporter_id for s in sightings)
         over = sorted(r for r, n in demands.items() if n > config.rate.burst)
         if over:
             counts["over_burst"] += 1
+            refused([RequestRefusedError("over_burst", "too many sightings of one reporter")])
             message = f"at most {config.rate.burst} sightings per reporter in one request"
             return JSONResponse(
                 {"errors": [{"field": "reporter", "kind": "over_burst", "message": message}]},
@@ -135,6 +160,7 @@ def sighting_handler(
         wait_s = limiter.admit(demands)
         if wait_s > 0.0:
             counts["rate_limited"] += 1
+            refused([RequestRefusedError("rate_limited", "reporter over its rate")])
             retry = max(1, math.ceil(wait_s))
             return JSONResponse(
                 {"error": "reporter over its rate", "retry_after_s": retry},

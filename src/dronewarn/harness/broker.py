@@ -1,4 +1,11 @@
-"""A throw-away Debian ``mosquitto`` broker on 127.0.0.1 for tests (a context manager)."""
+"""A throw-away Debian ``mosquitto`` broker on 127.0.0.1, for the demo's acoustic networks and
+for tests (``running_mosquitto``, a context manager).
+
+Acoustic nodes publish to a broker, and the node subscribes to it; the demo starts one of
+its own (Debian's ``mosquitto``, installed by ``./run``) so that the simulated networks
+reach the nodes over MQTT as real ones would. Nothing is kept on disk (``persistence
+false``); QoS 1 messages are queued without limit for a subscriber that lags a burst.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dronewarn.sim.deployment import free_port
+
 MOSQUITTO = "/usr/sbin/mosquitto"
 
 
@@ -23,11 +32,22 @@ def mosquitto_binary() -> str | None:
     return shutil.which("mosquitto")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def write_broker_config(directory: Path, port: int, extra_config: str = "") -> Path:
+    """``directory/mosquitto.conf``: a broker on 127.0.0.1:``port`` (anonymous unless
+    ``extra_config`` says otherwise), nothing on disk, QoS 1 queues without limit."""
+    config = directory / "mosquitto.conf"
+    directory.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        # started as root, mosquitto would become user "mosquitto" and lose access to the
+        # files here; as anyone else this line changes nothing
+        f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
+        "persistence false\n"
+        # a subscriber may lag a burst of QoS 1 messages: keep them all queued
+        "max_queued_messages 0\n"
+        "max_inflight_messages 0\n"
+        f"listener {port} 127.0.0.1\n" + (extra_config or "allow_anonymous true\n")
+    )
+    return config
 
 
 class Broker:
@@ -36,18 +56,8 @@ class Broker:
     def __init__(self, binary: str, directory: Path, port: int, extra_config: str = "") -> None:
         self.port = port
         self.binary = binary
-        self.config = directory / "mosquitto.conf"
         self.log = directory / "mosquitto.log"
-        self.config.write_text(
-            # started as root, mosquitto would become user "mosquitto" and lose access to the
-            # test's files; as anyone else this line changes nothing
-            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
-            "persistence false\n"
-            # a subscriber may lag a burst of 5,000 QoS 1 messages: keep them all queued
-            "max_queued_messages 0\n"
-            "max_inflight_messages 0\n"
-            f"listener {port} 127.0.0.1\n" + (extra_config or "allow_anonymous true\n")
-        )
+        self.config = write_broker_config(directory, port, extra_config)
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 10.0) -> None:
