@@ -141,6 +141,11 @@ class NodeProcess:
         self.process.kill()
         self.process.wait(10)
 
+    def ensure_stopped(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
 
 @contextlib.contextmanager
 def tak_server(folder: Path) -> Iterator[int]:
@@ -250,69 +255,86 @@ period_s = 1.0
                 stdin=PASSWORD + "\n",
             )
         by, pl = NodeProcess(by_toml, by_ports.api), NodeProcess(pl_toml, pl_ports.api)
-        by.start()
-        pl.start()
-        watcher = TakClient(tak_port)
-        # a jet drone 8 km east of the border near Terespol, flying west at 140 m/s
-        capture = tmp_path / "sdps.pcap"
-        write_cat062_pcap(
-            capture, [Flight((52.08, 23.75), 268.0, 140.0)], time.time() - 3600.0, 90.0, 2.0
-        )
-        replay = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dronewarn",
-                "replay",
-                str(capture),
-                "--to",
-                f"udp://127.0.0.1:{radar_port}",
-                "--retime",
-                "--speed",
-                "1",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
         try:
-            with closing(by.session("duty")) as at_by, closing(pl.session("duty")) as at_pl:
-                tracks = wait_until(
-                    lambda: at_by.get("/api/tracks").json()["tracks"], "a track at BY"
-                )
-                assert tracks[0][0].startswith("BY-T")
-
-                def warned() -> list[dict[str, Any]]:
-                    rows = at_pl.get("/api/warnings").json()["warnings"]
-                    return [w for w in rows if w["direction"] == "in" and w["partner"] == "BY"]
-
-                first = wait_until(warned, "BY's signed warning verified and stored at PL")[0]
-                wait_until(
-                    lambda: 'uid="dronewarn.BY.' in watcher.text() and "a-" in watcher.text(),
-                    "BY's CoT routed by the TAK server to another TAK client",
-                )
-            # kill -9 mid-flight, start again: it resumes from its data_dir
-            with closing(pl.session("duty")) as at_pl:
-                rows = at_pl.get("/api/warnings").json()["warnings"]
-            sent_before = next(w for w in rows if w["warning_id"] == first["warning_id"])[
-                "messages"
-            ]
-            by.kill()
-            by.start()
-            with closing(pl.session("duty")) as at_pl:
-
-                def carried_on() -> list[dict[str, Any]]:
-                    rows = at_pl.get("/api/warnings").json()["warnings"]
-                    return [
-                        w
-                        for w in rows
-                        if w["warning_id"] == first["warning_id"] and w["messages"] > sent_before
-                    ]
-
-                wait_until(carried_on, "the warning's next message after the restart")
+            _night(tmp_path, by, pl, radar_port, tak_port)
         finally:
-            if replay.poll() is None:
-                replay.kill()
+            by.ensure_stopped()
+            pl.ensure_stopped()
+    _audit(tmp_path)
+
+
+def _night(
+    tmp_path: Path, by: NodeProcess, pl: NodeProcess, radar_port: int, tak_port: int
+) -> None:
+    by.start()
+    pl.start()
+    watcher = TakClient(tak_port)
+    # a jet drone 8 km east of the border near Terespol, flying west at 140 m/s
+    capture = tmp_path / "sdps.pcap"
+    write_cat062_pcap(
+        capture, [Flight((52.08, 23.75), 268.0, 140.0)], time.time() - 3600.0, 90.0, 2.0
+    )
+    replay = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dronewarn",
+            "replay",
+            str(capture),
+            "--to",
+            f"udp://127.0.0.1:{radar_port}",
+            "--retime",
+            "--speed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with closing(by.session("duty")) as at_by, closing(pl.session("duty")) as at_pl:
+            tracks = wait_until(lambda: at_by.get("/api/tracks").json()["tracks"], "a track at BY")
+            assert tracks[0][0].startswith("BY-T")
+
+            def warned() -> list[dict[str, Any]]:
+                rows = at_pl.get("/api/warnings").json()["warnings"]
+                return [w for w in rows if w["direction"] == "in" and w["partner"] == "BY"]
+
+            first = wait_until(warned, "BY's signed warning verified and stored at PL")[0]
+            # monitoring needs no login
+            assert httpx.get(f"{by.api}/healthz").json()["live"] is True
+            metrics = httpx.get(f"{by.api}/metrics").text
+            assert 'dronewarn_reports_accepted_total{sensor="by-sdps"}' in metrics
+            assert 'dronewarn_warnings_sent_total{partner="PL"}' in metrics
+            assert at_by.get("/api/tracks").status_code == 200
+            assert httpx.get(f"{by.api}/api/tracks").status_code == 401
+            wait_until(
+                lambda: 'uid="dronewarn.BY.' in watcher.text() and "a-" in watcher.text(),
+                "BY's CoT routed by the TAK server to another TAK client",
+            )
+        # kill -9 mid-flight, start again: it resumes from its data_dir
+        with closing(pl.session("duty")) as at_pl:
+            rows = at_pl.get("/api/warnings").json()["warnings"]
+        sent_before = next(w for w in rows if w["warning_id"] == first["warning_id"])["messages"]
+        by.kill()
+        by.start()
+        with closing(pl.session("duty")) as at_pl:
+
+            def carried_on() -> list[dict[str, Any]]:
+                rows = at_pl.get("/api/warnings").json()["warnings"]
+                return [
+                    w
+                    for w in rows
+                    if w["warning_id"] == first["warning_id"] and w["messages"] > sent_before
+                ]
+
+            wait_until(carried_on, "the warning's next message after the restart")
         assert by.stop() < 5.0 and pl.stop() < 5.0
+    finally:
+        if replay.poll() is None:
+            replay.kill()
+
+
+def _audit(tmp_path: Path) -> None:
     assert "intact" in dronewarn("audit", "verify", str(tmp_path / "by"))
     assert "intact" in dronewarn("audit", "verify", str(tmp_path / "pl"))
     assert "are in BY's log" in dronewarn(

@@ -17,6 +17,7 @@ from dronewarn.domain.report import (
 )
 from dronewarn.domain.sensor import WireFormat
 from dronewarn.geo.geodesic import distance_m
+from dronewarn.harness.launcher import NightRun
 from dronewarn.harness.night import Night, Window, World, make_world, scenario_node_configs
 from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.sim.scenario import load_scenario
@@ -114,3 +115,25 @@ def test_a_night_on_wire_input_warns_and_refuses_nothing(world: World) -> None:
     assert {w.track_id for w in outcomes["PL"].warnings_in}  # BY warned PL from CAT048 plots
     assert math.isfinite(night.nodes["PL"].now_s)
     night.close()
+
+
+def test_through_node_processes_the_same_night_comes_out(world: World) -> None:
+    """Every format over its real socket (UDP ASTERIX, SAPIENT over TCP, MQTT through the
+    broker, HTTP sightings) into `dronewarn node run` processes gives what the nodes in one
+    process were handed: every report, the same warnings."""
+    scenario = world.scenario
+    window = Window(scenario.start_s, scenario.end_s)
+    night = Night(world)
+    night.run(window, ReplayClock(scenario.start_s, None))
+    together = night.outcomes()
+    night.close()
+    with NightRun(scenario) as run:
+        run.start()
+        run.wait_ready()
+        apart = run.feed(world, window, None)
+    for node_id, outcome in together.items():
+        assert apart[node_id].accepted == outcome.accepted > 0, node_id
+        assert apart[node_id].rejected == outcome.rejected == {}, node_id
+        assert [(w.warning_id, w.sequence, w.state) for w in apart[node_id].warnings_in] == [
+            (w.warning_id, w.sequence, w.state) for w in outcome.warnings_in
+        ], node_id

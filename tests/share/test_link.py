@@ -243,3 +243,39 @@ def test_a_newer_air_picture_replaces_one_not_yet_sent_but_warnings_all_go(pair:
     assert pictures[-1] == 4.0 and len(pictures) <= 2
     seqs = [m.seq for m in got]
     assert seqs == sorted(seqs)  # gaps where pictures were dropped, order kept
+
+
+def test_a_rotation_and_a_revocation_apply_without_restarting_the_receiver(pair: Pair) -> None:
+    """PL keeps running: BY's new key and certificate are trusted the moment ``keys trust``
+    puts them in place (``refresh_trust``), and a revoked key is refused from then on, with
+    the change on PL's audit chain."""
+    from datetime import UTC, datetime, timedelta
+
+    from dronewarn.share.trust import revoke
+
+    pair.by.send_warning(_warning_k(0))
+    assert pair.by.wait_delivered(20.0)
+    old_kid = NodeHome(pair.root / "BY").signing_key().kid
+    provision(pair.root / "BY", "BY", now=datetime.now(UTC) + timedelta(seconds=2))
+    trust(pair.root / "PL", pair.root / "BY" / "keys", "BY")
+    assert pair.pl.refresh_trust()  # PL is not restarted
+    assert not pair.pl.refresh_trust()  # nothing changed since
+    by_config = pair.by.config
+    pair.by.stop()
+    pair.by = LinkService(by_config, time.time)  # BY now signs and connects with its new pair
+    pair.by.start()
+    pair.by.send_warning(_warning_k(1))
+    assert pair.by.wait_delivered(20.0)
+    assert [m.seq for m in pair.pl.incoming(0)] == [1, 2]
+    new_kid = pair.by.signer.key.kid
+    assert new_kid != old_kid
+    # BY's new key leaks: PL revokes it; BY's next message is refused, not acted on
+    revoke(NodeHome(pair.root / "PL").partner_dir("BY"), kids=[new_kid])
+    assert pair.pl.refresh_trust()
+    pair.by.send_warning(_warning_k(2))
+    assert pair.by.wait_delivered(20.0)
+    assert [m.seq for m in pair.pl.incoming(0)] == [1, 2]
+    assert pair.by.stats()["PL"]["rejected"] == 1
+    log = (pair.root / "PL" / FILE_NAME).read_text().splitlines()
+    events = [json.loads(line.split("\t")[0])["event"] for line in log]
+    assert "trust" in events and "rejected" in events

@@ -32,6 +32,7 @@ import math
 import os
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -298,7 +299,8 @@ class Outputs:
                 node_id,
                 name=f"dronewarn {self.node.node_id}",
                 site=GeoPoint(origin[0], origin[1]),
-            )
+            ),
+            clock=self._node_clock,
         )
         self._run(client.run())
         status = OutputStatus(index, "sapient", str(target))
@@ -349,6 +351,12 @@ class Outputs:
             self._call(stream.close)
 
         return _Output(status, spec.period_s, send, close, refresh)
+
+    def _node_clock(self) -> float:
+        """The node's time (a replayed night's, or the wall's), for formats that carry the
+        time of each track (SAPIENT ages its queued reports by it)."""
+        now = self.node.now_s
+        return now if math.isfinite(now) else time.time()
 
     def _path(self, name: str | None) -> Path:
         if name is None:

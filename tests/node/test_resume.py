@@ -1,0 +1,98 @@
+"""A node that restarts resumes: its tracks from the tracker's snapshot, its open warnings
+from its store, so that a warning carries on with its next sequence number and nothing is
+sent twice or lost; without a snapshot, a warning whose track is gone is closed as LOST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
+from dronewarn.domain.warning import WarningState
+from dronewarn.harness.night import Night, Window, World, make_world
+from dronewarn.node.node import build_node
+from dronewarn.node.track_snapshot import load_snapshot, save_snapshot
+from dronewarn.sense.capture import read_capture
+from dronewarn.sense.sensor_input import AsterixInput
+from dronewarn.sim.scenario import load_scenario
+from dronewarn.sim.stream import ReplayClock
+from dronewarn.store.sqlite import Direction, SqliteStore
+
+DATA = Path(__file__).parents[1] / "data"
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+
+
+def _restart(night: Night, world: World, node_id: str, tmp_path: Path, snapshot: bool) -> None:
+    """Stop ``node_id`` and start a new one from its store (and snapshot) in its place."""
+    old = night.nodes[node_id]
+    path = tmp_path / "tracks.npz"
+    if snapshot:
+        save_snapshot(path, old.tracker.export_state(), old.now_s)
+    old.store.close()
+    fresh = build_node(old.config, world.countries, SqliteStore(tmp_path / f"{node_id}.sqlite"))
+    found = load_snapshot(path) if snapshot else None
+    fresh.resume(None if found is None else found[0])
+    for partner_id, link in old.links.items():
+        fresh.links[partner_id] = link
+    night.nodes[node_id] = fresh
+
+
+def test_a_restart_carries_the_warning_on(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    night = Night(world, store_dir=tmp_path)
+    split = scenario.start_s + 20 * 60
+    night.run(Window(scenario.start_s, split), ReplayClock(scenario.start_s, None))
+    before = night.nodes["BY"].warnings_out()
+    assert before and not any(w.state.is_closing for w in before if w.area == "POL")
+    track_ids = {t.track_id for t in night.nodes["BY"].picture()}
+    _restart(night, world, "BY", tmp_path, snapshot=True)
+    assert {t.track_id for t in night.nodes["BY"].picture()} == track_ids  # same tracks
+    night.run(Window(split, scenario.end_s), ReplayClock(split, None))
+    sent = night.nodes["BY"].store.warnings(Direction.OUT)
+    pol = [w for w in sent if w.area == "POL"]
+    assert len({w.warning_id for w in pol}) == 1  # the same warning, not a new one
+    assert [w.sequence for w in pol] == list(range(1, len(pol) + 1))
+    assert pol[-1].state is WarningState.CROSSED
+    received = night.nodes["PL"].warnings_in()
+    assert len(received) == len({(w.warning_id, w.sequence) for w in received})
+    night.close()
+
+
+def test_without_its_tracks_a_restored_warning_is_closed_as_lost(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "one-drone.yaml")
+    world = make_world(scenario)
+    night = Night(world, store_dir=tmp_path)
+    split = scenario.start_s + 20 * 60
+    night.run(Window(scenario.start_s, split), ReplayClock(scenario.start_s, None))
+    old_ids = {w.track_id for w in night.nodes["BY"].warnings_out()}
+    _restart(night, world, "BY", tmp_path, snapshot=False)
+    night.run(Window(split, split + 120), ReplayClock(split, None))
+    by = night.nodes["BY"]
+    lost = [w for w in by.warnings_out() if w.state is WarningState.LOST]
+    assert {w.track_id for w in lost} == old_ids
+    # the tracker numbers new tracks past the old ones: no new track takes an old id
+    assert not {t.track_id for t in by.picture()} & old_ids
+    night.close()
+
+
+def test_a_feed_in_the_wrong_edition_gets_a_hint() -> None:
+    capture = SAMPLES / "asterix" / "asterix.pcap"
+    if not capture.exists():
+        return
+    sensor = SensorConfig("sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX)
+    wire = AsterixInput(sensor)
+    for item in read_capture(capture):
+        wire.decode(item.payload, item.timestamp_s or 0.0)
+    hint = wire.edition_hint()
+    assert hint == (
+        "0 of 50 CAT062 records decode as edition 1.20; 50 decode as 0.17: try "
+        'editions = {"62" = "0.17"}'
+    )  # the 50 most recent failing datagrams
+    right = AsterixInput(
+        SensorConfig(
+            "sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX, asterix_editions=("62:0.17",)
+        )
+    )
+    for item in read_capture(capture):
+        right.decode(item.payload, item.timestamp_s or 0.0)
+    assert right.edition_hint() == ""
