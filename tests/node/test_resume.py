@@ -36,12 +36,19 @@ def _restart(night: Night, world: World, node_id: str, tmp_path: Path, snapshot:
     night.nodes[node_id] = fresh
 
 
-def test_a_restart_carries_the_warning_on(tmp_path: Path) -> None:
+def _twenty_minutes(tmp_path: Path) -> tuple[World, Night, float]:
+    """one-drone.yaml's first 20 minutes: BY's warning to PL is open."""
     scenario = load_scenario(DATA / "one-drone.yaml")
     world = make_world(scenario)
     night = Night(world, store_dir=tmp_path)
     split = scenario.start_s + 20 * 60
     night.run(Window(scenario.start_s, split), ReplayClock(scenario.start_s, None))
+    return world, night, split
+
+
+def test_a_restart_carries_the_warning_on(tmp_path: Path) -> None:
+    world, night, split = _twenty_minutes(tmp_path)
+    scenario = world.scenario
     before = night.nodes["BY"].warnings_out()
     assert before and not any(w.state.is_closing for w in before if w.area == "POL")
     track_ids = {t.track_id for t in night.nodes["BY"].picture()}
@@ -59,11 +66,7 @@ def test_a_restart_carries_the_warning_on(tmp_path: Path) -> None:
 
 
 def test_without_its_tracks_a_restored_warning_is_closed_as_lost(tmp_path: Path) -> None:
-    scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world, store_dir=tmp_path)
-    split = scenario.start_s + 20 * 60
-    night.run(Window(scenario.start_s, split), ReplayClock(scenario.start_s, None))
+    world, night, split = _twenty_minutes(tmp_path)
     old_ids = {w.track_id for w in night.nodes["BY"].warnings_out()}
     _restart(night, world, "BY", tmp_path, snapshot=False)
     night.run(Window(split, split + 120), ReplayClock(split, None))

@@ -39,6 +39,7 @@ from dronewarn.api.commands import CommandKind, CommandQueue, CommandRefusedErro
 from dronewarn.api.picture import LEAD_S, TRACK_FIELDS, PictureFrame, TrackFlag, delta
 from dronewarn.api.stream_meter import StreamMeter
 from dronewarn.api.warning_view import warning_rows
+from dronewarn.domain.codec import finite_or_none, json_safe
 from dronewarn.store.picture_history import PictureHistory
 
 
@@ -243,7 +244,11 @@ def create_app(parts: ApiParts, config: ApiConfig | None = None) -> FastAPI:
     @app.get("/api/tracks")
     def tracks(_: Annotated[Session, Depends(viewer)]) -> dict[str, Any]:
         frame = board.view().frame
-        return {"time_s": _finite(frame.time_s), "fields": TRACK_FIELDS, "tracks": frame.rows()}
+        return {
+            "time_s": finite_or_none(frame.time_s),
+            "fields": TRACK_FIELDS,
+            "tracks": frame.rows(),
+        }
 
     @app.get("/api/warnings")
     def warnings(
@@ -272,7 +277,7 @@ def create_app(parts: ApiParts, config: ApiConfig | None = None) -> FastAPI:
         frame = board.view().frame
         return {
             "node_id": node_id,
-            "time_s": _finite(frame.time_s),
+            "time_s": finite_or_none(frame.time_s),
             "tracks": len(frame.tracks),
             "stream": meter.totals(),
         }
@@ -407,7 +412,7 @@ async def _batches(
     ledger_version = links_version = -1
     while not closed.done():
         view: BoardView = board.view()
-        batch: dict[str, Any] = {"type": "batch", "time_s": _finite(view.frame.time_s)}
+        batch: dict[str, Any] = {"type": "batch", "time_s": finite_or_none(view.frame.time_s)}
         if view.frame is not sent_frame:
             change = delta(sent_frame, view.frame)
             batch["upsert"], batch["remove"] = change.upsert, change.remove
@@ -418,7 +423,7 @@ async def _batches(
             batch["warnings"] = warning_rows(view.ledger)
         if view.links_version != links_version:
             links_version = view.links_version
-            batch["links"] = {"wall_s": view.wall_s, "partners": _json_safe(view.links)}
+            batch["links"] = {"wall_s": view.wall_s, "partners": json_safe(view.links)}
         if len(batch) > 2:
             await send(batch)
         await asyncio.wait({closed}, timeout=config.stream_period_s)
@@ -434,17 +439,3 @@ def _same_origin(origin: str | None, host: str | None) -> bool:
             f"https://{host}",
         )
     )
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 from typer.core import TyperGroup
 
+from dronewarn.cli.options import parse_speed
 from dronewarn.cli.pictures import print_pictures
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
@@ -38,18 +39,6 @@ T = TypeVar("T")
 
 def _stderr() -> Console:
     return Console(stderr=True)
-
-
-def parse_speed(text: str) -> float | None:
-    if text.lower() == "max":
-        return None
-    try:
-        speed = float(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is neither a number nor 'max'") from None
-    if speed <= 0:
-        raise typer.BadParameter("speed must be positive")
-    return speed
 
 
 def _window(scenario: Scenario, start: str | None, hours: float | None) -> Window:

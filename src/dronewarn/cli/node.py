@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from dronewarn.deploy.load import Deployment, Problem
 
 node_app = typer.Typer(help="A deployed node: check its node.toml, print the schema, run it.")
 
@@ -16,12 +19,8 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-@node_app.command("check")
-def check(
-    config: Annotated[Path, typer.Argument(help="the node's node.toml")],
-) -> None:
-    """Validate a node.toml and what it names; exit 0 when valid, 2 with each error (file,
-    line, field) otherwise."""
+def _checked(config: Path) -> tuple[Deployment, list[Problem]]:
+    """The deployment and its notes; every problem printed and exit 2 when there is one."""
     from dronewarn.deploy.load import DeploymentError, load_deployment
     from dronewarn.node.preflight import preflight
 
@@ -32,12 +31,22 @@ def check(
         for problem in error.problems:
             _stderr().print(problem.describe(error.path))
         raise typer.Exit(2) from None
+    for problem in problems:
+        _stderr().print(problem.describe(config))
+    if problems:
+        raise typer.Exit(2)
+    return deployment, notes
+
+
+@node_app.command("check")
+def check(
+    config: Annotated[Path, typer.Argument(help="the node's node.toml")],
+) -> None:
+    """Validate a node.toml and what it names; exit 0 when valid, 2 with each error (file,
+    line, field) otherwise."""
+    deployment, notes = _checked(config)
     for note in notes:
         _stderr().print(f"note: {note.describe(config)}")
-    if problems:
-        for problem in problems:
-            _stderr().print(problem.describe(config))
-        raise typer.Exit(2)
     file = deployment.file
     Console(highlight=False, soft_wrap=True).print(
         f"{config}: node {file.node.name} ({file.node.country}) is valid: "
@@ -62,24 +71,12 @@ def run(
     assessment, partner link, outputs, operator API. Logs go to standard output."""
     import signal
 
-    from dronewarn.deploy.load import DeploymentError, load_deployment
     from dronewarn.domain.errors import ConfigError
     from dronewarn.node.logs import configure_logging
-    from dronewarn.node.preflight import preflight
     from dronewarn.node.runtime import settle_heap
     from dronewarn.node.service import NodeService
 
-    try:
-        deployment = load_deployment(config)
-        problems, _ = preflight(deployment)
-    except DeploymentError as error:
-        for problem in error.problems:
-            _stderr().print(problem.describe(error.path))
-        raise typer.Exit(2) from None
-    if problems:
-        for problem in problems:
-            _stderr().print(problem.describe(config))
-        raise typer.Exit(2)
+    deployment, _ = _checked(config)
     settings = deployment.file.logging
     configure_logging(settings.level, settings.format, deployment.file.node.name)
     try:

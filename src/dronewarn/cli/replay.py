@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from dronewarn.cli.options import parse_speed
 from dronewarn.deploy.endpoints import parse_endpoint
 from dronewarn.domain.errors import DecodeError
 
@@ -107,7 +108,7 @@ def replay(
                         sleep(wait)
                 if retime_to_now:
                     if shift_s is None:
-                        shift_s = _shift(clock(), item.time_s, speed)
+                        shift_s = _shift(clock(), item.time_s)
                     elapsed = item.time_s - counts.first_s
                     extra = 0.0 if speed is None else elapsed / speed - elapsed
                     payload = retime(payload, shift_s + extra, plan)
@@ -121,9 +122,8 @@ def replay(
     return counts
 
 
-def _shift(now_s: float, recorded_s: float, speed: float | None) -> float:
+def _shift(now_s: float, recorded_s: float) -> float:
     """Seconds that move the recording's first time of day onto now's."""
-    del speed
     return (now_s % DAY_S) - (recorded_s % DAY_S)
 
 
@@ -145,11 +145,9 @@ def replay_command(
     from dronewarn.sense.asterix.editions import parse_editions
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    pace = parse_speed(speed)
     try:
         editions = parse_editions(edition or [])
-        pace = None if speed.lower() == "max" else float(speed)
-        if pace is not None and pace <= 0:
-            raise ValueError("speed must be positive")
         parse_endpoint(to, frozenset({"udp"}))
     except (DronewarnError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -111,6 +111,22 @@ HostPort = Annotated[str, AfterValidator(_host_port)]
 """host:port to bind, [v6]:port for IPv6"""
 
 
+def _address(*schemes: str) -> AfterValidator:
+    allowed = frozenset(schemes)
+
+    def check(value: str) -> str:
+        parse_endpoint(value, allowed)
+        return value
+
+    return AfterValidator(check)
+
+
+UdpAddress = Annotated[str, _address("udp")]
+TcpAddress = Annotated[str, _address("tcp")]
+FileOrTcpAddress = Annotated[str, _address("file", "tcp")]
+HttpsUrl = Annotated[str, _address("https")]
+
+
 class _TlsPair(StrictModel):
     """A section with a certificate and its key (PEM files): both or neither."""
 
@@ -266,7 +282,7 @@ class PartnerEntry(StrictModel):
     """The partner node's id."""
     country: Iso3
     title: str = ""
-    url: str
+    url: HttpsUrl
     """The partner's link endpoint, https://host:port."""
     certificate: list[str] = Field(default_factory=list)
     """The partner's TLS certificate(s) (PEM), besides those in DATA_DIR/partners/NAME/."""
@@ -276,12 +292,6 @@ class PartnerEntry(StrictModel):
     """The partner's protected zones it wants warnings about besides its country."""
     policy: PolicySpec = Field(default_factory=PolicySpec)
     """What this node shares with the partner."""
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parse_endpoint(value, frozenset({"https"}))
-        return value
 
     @field_validator("certificate", "signing_key", mode="before")
     @classmethod
@@ -327,18 +337,12 @@ class Asterix062Output(StrictModel):
     air-defence systems."""
 
     kind: Literal["asterix062"]
-    to: str
+    to: UdpAddress
     sac: Port
     sic: Port
     """The System Area and Identification Codes this node sends as (I010)."""
     edition: str = "1.20"
     period_s: Positive = 4.0
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: str) -> str:
-        parse_endpoint(value, frozenset({"udp"}))
-        return value
 
 
 class SapientOutput(StrictModel):
@@ -346,16 +350,10 @@ class SapientOutput(StrictModel):
     (BSI Flex 335 v2.0 over TCP)."""
 
     kind: Literal["sapient"]
-    to: str
+    to: TcpAddress
     node_id: str | None = None
     """This node's SAPIENT UUID (default: one derived from the node's name)."""
     period_s: Positive = 1.0
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: str) -> str:
-        parse_endpoint(value, frozenset({"tcp"}))
-        return value
 
 
 class GeojsonOutput(StrictModel):
@@ -363,14 +361,8 @@ class GeojsonOutput(StrictModel):
     ``period_s`` (``file:``), or GeoJSON text sequences (RFC 8142) to a TCP server."""
 
     kind: Literal["geojson"]
-    to: str
+    to: FileOrTcpAddress
     period_s: Positive = 5.0
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: str) -> str:
-        parse_endpoint(value, frozenset({"file", "tcp"}))
-        return value
 
 
 Output = Annotated[

@@ -88,3 +88,19 @@ def warning_from_dict(d: dict[str, Any]) -> Warning:
         area=d.get("area", ""),
         class_confidence=d.get("class_confidence", 0.0),
     )
+
+
+def finite_or_none(value: float) -> float | None:
+    """A float for JSON: NaN and infinities (no value yet) become null."""
+    return value if math.isfinite(value) else None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float, however deep in dicts and lists, as None."""
+    if isinstance(value, float):
+        return finite_or_none(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

@@ -39,7 +39,7 @@ from typing import IO, Any
 from dronewarn.api.app import Operations
 from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.load import Deployment
-from dronewarn.domain.codec import warning_to_dict
+from dronewarn.domain.codec import finite_or_none, json_safe, warning_to_dict
 from dronewarn.domain.errors import ConfigError
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
@@ -347,7 +347,7 @@ class NodeService:
             "warnings_out": [warning_to_dict(w) for w in node.warnings_out()],
             "accepted": node.sense.accepted,
             "rejected": dict(node.sense.rejected),
-            "links": _json_safe(self.link.stats()),
+            "links": json_safe(self.link.stats()),
             "missing": dict(self._missing),
         }
 
@@ -361,7 +361,7 @@ class NodeService:
             "node": self.node.node_id,
             "uptime_s": round(float(self._wall()) - self._started_s, 1),
             "loop_stalled_s": round(stalled_s, 2),
-            "time_s": _finite(self.now()),
+            "time_s": finite_or_none(self.now()),
         }
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
@@ -520,17 +520,3 @@ def _claim(data_dir: Path) -> IO[str]:
 def _host_port(text: str) -> tuple[str, int]:
     where = parse_host_port(text)
     return where.host, where.port
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float):
-        return _finite(value)
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
