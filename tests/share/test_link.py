@@ -279,3 +279,13 @@ def test_a_rotation_and_a_revocation_apply_without_restarting_the_receiver(pair:
     log = (pair.root / "PL" / FILE_NAME).read_text().splitlines()
     events = [json.loads(line.split("\t")[0])["event"] for line in log]
     assert "trust" in events and "rejected" in events
+    # every certificate of BY revoked: PL trusts BY with nothing, and BY cannot connect
+    from dronewarn.share.tls import fingerprint
+
+    prints = [fingerprint(c.read_bytes()) for c in NodeHome(pair.root / "PL").partner_certs("BY")]
+    revoke(NodeHome(pair.root / "PL").partner_dir("BY"), fingerprints=prints)
+    assert pair.pl.refresh_trust() and pair.pl.trust_error == ""
+    pair.by.send_warning(_warning_k(3))
+    assert not pair.by.wait_delivered(3.0)
+    assert pair.by.stats()["PL"]["consecutive_failures"] > 0
+    assert [m.seq for m in pair.pl.incoming(0)] == [1, 2]

@@ -67,8 +67,10 @@ class SessionBook:
         self._sessions: dict[str, Session] = {}
         self._links: dict[str, tuple[str, float]] = {}
         """Login links by their token's SHA-256: (account, expiry)."""
-        self.redeemed: set[str] = set()
-        """Digests of the links used since start (to take out of the links file)."""
+        self._redeemed: set[str] = set()
+        """Digests of the links used since start: never taken again."""
+        self._unforgotten: set[str] = set()
+        """Of those, the ones not yet taken out of the links file."""
         self._failures: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -149,8 +151,14 @@ class SessionBook:
         one already used is never taken again."""
         with self._lock:
             for link in links:
-                if link.digest not in self.redeemed:
+                if link.digest not in self._redeemed:
                     self._links.setdefault(link.digest, (link.name, link.expires_s))
+
+    def take_redeemed(self) -> set[str]:
+        """Digests of links used since the last call (to take out of the links file)."""
+        with self._lock:
+            found, self._unforgotten = self._unforgotten, set()
+            return found
 
     def redeem(self, token: str) -> Session:
         now = self._clock()
@@ -159,7 +167,8 @@ class SessionBook:
             entry = self._links.pop(digest, None)
             if entry is None or entry[1] < now or entry[0] not in self._accounts:
                 raise LoginRefusedError("this login link is unknown, used or expired")
-            self.redeemed.add(digest)
+            self._redeemed.add(digest)
+            self._unforgotten.add(digest)
             return self._open(self._accounts[entry[0]], now)
 
     def _open(self, account: Account, now: float) -> Session:

@@ -99,20 +99,24 @@ class WarningBook:
         self._suppressed: set[str] = set()
         self._counter = 0
 
-    def restore(self, sent: list[Warning], cancelled_tracks: frozenset[str] = frozenset()) -> None:
+    def restore(self, sent: list[Warning], withheld_ids: frozenset[str] = frozenset()) -> None:
         """Resume after a restart from the messages this book sent (the node's store, in
-        order): warnings still open carry on with their next sequence number, new ones get
-        new numbers, suppressed tracks stay suppressed. A restored warning whose track the
-        node no longer has is closed as LOST at the next cycle (``assess``)."""
+        order) and the ids of warnings its partner's policy held back: warnings still open
+        carry on with their next sequence number, new ones get numbers no earlier warning
+        had, tracks an operator suppressed stay suppressed. A restored warning whose track
+        the node no longer has is closed as LOST at the next cycle (``assess``)."""
         latest: dict[str, Warning] = {}
         for warning in sent:
             if warning.recipient != self.recipient or warning.area != self.area:
                 continue
             latest[warning.warning_id] = warning
-            suffix = warning.warning_id.rpartition("-W")[2]
-            if warning.warning_id.startswith(self._prefix + "-W") and suffix.isdigit():
+        for warning_id in (*latest, *withheld_ids):
+            suffix = warning_id.rpartition("-W")[2]
+            if warning_id.startswith(self._prefix + "-W") and suffix.isdigit():
                 self._counter = max(self._counter, int(suffix))
         for warning in latest.values():
+            if warning.state is WarningState.CANCELLED:
+                self._suppressed.update((warning.track_id, *warning.members))
             if warning.state.is_closing:
                 continue
             current = _Open(warning.warning_id, warning.track_id, sequence=warning.sequence)
@@ -129,7 +133,6 @@ class WarningBook:
             self._open[warning.track_id] = current
             for member in warning.members:
                 self._member_of[member] = warning.track_id
-        self._suppressed.update(cancelled_tracks)
 
     @property
     def open_count(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -79,8 +80,9 @@ def run(
     deployment, _ = _checked(config)
     settings = deployment.file.logging
     configure_logging(settings.level, settings.format, deployment.file.node.name)
+    parent = os.environ.get("DRONEWARN_STOP_WITH_PARENT", "")
     try:
-        service = NodeService(deployment)
+        service = NodeService(deployment, parent_pid=int(parent) if parent.isdigit() else None)
     except (ConfigError, OSError) as error:
         _stderr().print(f"{config}: {error}")
         raise typer.Exit(2) from None

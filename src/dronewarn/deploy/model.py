@@ -12,6 +12,7 @@ Addresses are URLs (``deploy.endpoints``); each is checked against what its form
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -100,6 +101,13 @@ class NodeSection(StrictModel):
     Natural Earth's for those countries."""
     map_countries: list[Iso3] = Field(default_factory=list)
     """Countries the node knows besides its own and its partners' (drawn on the picture)."""
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_port(value: str) -> str:
@@ -261,6 +269,15 @@ class SensorEntry(StrictModel):
             raise ValueError("editions are for ASTERIX sensors")
         if self.kind is SensorKind.AIRBORNE_RADAR and self.position is not None:
             raise ValueError("an airborne radar reports its own position (CAT034 I120)")
+        https = self.listen is not None and self.listen.startswith("https://")
+        if https and (self.tls_cert is None or self.tls_key is None):
+            raise ValueError("listen https:// needs tls_cert and tls_key")
+        if self.listen is not None and self.listen.startswith("/"):
+            taken = ("/api", "/login", "/static", "/vendor", "/healthz", "/readyz", "/metrics")
+            if self.listen == "/" or self.listen.startswith(taken):
+                raise ValueError(
+                    f"{self.listen} is the operator API's own: choose another path, like /sightings"
+                )
         return self
 
     @property
@@ -344,6 +361,17 @@ class Asterix062Output(StrictModel):
     edition: str = "1.20"
     period_s: Positive = 4.0
 
+    @field_validator("edition")
+    @classmethod
+    def _edition(cls, value: str) -> str:
+        from dronewarn.share.asterix_cat062 import cat062_editions
+
+        if value not in cat062_editions():
+            raise ValueError(
+                f"CAT062 edition {value} is not written (writes {', '.join(cat062_editions())})"
+            )
+        return value
+
 
 class SapientOutput(StrictModel):
     """Tracks as SAPIENT DetectionReports and warnings as Alerts, to a SAPIENT fusion node
@@ -374,7 +402,17 @@ class ReplaySection(StrictModel):
     """Only for simulated nights: a feeder drives this node's clock (docs/deploy.md)."""
 
     clock_listen: HostPort
-    """host:port where the feeder connects to step the node's clock."""
+    """host:port where the feeder connects to step the node's clock: a loopback address
+    (the clock has no authentication; simulated nights run on one machine)."""
+
+    @field_validator("clock_listen")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        host = parse_host_port(value).host
+        if host != "localhost" and not _is_loopback(host):
+            raise ValueError(f"the replay clock listens on loopback only, not {host}")
+        return value
+
     step_timeout_s: Positive = 10.0
     """How long the node waits for a step's messages before going on without them."""
 

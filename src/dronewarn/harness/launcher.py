@@ -15,10 +15,9 @@ node ended with. With ``data_dir`` every file stays in it: the configurations
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
+import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -54,8 +53,9 @@ from dronewarn.sim.scenario import AcousticGridSensor, AcousticStripSensor, Scen
 from dronewarn.sim.stream import ReplayClock
 
 READY_TIMEOUT_S = 120.0
-PR_SET_PDEATHSIG = 1
-"""linux/prctl.h"""
+PARENT_ENV = "DRONEWARN_STOP_WITH_PARENT"
+"""The launcher's pid: a node started by it stops when the launcher is gone (a killed demo
+leaves no node behind)."""
 STOP_TIMEOUT_S = 10.0
 DEMO_ACCOUNTS = (("duty", Role.OPERATOR), ("viewer", Role.VIEWER), ("admin", Role.ADMIN))
 
@@ -159,7 +159,7 @@ class NightRun:
                     [sys.executable, "-m", "dronewarn", "node", "run", str(path)],
                     stdout=handle,
                     stderr=subprocess.STDOUT,
-                    preexec_fn=_stop_with_parent,
+                    env={**os.environ, PARENT_ENV: str(os.getpid())},
                 )
             api = self.files[node_id].api.listen
             self._processes.append(_Process(node_id, path, log, process, api))
@@ -299,14 +299,6 @@ class NightRun:
         if self._broker is not None:
             self._broker.stop()
             self._broker = None
-
-
-def _stop_with_parent() -> None:
-    """In the node's process before it runs: SIGTERM when the launcher dies (Linux
-    ``prctl(PR_SET_PDEATHSIG)``), so that a killed demo leaves no node behind."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def outcome_of(body: dict[str, Any]) -> NodeOutcome:

@@ -29,7 +29,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -38,7 +40,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
@@ -60,6 +62,7 @@ from dronewarn.sense.sighting import ReporterRateLimiter, SightingConfig
 from dronewarn.sense.sighting_http import SightingHttpConfig, create_sighting_app, sighting_handler
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Clock = Callable[[], float]
 READ_BYTES = 65_536
@@ -139,9 +142,9 @@ class Listeners:
         if not self._thread.is_alive():
             return
         self._loop.call_soon_threadsafe(self._stopping.set)
+        concurrent.futures.wait(self._tasks, timeout_s)
         for task in self._tasks:
-            with contextlib.suppress(Exception):
-                task.result(timeout_s)
+            task.cancel()  # one that did not end in time
         for close in self._closers:
             with contextlib.suppress(Exception):
                 close()
@@ -165,7 +168,9 @@ class Listeners:
         while not self._stopping.is_set():
             try:
                 await self._run(channel, entry, endpoint, status)
-            except (OSError, ssl.SSLError, RuntimeError, ValueError) as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # whatever broke, the listener is tried again
                 status.bound = False
                 status.error = f"{type(exc).__name__}: {exc}"
                 status.counts["failures"] += 1
@@ -276,7 +281,6 @@ class Listeners:
 
         listener = AcousticListener(mqtt, acoustic, lambda batch: None, on_message=message)
         listener.start()
-        self._closers.append(listener.stop)
         try:
             while not self._stopping.is_set():
                 stats = listener.stats()
@@ -286,12 +290,14 @@ class Listeners:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), 0.5)
         finally:
-            await asyncio.to_thread(listener.stop)
+            await _in_daemon_thread(functools.partial(listener.stop, 2.0))
 
     def _sighting_config(self, entry: SensorEntry) -> SightingHttpConfig:
         token = None
         if entry.token_file is not None:
             token = self._deployment.resolve(entry.token_file).read_text().strip()
+            if not token:
+                raise ValueError(f"{entry.token_file} is empty: no request could be checked")
         return SightingHttpConfig(SightingConfig(entry.id), bearer_token=token)
 
     def _mounted_sightings(self, channel: InputChannel, entry: SensorEntry) -> MountedRoute:
@@ -341,12 +347,12 @@ class Listeners:
             self._deployment.resolve(entry.tls_key) if tls and entry.tls_key else None,
             name=f"sightings-{entry.id}",
         )
-        await asyncio.to_thread(server.start)
+        await _in_daemon_thread(server.start)
         status.bound, status.error = True, ""
         try:
             await self._stopping.wait()
         finally:
-            await asyncio.to_thread(server.stop)
+            await _in_daemon_thread(server.stop)
 
     async def _stream_server(
         self, channel: InputChannel, endpoint: Endpoint, status: ListenerStatus
@@ -393,7 +399,10 @@ class Listeners:
                 if entry.ca_file is None
                 else str(self._deployment.resolve(entry.ca_file))
             )
-        reader, writer = await asyncio.open_connection(endpoint.host, endpoint.port, ssl=context)
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(endpoint.host, endpoint.port, ssl=context), 10.0
+        )
+        _keep_alive(writer)  # a peer that vanished without closing is noticed and redialled
         status.bound, status.error, status.connections = True, "", 1
         name = channel.channel_id
         try:
@@ -426,9 +435,47 @@ class Listeners:
 
         while not self._stopping.is_set():
             started = time.monotonic()
-            data = await asyncio.to_thread(fetch)
+            data = await _in_daemon_thread(fetch)
             status.bound, status.error, status.connections = True, "", 1
             self._put(Inbound(name, self._clock(), payload=data))
             left = entry.poll_s - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), max(left, 0.0))
+
+
+async def _in_daemon_thread(work: Callable[[], _T]) -> _T:
+    """Blocking work off the loop, in a daemon thread: a stuck call (a fetch, a server that
+    will not stop) never holds the process at exit, as the loop's executor would."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[_T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(_settle, done, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, done, result, None)
+
+    threading.Thread(target=run, name="node-io-call", daemon=True).start()
+    return await done
+
+
+def _settle(done: asyncio.Future[_T], result: _T | None, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)  # type: ignore[arg-type]
+
+
+def _keep_alive(writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 30)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 10)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)

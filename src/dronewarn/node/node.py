@@ -19,7 +19,7 @@ from dronewarn.domain.errors import UnknownSensorError
 from dronewarn.domain.report import ObjectClass, Report
 from dronewarn.domain.sensor import SensorKind
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import OperatorAction, Warning, WarningState
+from dronewarn.domain.warning import OperatorAction, Warning
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import NodeConfig
@@ -121,23 +121,12 @@ class Node:
         ]
         if numbers:
             self.tracker.reserve_ids(max(numbers))
-        latest: dict[tuple[str, str], Warning] = {}
-        for warning in sent:
-            latest[(warning.recipient, warning.warning_id)] = warning
-        cancelled = frozenset(
-            t
-            for w in latest.values()
-            if w.state is WarningState.CANCELLED
-            for t in (w.track_id, *w.members)
-        )
-        for book in self.books.values():
-            book.restore(sent, cancelled)
         held = self.store.withheld()
+        for (partner_id, _), book in self.books.items():
+            book.restore(sent, frozenset(w for p, w, _ in held if p == partner_id))
         for partner_id, gate in self.gates.items():
-            gate.restore(
-                (w.warning_id for (p, _), w in latest.items() if p == partner_id),
-                (wid for p, wid, _ in held if p == partner_id),
-            )
+            # NEWs that went out: their later messages pass as before the restart
+            gate.restore((w.warning_id for w in sent if w.recipient == partner_id), ())
         return sum(book.open_count for book in self.books.values())
 
     def connect(self, link: PartnerLink) -> None:

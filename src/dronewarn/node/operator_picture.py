@@ -173,9 +173,9 @@ class OperatorPicture:
             links = self._links
             if links is None:
                 return
-            if self.sessions.redeemed:
-                links.forget(set(self.sessions.redeemed), time.time())
-                self.sessions.redeemed.clear()
+            used = self.sessions.take_redeemed()
+            if used:
+                links.forget(used, time.time())
             stamp = links.stamp()
             if stamp != self._links_stamp:
                 self._links_stamp = stamp

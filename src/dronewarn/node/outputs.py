@@ -42,6 +42,7 @@ from typing import Any
 from dronewarn.deploy.endpoints import Endpoint, parse_endpoint
 from dronewarn.deploy.load import Deployment
 from dronewarn.deploy.model import Asterix062Output, CotOutput, GeojsonOutput, Output, SapientOutput
+from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.track import TrackStatus
 from dronewarn.domain.warning import Warning
@@ -63,6 +64,7 @@ from dronewarn.share.tls import TlsIdentity, server_context
 
 log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 2.0
 
 
 @dataclass
@@ -112,7 +114,7 @@ class Outputs:
         for index, spec in enumerate(self.deployment.file.outputs):
             try:
                 self._outputs.append(self._build(index, spec))
-            except (OSError, ssl.SSLError, ValueError, RuntimeError) as exc:
+            except (OSError, ssl.SSLError, ValueError, RuntimeError, DronewarnError) as exc:
                 status = OutputStatus(index, spec.kind, _where(spec), error=str(exc))
                 status.failures += 1
                 log.error("output not started", extra={"output": index, "error": str(exc)})
@@ -137,9 +139,9 @@ class Outputs:
                 output.close()
         if self._thread is None:
             return
+        concurrent.futures.wait(self._tasks, STOP_TIMEOUT_S)  # one deadline for all
         for task in self._tasks:
-            with contextlib.suppress(Exception):
-                task.result(STARTUP_TIMEOUT_S)
+            task.cancel()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(STARTUP_TIMEOUT_S)
         if not self._thread.is_alive():
@@ -419,7 +421,9 @@ class _SequenceClient:
         backoff = 0.5
         while not self._stop:
             try:
-                _, writer = await asyncio.open_connection(self._target.host, self._target.port)
+                _, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self._target.host, self._target.port), 10.0
+                )
                 self.connected, self.error, backoff = True, "", 0.5
                 while not self._stop:
                     await self._wake.wait()
@@ -427,12 +431,14 @@ class _SequenceClient:
                     if self._latest is not None:
                         writer.write(self._latest)
                         self._latest = None
-                        await writer.drain()
+                        await asyncio.wait_for(writer.drain(), 10.0)
                         self.sent += 1
                 writer.close()
-            except (OSError, ConnectionError) as exc:
+            except (OSError, ConnectionError, TimeoutError) as exc:
                 self.error = f"{type(exc).__name__}: {exc}"
             self.connected = False
             if not self._stop:
-                await asyncio.sleep(backoff)
+                with contextlib.suppress(TimeoutError):  # close() wakes it at once
+                    await asyncio.wait_for(self._wake.wait(), backoff)
+                self._wake.clear()
                 backoff = min(backoff * 2.0, 30.0)

@@ -13,6 +13,8 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
+from dronewarn.api.accounts import AccountFile
+from dronewarn.deploy.endpoints import parse_endpoint
 from dronewarn.deploy.load import Deployment, Problem
 from dronewarn.deploy.locations import Location, dotted
 from dronewarn.deploy.model import CotOutput, SensorFormat
@@ -64,6 +66,7 @@ def preflight(deployment: Deployment) -> tuple[list[Problem], list[Problem]]:
     for index, files in enumerate(link.partner_files()):
         found.attempt(("partners", index), functools.partial(PartnerTrust.read, files))
     found.attempt(("node",), lambda: node_airspaces(deployment, node_config(deployment)))
+    found.attempt(("api", "accounts"), AccountFile(deployment.accounts_path).load)
     _listeners(found)
     for index, sensor in enumerate(file.sensors):
         if sensor.kind is SensorKind.RADAR and sensor.position is None:
@@ -89,7 +92,10 @@ def _files(found: _Found) -> None:
     found.readable(("api", "tls_key"), file.api.tls_key)
     for index, sensor in enumerate(file.sensors):
         for key in ("token_file", "tls_cert", "tls_key", "ca_file", "password_file"):
-            found.readable(("sensors", index, key), getattr(sensor, key))
+            path = found.readable(("sensors", index, key), getattr(sensor, key))
+            secret = path is not None and key in ("token_file", "password_file")
+            if secret and path is not None and not path.read_text(errors="replace").strip():
+                found.problem(("sensors", index, key), f"{path} is empty")
     for index, output in enumerate(file.outputs):
         if isinstance(output, CotOutput):
             for key in ("tls_cert", "tls_key", "ca_file"):
@@ -122,6 +128,11 @@ def _listeners(found: _Found) -> None:
     claim("tcp", file.link.listen, "the partner link", ("link", "listen"))
     if file.replay is not None:
         claim("tcp", file.replay.clock_listen, "the replay clock", ("replay", "clock_listen"))
+    for index, output in enumerate(file.outputs):
+        listen = getattr(output, "listen", None)
+        if listen is not None:
+            served = parse_endpoint(listen, frozenset({"tcp", "tls"}))
+            claim("tcp", f"{served.host}:{served.port}", f"output {listen}", ("outputs", index))
     for index, sensor in enumerate(file.sensors):
         if sensor.listen is None:
             continue

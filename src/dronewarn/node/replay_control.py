@@ -5,8 +5,9 @@ Only a node whose node.toml has a ``[replay]`` section runs this; it listens on
 to the node's real listeners (UDP, TCP, MQTT, HTTP) and, on this connection, one JSON line
 per *step* saying what they were::
 
-    {"t": 1757451600.5, "channel": "pl-radar-siedlce", "n": 3}   the next 3 messages of that
-                                                                  channel arrived at t
+    {"t": 1757451600.5, "channel": "pl-radar-siedlce", "n": 3, "total": 1207}
+                                     the next 3 messages of that channel arrived at t
+                                     (1,207 of its messages since the feeder connected)
     {"t": 1757451601.0}                                           time t has come (no input)
     {"t": 1757451601.0, "hold": true}                             the clock reads t; nothing
                                                                   runs (an HTTP endpoint about
@@ -14,8 +15,10 @@ per *step* saying what they were::
     {"drain": true}          answer when everything this node sent has been acknowledged
     {"outcome": true}        answer with what the node ended with (warnings, counts, links)
 
-The node takes exactly ``n`` messages of the channel from its listeners' queues (waiting up
-to ``step_timeout_s`` for any still on the way; one that never comes is counted as missing),
+The node takes the channel's messages from its listeners' queues until it has taken
+``total`` since the feeder connected (waiting up to ``step_timeout_s`` for any still on the
+way; one that never comes is counted as missing, and one that comes late is taken with the
+next step, so the count never drifts),
 hands them to its stages at time ``t`` and then runs its cycle at ``t``, exactly as if the
 clock had read ``t``. Steps arrive in time order across channels, so the result does not
 depend on which socket was faster. After every few steps it answers ``{"done": k}`` (steps
@@ -28,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import queue
 import socket
 import threading
@@ -37,6 +41,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 1 << 20
+SEND_TIMEOUT_S = 10.0
+"""An answer the feeder does not take within this ends its connection (never the node's
+loop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +53,13 @@ class Step:
     time_s: float | None = None
     channel: str | None = None
     count: int = 0
+    total: int = 0
+    """The channel's messages since the feeder connected, this step's included (0: not
+    given; ``count`` alone)."""
     hold: bool = False
     """Only set the clock: no input, no cycle."""
     request: str | None = None
-    """``drain`` or ``outcome`` for a question, else None."""
+    """``drain`` or ``outcome`` for a question (``connected``: a new feeder), else None."""
 
 
 def parse_step(line: bytes) -> Step:
@@ -63,25 +73,32 @@ def parse_step(line: bytes) -> Step:
     time_s = data.get("t")
     if not isinstance(time_s, int | float) or isinstance(time_s, bool):
         raise ValueError(f"a step needs a number t, not {time_s!r}")
+    try:
+        when = float(time_s)
+    except OverflowError:
+        raise ValueError(f"t {time_s} is no time") from None
+    if not math.isfinite(when):
+        raise ValueError(f"t {time_s} is no time")
     channel = data.get("channel")
-    count = data.get("n", 0)
     if channel is not None and not isinstance(channel, str):
         raise ValueError("channel is a string")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ValueError(f"n is a count, not {count!r}")
+    counts = [data.get("n", 0), data.get("total", 0)]
+    for value in counts:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"n and total are counts, not {value!r}")
     hold = data.get("hold", False)
     if not isinstance(hold, bool):
         raise ValueError("hold is true or false")
-    return Step(float(time_s), channel, count, hold)
+    return Step(when, channel, counts[0], counts[1], hold)
 
 
 class ReplayControl:
     """The clock listener: steps in (``next``), answers out (``answer``)."""
 
     def __init__(self, host: str, port: int) -> None:
-        self._server = socket.create_server((host, port), reuse_port=False)
-        self._server.settimeout(0.5)
-        self.port = int(self._server.getsockname()[1])
+        self._address = (host, port)
+        self._server: socket.socket | None = None
+        self.port = port
         self._steps: queue.Queue[Step] = queue.Queue()
         self._connection: socket.socket | None = None
         self._send_lock = threading.Lock()
@@ -91,17 +108,23 @@ class ReplayControl:
         self.connected = False
 
     def start(self) -> None:
+        """Bind (OSError if the address is taken) and serve."""
+        self._server = socket.create_server(self._address)
+        self._server.settimeout(0.5)
+        self.port = int(self._server.getsockname()[1])
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        with contextlib.suppress(OSError):
-            self._server.close()
+        if self._server is not None:
+            with contextlib.suppress(OSError):
+                self._server.close()
         connection = self._connection
         if connection is not None:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        self._thread.join(2.0)
+        if self._thread.ident is not None:
+            self._thread.join(2.0)
 
     def next(self, timeout_s: float) -> Step | None:
         try:
@@ -118,10 +141,15 @@ class ReplayControl:
         if connection is None:
             return
         data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode() + b"\n"
-        with self._send_lock, contextlib.suppress(OSError):
-            connection.sendall(data)
+        with self._send_lock:
+            try:
+                connection.sendall(data)
+            except OSError:  # a feeder that stopped reading (the send timed out) is dropped
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
     def _serve(self) -> None:
+        assert self._server is not None
         while not self._stop.is_set():
             try:
                 connection, _ = self._server.accept()
@@ -130,6 +158,8 @@ class ReplayControl:
             except OSError:
                 return
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection.settimeout(SEND_TIMEOUT_S)
+            self._steps.put(Step(request="connected"))
             self._connection = connection
             self.connected = True
             try:
@@ -145,6 +175,8 @@ class ReplayControl:
         while not self._stop.is_set():
             try:
                 data = connection.recv(65536)
+            except TimeoutError:
+                continue  # an idle feeder
             except OSError:
                 return
             if not data:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import itertools
 import logging
 import math
@@ -33,6 +34,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +43,7 @@ from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.load import Deployment
 from dronewarn.domain.codec import finite_or_none, json_safe, warning_to_dict
 from dronewarn.domain.errors import ConfigError
+from dronewarn.domain.report import Report
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.node.config import node_airspaces, node_config
@@ -63,6 +66,7 @@ from dronewarn.node.track_snapshot import (
 )
 from dronewarn.share.link_service import LinkService, SignedLink
 from dronewarn.store.sqlite import Direction, SqliteStore
+from dronewarn.track.tracker import TrackerState
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +79,39 @@ WATCH_EVERY_S = 10.0
 SILENT_AFTER_S = 60.0
 """A channel that said nothing for this long (or ten revisits) is reported silent."""
 ACK_EVERY = 32
+ID_MARGIN = 1000
+"""Track numbers skipped after a restart: those handed out since the last snapshot (every
+10 s) are never given again."""
 """Replay steps between answers to the feeder (more often when it waits)."""
+
+
+class ReplayStepError(ValueError):
+    """A feeder's step this node cannot carry out."""
 
 
 class NodeService:
     """A deployed node (module doc)."""
 
-    def __init__(self, deployment: Deployment, wall: Any = time.time) -> None:
+    def __init__(
+        self, deployment: Deployment, wall: Any = time.time, parent_pid: int | None = None
+    ) -> None:
+        """``parent_pid``: stop when that process is no longer this one's parent (a node
+        started by a launcher that died)."""
         self.deployment = deployment
-        file = deployment.file
         self._wall = wall
+        self._parent_pid = parent_pid
         data_dir = deployment.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = _claim(data_dir)
+        try:
+            self._build(deployment, data_dir)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _build(self, deployment: Deployment, data_dir: Path) -> None:
+        file = deployment.file
+        wall = self._wall
         self.config = node_config(deployment)
         self.replay = file.replay
         self._replay_now = -math.inf
@@ -149,7 +173,10 @@ class NodeService:
         self._silent: set[str] = set()
         self._refused_logged: dict[str, int] = {}
         self._metrics = self._measure(float(wall()))
-        self.failures = 0
+        self.failures: Counter[str] = Counter()
+        """Failures of the loop's parts (logged each; in /healthz and /metrics)."""
+        self._taken: dict[str, int] = {}
+        """Replay: messages taken per channel from the current feeder."""
 
     # ------------------------------------------------------------------ clock
 
@@ -162,7 +189,10 @@ class NodeService:
     # ------------------------------------------------------------------ lifecycle
 
     def _resume(self) -> None:
-        state = None
+        """The tracks of the last snapshot, and the open warnings the store holds. A replayed
+        night starts its tracks afresh (its clock goes back to the night's start); either
+        way new tracks are numbered past every id used before."""
+        state: TrackerState | None = None
         try:
             found = load_snapshot(self._snapshot_path)
         except SnapshotUnreadableError as exc:
@@ -170,10 +200,18 @@ class NodeService:
             found = None
         if found is not None:
             state, saved_s = found
-            log.info("tracks resumed", extra={"saved_s": saved_s})
-        still_open = self.node.resume(state)
-        if still_open:
-            log.info("warnings resumed", extra={"open": still_open})
+            self.node.tracker.reserve_ids(state.next_id - 1 + ID_MARGIN)
+            if self.replay is not None or saved_s > float(self._wall()) + 60.0:
+                state = None  # not this clock's tracks
+        try:
+            still_open = self.node.resume(state)
+        except ValueError as exc:  # a snapshot this tracker cannot take
+            log.warning("tracker snapshot not used", extra={"error": str(exc)})
+            still_open = self.node.resume(None)
+        log.info(
+            "resumed",
+            extra={"tracks": len(self.node.picture()) if state else 0, "open_warnings": still_open},
+        )
 
     def start(self) -> None:
         """Bind and start everything; ConfigError if a part cannot start."""
@@ -202,119 +240,170 @@ class NodeService:
         self.queues.wake()
 
     def close(self) -> None:
-        """Stop every part, newest first; save the tracks last."""
-        for part in (self.listeners.stop, self.outputs.stop, self.picture.stop):
-            with contextlib.suppress(Exception):
-                part()
-        if self.control is not None:
-            self.control.stop()
-        with contextlib.suppress(Exception):
-            self.inbox.drain()
-        self.link.stop()
-        self._save_tracks()
-        self.store.close()
-        self._lock.close()
+        """Stop every part, newest first; save the tracks last. A part that fails to stop
+        is logged and the others still stop."""
+        parts: list[tuple[str, Callable[[], object]]] = [
+            ("listeners", self.listeners.stop),
+            ("outputs", self.outputs.stop),
+            ("picture", self.picture.stop),
+            ("replay clock", self.control.stop if self.control is not None else lambda: None),
+            ("partner inbox", self.inbox.drain),
+            ("link", self.link.stop),
+            ("snapshot", self._save_tracks),
+            ("store", self.store.close),
+            ("lock", self._lock.close),
+        ]
+        for name, stop in parts:
+            self._guarded(f"stopping {name}", stop)
         log.info("node stopped")
+
+    def _abandon(self) -> None:
+        """What a failed ``__init__`` had opened, closed again."""
+        link = getattr(self, "link", None)
+        store = getattr(self, "store", None)
+        with contextlib.suppress(Exception):
+            if link is not None:
+                link.stop()
+        with contextlib.suppress(Exception):
+            if store is not None:
+                store.close()
+        self._lock.close()
 
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> None:
         while not self._stop.is_set():
             self._loop_s = self._wall()
-            try:
-                if self.control is None:
-                    self._wall_step()
-                else:
-                    self._replay_step(self.control)
-                self._look_after()
-            except Exception:  # nothing may end the loop; the failure is on record
-                self.failures += 1
-                log.exception("node loop step failed")
-                self._stop.wait(0.1)
+            if self.control is None:
+                self._guarded("input", self._wall_step)
+            else:
+                self._guarded("replay step", functools.partial(self._replay_step, self.control))
+            self._look_after()
+
+    def _guarded(self, what: str, work: Callable[[], object]) -> None:
+        """Run one part of the loop; a failure is logged and counted, never the loop's end."""
+        try:
+            work()
+        except Exception:
+            self.failures[what] += 1
+            log.exception("node loop failed", extra={"part": what})
 
     def _wall_step(self) -> None:
         items = self.queues.take_all(WAIT_S)
         now = float(self._wall())
         self._deliver(items, now)
-        self.node.tick(now)
+        self._guarded("assessment cycle", functools.partial(self.node.tick, now))
 
     def _replay_step(self, control: ReplayControl) -> None:
         step = control.next(WAIT_S)
         if step is None:
             self._answer_requests()
             return
+        if step.request == "connected":  # a new feeder: its steps count from 1
+            self._steps_done = self._acked_steps = 0
+            self._taken.clear()
+            return
         if step.request is not None:
             self._pending_requests.append(step)
             self._answer_requests()
             return
-        assert step.time_s is not None
-        if step.hold:
-            self._replay_now = max(self._replay_now, step.time_s)
+        try:
+            self._replay_time_step(step)
+        finally:  # the feeder counts on every step being answered
             self._steps_done += 1
-            control.answer({"done": self._steps_done})
+            if control.pending() == 0 or self._steps_done - self._acked_steps >= ACK_EVERY:
+                self._acked_steps = self._steps_done
+                control.answer({"done": self._steps_done})
+
+    def _replay_time_step(self, step: Step) -> None:
+        assert step.time_s is not None
+        self._replay_now = max(self._replay_now, step.time_s)
+        if step.hold:
             return
+        items: list[Inbound] = []
         if step.channel is not None and step.count:
+            if step.channel not in self.queues.counts:
+                raise ReplayStepError(f"the feeder named no channel of this node: {step.channel}")
+            # the step's total is cumulative: a message late for one step is counted in the
+            # next, never shifting every later step by one
+            taken = self._taken.get(step.channel, 0)
+            wanted = (step.total - taken) if step.total else step.count
             timeout = self.replay.step_timeout_s if self.replay is not None else 10.0
-            items = self.queues.take_exactly(step.channel, step.count, timeout)
-            if len(items) < step.count:
-                self._missing[step.channel] += step.count - len(items)
+            items = self.queues.take_exactly(step.channel, max(wanted, 0), timeout)
+            self._taken[step.channel] = taken + len(items)
+            if len(items) < wanted:
+                self._missing[step.channel] += wanted - len(items)
                 log.warning(
                     "replay messages missing",
-                    extra={"channel": step.channel, "missing": step.count - len(items)},
+                    extra={"channel": step.channel, "missing": wanted - len(items)},
                 )
-        else:
-            items = []
-        self._replay_now = max(self._replay_now, step.time_s)
         self._deliver(items, step.time_s)
-        self.node.tick(step.time_s)
-        self._steps_done += 1
-        if control.pending() == 0 or self._steps_done - self._acked_steps >= ACK_EVERY:
-            self._acked_steps = self._steps_done
-            control.answer({"done": self._steps_done})
+        self._guarded("assessment cycle", functools.partial(self.node.tick, step.time_s))
 
     def _deliver(self, items: list[Inbound], now_s: float) -> None:
         """Hand the stages what arrived; a run of one channel's messages goes in one call
-        (one frame of the tracker, as a sensor's burst belongs together)."""
-        node = self.node
+        (one frame of the tracker, as a sensor's burst belongs together). A channel whose
+        input fails costs only its own messages (counted, logged)."""
         newest = -math.inf
         for channel_id, run in itertools.groupby(items, key=lambda i: i.channel_id):
             batch = list(run)
-            payloads = [i.payload for i in batch if i.payload is not None]
-            if payloads:
-                node.on_payloads(channel_id, payloads, now_s)
-            errors = [e for i in batch for e in i.errors]
-            if errors:
-                node.sense.refuse(channel_id, now_s, errors)
             reports = [r for i in batch for r in i.reports]
             if reports:
                 newest = max(newest, max(r.time_s for r in reports))
-                node.on_reports(reports, now_s)
+            self._guarded(
+                f"channel {channel_id}",
+                functools.partial(self._deliver_channel, channel_id, batch, reports, now_s),
+            )
         if math.isfinite(newest):
             self._lag_s = max(now_s - newest, 0.0)
 
+    def _deliver_channel(
+        self, channel_id: str, batch: list[Inbound], reports: list[Report], now_s: float
+    ) -> None:
+        node = self.node
+        payloads = [i.payload for i in batch if i.payload is not None]
+        if payloads:
+            node.on_payloads(channel_id, payloads, now_s)
+        errors = [e for i in batch for e in i.errors]
+        if errors:
+            node.sense.refuse(channel_id, now_s, errors)
+        if reports:
+            node.on_reports(reports, now_s)
+
     def _look_after(self) -> None:
-        """Between steps: partners' messages, the picture, outputs, trust, snapshots."""
+        """Between steps: partners' messages, the picture, outputs, trust, snapshots; each
+        part on its own, so that one failing does not stop the others."""
         if self._arrived.is_set():
             self._arrived.clear()
-            self.inbox.drain()
+            self._guarded("partner inbox", self.inbox.drain)
         wall = float(self._wall())
-        self.picture.step(self.node.now_s)
+        self._guarded("picture", functools.partial(self.picture.step, self.node.now_s))
         if wall >= self._next_metrics:
             self._next_metrics = wall + METRICS_EVERY_S
-            self._metrics = self._measure(wall)
-        self.outputs.step(wall)
+            self._guarded("metrics", functools.partial(self._remeasure, wall))
+        self._guarded("outputs", functools.partial(self.outputs.step, wall))
         if wall >= self._next_trust:
             self._next_trust = wall + TRUST_EVERY_S
-            if self.link.refresh_trust():
-                log.info("partner trust reloaded")
-            elif self.link.trust_error:
-                log.error("partner trust not reloaded", extra={"error": self.link.trust_error})
+            self._guarded("trust", self._refresh_trust)
+        if self._parent_pid is not None and os.getppid() != self._parent_pid:
+            log.warning("the process that started this node is gone: stopping")
+            self.stop()
         if wall >= self._next_watch:
             self._next_watch = wall + WATCH_EVERY_S
-            self._watch_inputs(wall)
+            self._guarded("input watch", functools.partial(self._watch_inputs, wall))
         if wall >= self._next_snapshot:
             self._next_snapshot = wall + SNAPSHOT_EVERY_S
-            self._save_tracks()
+            self._guarded("snapshot", self._save_tracks)
+
+    def _remeasure(self, wall: float) -> None:
+        self._metrics = self._measure(wall)
+
+    def _refresh_trust(self) -> None:
+        error = self.link.trust_error
+        if self.link.refresh_trust():
+            log.info("partner trust reloaded")
+        if self.link.trust_error and self.link.trust_error != error:
+            log.error("partner trust not reloaded", extra={"error": self.link.trust_error})
 
     def _save_tracks(self) -> None:
         try:
@@ -361,6 +450,7 @@ class NodeService:
             "node": self.node.node_id,
             "uptime_s": round(float(self._wall()) - self._started_s, 1),
             "loop_stalled_s": round(stalled_s, 2),
+            "failures": dict(self.failures),
             "time_s": finite_or_none(self.now()),
         }
 

@@ -10,6 +10,7 @@ one that does not read, is set aside (renamed ``.unreadable``) and the node star
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -64,9 +65,10 @@ def load_snapshot(path: Path) -> tuple[TrackerState, float] | None:
             evidence={int(k): dict(v) for k, v in meta["evidence"].items()},
         )
         return state, float(meta["saved_s"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        path.replace(path.with_name(path.name + ".unreadable"))
-        raise SnapshotUnreadableError(f"{path}: {exc}") from exc
+    except Exception as exc:  # a truncated or foreign file: zip, npy and JSON errors alike
+        with contextlib.suppress(OSError):
+            path.replace(path.with_name(path.name + ".unreadable"))
+        raise SnapshotUnreadableError(f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
 class SnapshotUnreadableError(Exception):

@@ -151,6 +151,9 @@ class _Connection:
     writer: asyncio.StreamWriter
     peer: str
     node: _Node | None = None
+    frame_reports: list[Report] = field(default_factory=list)
+    frame_errors: list[InputError] = field(default_factory=list)
+    """What the frame being handled gave (each connection its own: handlers interleave)."""
 
 
 ReportSink = Callable[[Report], None]
@@ -183,8 +186,6 @@ class SapientServer:
         self._on_status = on_status
         self._on_detection = on_detection
         self._on_frame = on_frame
-        self._frame_reports: list[Report] = []
-        self._frame_errors: list[InputError] = []
         self._clock = clock
         self._own_id = config.node_id.lower()
         self._configured = {k.lower(): v for k, v in config.nodes.items()}
@@ -284,7 +285,7 @@ class SapientServer:
     # ------------------------------------------------------------------- messages
 
     async def _handle(self, connection: _Connection, offset: int, payload: bytes) -> None:
-        self._frame_reports, self._frame_errors = [], []
+        connection.frame_reports, connection.frame_errors = [], []
         try:
             await self._handle_frame(connection, offset, payload)
         finally:
@@ -292,8 +293,8 @@ class SapientServer:
                 node = connection.node
                 self._deliver_frame(
                     None if node is None else node.sensor_id,
-                    self._frame_reports,
-                    self._frame_errors,
+                    connection.frame_reports,
+                    connection.frame_errors,
                 )
 
     def _deliver_frame(
@@ -332,7 +333,7 @@ class SapientServer:
             return
         try:
             if isinstance(content, SapientDetection):
-                self._detection(node, message, content)
+                self._detection(connection, node, message, content)
             elif isinstance(content, SapientStatus):
                 self._status(node, message, content)
             elif isinstance(content, SapientAlert):
@@ -351,7 +352,11 @@ class SapientServer:
             await self._refuse(connection, error, payload, message.node_id)
 
     def _detection(
-        self, node: _Node, message: SapientMessageData, content: SapientDetection
+        self,
+        connection: _Connection,
+        node: _Node,
+        message: SapientMessageData,
+        content: SapientDetection,
     ) -> None:
         context = NodeContext(node.sensor_id, node.site, node.registration.velocity_units)
         conversion = detection_to_report(message, content, context, self.config.decode)
@@ -364,7 +369,7 @@ class SapientServer:
             self.skipped[conversion.skipped.value] += 1
             return
         self.reports += 1
-        self._frame_reports.append(conversion.report)
+        connection.frame_reports.append(conversion.report)
         self._deliver(self._on_report, conversion.report)
 
     def _status(self, node: _Node, message: SapientMessageData, content: SapientStatus) -> None:
@@ -451,7 +456,7 @@ class SapientServer:
         node_id: str | None,
     ) -> None:
         self.errors[error.kind] += 1
-        self._frame_errors.append(error)
+        connection.frame_errors.append(error)
         where = getattr(error, "field", "")
         log.info("SAPIENT message from %s refused: %s %s", connection.peer, where, error)
         reply = SapientMessage(node_id=self._own_id)

@@ -35,7 +35,7 @@ from dronewarn.share.link_store import LinkStore, Received
 from dronewarn.share.partner_server import PartnerServer, Refusal
 from dronewarn.share.receiver import Receiver
 from dronewarn.share.tls import TlsIdentity, client_context, server_context
-from dronewarn.share.trust import PartnerFiles, PartnerTrust
+from dronewarn.share.trust import PartnerFiles, PartnerTrust, reread
 from dronewarn.share.trust import read_all as read_trust
 from dronewarn.share.trust import stamp as trust_stamp
 
@@ -160,6 +160,7 @@ class LinkService:
         self._trust_files = config.partner_files()
         self._trust_stamp = trust_stamp(self._trust_files)
         trusted = read_trust(self._trust_files)
+        self._trusted = dict(trusted)
         self.trust_error = ""
         """Why the last change of the trust files could not be applied ("" if it was)."""
         # acks to our own messages are signed by the partners: the same key set verifies them
@@ -172,7 +173,9 @@ class LinkService:
         self.server = PartnerServer(
             config.listen_host,
             config.listen_port,
-            server_context(identity, [c for t in trusted.values() for c in t.certs]),
+            server_context(
+                identity, [c for t in trusted.values() for c in t.certs], required=False
+            ),
             _prints_of(trusted),
             self.receiver.handle,
             self._refused_connection,
@@ -181,7 +184,7 @@ class LinkService:
             p.node_id: Courier(
                 p.node_id,
                 CourierConfig(p.url, heartbeat_s=config.heartbeat_s, max_skew_s=config.max_skew_s),
-                client_context(identity, trusted[p.node_id].certs),
+                client_context(identity, trusted[p.node_id].certs, required=False),
                 self.store,
                 self.signer,
                 verifier,
@@ -218,21 +221,30 @@ class LinkService:
 
     def refresh_trust(self) -> bool:
         """Apply a change of the partners' trust files (``keys trust``, ``keys revoke``)
-        without a restart; True when one was applied. A change that cannot be read is kept
-        out (the trust before it stays) and said in ``trust_error``."""
+        without a restart; True when one was applied. A partner whose files cannot be read
+        keeps the trust it had, and the reason is in ``trust_error``."""
         found = trust_stamp(self._trust_files)
         if found == self._trust_stamp:
             return False
         self._trust_stamp = found
-        try:
-            trusted = read_trust(self._trust_files)
-            contexts = {p: client_context(self._identity, t.certs) for p, t in trusted.items()}
-            server = server_context(self._identity, [c for t in trusted.values() for c in t.certs])
-        except ConfigError as exc:
-            self.trust_error = str(exc)
-            self.audit.record("trust_refused", reason=str(exc)[:500])
+        trusted, problems = reread(self._trust_files, self._trusted)
+        self.trust_error = "; ".join(f"{p}: {why}" for p, why in sorted(problems.items()))
+        if problems:
+            self.audit.record("trust_refused", reason=self.trust_error[:500])
+        if trusted == self._trusted:
             return False
-        self.trust_error = ""
+        try:
+            contexts = {
+                p: client_context(self._identity, t.certs, required=False)
+                for p, t in trusted.items()
+            }
+            server = server_context(
+                self._identity, [c for t in trusted.values() for c in t.certs], required=False
+            )
+        except ConfigError as exc:  # the node's own identity went bad
+            self.trust_error = str(exc)
+            return False
+        self._trusted = trusted
         self._verifier.set_keys(_keys_of(trusted))
         self.server.update_trust(server, _prints_of(trusted))
         for partner, context in contexts.items():

@@ -119,7 +119,7 @@ class TakClient:
                     writer.write(data)
                     self.stats.sent_events += 1
                     self.stats.sent_bytes += len(data)
-                await writer.drain()
+                await asyncio.wait_for(writer.drain(), self.config.connect_timeout_s)
                 if drain.done():
                     raise ConnectionError("the TAK server closed the connection")
                 self._wake.clear()
@@ -128,8 +128,8 @@ class TakClient:
         finally:
             drain.cancel()
             writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError, ConnectionError):
-                await writer.wait_closed()
+            with contextlib.suppress(OSError, ssl.SSLError, ConnectionError, TimeoutError):
+                await asyncio.wait_for(writer.wait_closed(), 2.0)
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while data := await reader.read(65536):

@@ -133,7 +133,7 @@ def make_certificate(
     return TlsIdentity(node_id, cert_path, key_path)
 
 
-def _pinned(context: ssl.SSLContext, partner_certs: Iterable[Path]) -> None:
+def _pinned(context: ssl.SSLContext, partner_certs: Iterable[Path], required: bool = True) -> None:
     pems = []
     for path in partner_certs:
         try:
@@ -141,7 +141,9 @@ def _pinned(context: ssl.SSLContext, partner_certs: Iterable[Path]) -> None:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read a partner certificate: {exc}") from exc
     if not pems:
-        raise ConfigError("no partner certificate configured: nobody could connect")
+        if required:
+            raise ConfigError("no partner certificate configured: nobody could connect")
+        return  # no trust anchor: every peer's certificate fails verification
     try:
         context.load_verify_locations(cadata="\n".join(pems))
     except ssl.SSLError as exc:
@@ -157,23 +159,28 @@ def _own(context: ssl.SSLContext, identity: TlsIdentity) -> None:
         ) from exc
 
 
-def server_context(identity: TlsIdentity, partner_certs: Iterable[Path]) -> ssl.SSLContext:
-    """Serves with the node's certificate; requires a client certificate among the partners'."""
+def server_context(
+    identity: TlsIdentity, partner_certs: Iterable[Path], required: bool = True
+) -> ssl.SSLContext:
+    """Serves with the node's certificate; requires a client certificate among the partners'
+    (``required=False``: none may be configured, and then every client is refused)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.verify_mode = ssl.CERT_REQUIRED
     _own(context, identity)
-    _pinned(context, partner_certs)
+    _pinned(context, partner_certs, required)
     return context
 
 
-def client_context(identity: TlsIdentity, partner_certs: Iterable[Path]) -> ssl.SSLContext:
+def client_context(
+    identity: TlsIdentity, partner_certs: Iterable[Path], required: bool = True
+) -> ssl.SSLContext:
     """Calls one partner: presents the node's certificate, accepts only the partner's
-    (several during a rotation)."""
+    (several during a rotation; ``required=False``: none, and the call always fails)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     _own(context, identity)
-    _pinned(context, partner_certs)
+    _pinned(context, partner_certs, required)
     return context

@@ -82,42 +82,49 @@ def revoke(folder: Path, kids: Iterable[str] = (), fingerprints: Iterable[str] =
 
 @dataclass(frozen=True)
 class PartnerTrust:
-    """What a node accepts from one partner right now (revoked ones left out)."""
+    """What a node accepts from one partner right now (revoked ones left out). A partner
+    whose every key or certificate is revoked is trusted with nothing: its connections are
+    refused and its messages too, until a new key and certificate are trusted."""
 
     partner: str
     keys: tuple[jwk_keys.PublicKey, ...]
     certs: tuple[Path, ...]
     fingerprints: tuple[str, ...]
+    revoked: Revoked = Revoked()
+
+    @property
+    def trusts_nothing(self) -> bool:
+        return not self.keys or not self.certs
 
     @staticmethod
     def read(files: PartnerFiles) -> PartnerTrust:
+        """ConfigError when the partner was never trusted (no key or no certificate at all)
+        or a file is not what it should be."""
         revoked = read_revoked(files.folder)
         keys = [jwk_keys.load_public(p) for p in files.key_paths()]
         wrong = [k.kid for k in keys if k.node_id != files.partner]
         if wrong:
             raise ConfigError(f"keys {wrong} are not {files.partner}'s")
-        keys = [k for k in keys if k.kid not in revoked.kids]
-        certs: list[Path] = []
-        prints: list[str] = []
+        certs: list[tuple[Path, str]] = []
         for path in files.cert_paths():
             try:
-                found = fingerprint(path.read_bytes())
+                certs.append((path, fingerprint(path.read_bytes())))
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"{path}: not a certificate: {exc}") from exc
-            if found not in revoked.fingerprints:
-                certs.append(path)
-                prints.append(found)
-        if not keys:
+        if not keys or not certs:
+            missing = "public key" if not keys else "TLS certificate"
             raise ConfigError(
-                f"no usable public key of {files.partner} in {files.folder}: "
+                f"no {missing} of {files.partner} in {files.folder}: "
                 f"`dronewarn keys trust --partner {files.partner}`"
             )
-        if not certs:
-            raise ConfigError(
-                f"no usable TLS certificate of {files.partner} in {files.folder}: "
-                f"`dronewarn keys trust --partner {files.partner}`"
-            )
-        return PartnerTrust(files.partner, tuple(keys), tuple(certs), tuple(prints))
+        kept = [(p, f) for p, f in certs if f not in revoked.fingerprints]
+        return PartnerTrust(
+            files.partner,
+            tuple(k for k in keys if k.kid not in revoked.kids),
+            tuple(p for p, _ in kept),
+            tuple(f for _, f in kept),
+            revoked,
+        )
 
 
 def stamp(files: Sequence[PartnerFiles]) -> tuple[tuple[str, int, int], ...]:
@@ -136,3 +143,19 @@ def stamp(files: Sequence[PartnerFiles]) -> tuple[tuple[str, int, int], ...]:
 
 def read_all(files: Sequence[PartnerFiles]) -> Mapping[str, PartnerTrust]:
     return {item.partner: PartnerTrust.read(item) for item in files}
+
+
+def reread(
+    files: Sequence[PartnerFiles], before: Mapping[str, PartnerTrust]
+) -> tuple[dict[str, PartnerTrust], dict[str, str]]:
+    """Each partner's trust read again; a partner whose files cannot be read keeps what it
+    had (with the reason), so one partner's mistake does not hold the others' changes."""
+    trusted: dict[str, PartnerTrust] = {}
+    problems: dict[str, str] = {}
+    for item in files:
+        try:
+            trusted[item.partner] = PartnerTrust.read(item)
+        except ConfigError as exc:
+            trusted[item.partner] = before[item.partner]
+            problems[item.partner] = str(exc)
+    return trusted, problems

@@ -74,6 +74,8 @@ class ClockLink:
         """(step, cumulative UDP octets sent up to it), for the byte window."""
         self.udp_octets = 0
         self.acked_octets = 0
+        self.totals: dict[str, int] = {}
+        """Messages sent per channel since connecting."""
         self.answers: list[dict[str, Any]] = []
         self.error = ""
         self._changed = threading.Condition()
@@ -88,7 +90,9 @@ class ClockLink:
         if hold:
             body["hold"] = True
         if channel is not None and count:
-            body["channel"], body["n"] = channel, count
+            total = self.totals.get(channel, 0) + count
+            self.totals[channel] = total
+            body["channel"], body["n"], body["total"] = channel, count, total
         self._buffer.append(json.dumps(body, separators=(",", ":")).encode() + b"\n")
         self.sent += 1
         if len(self._buffer) >= 16:
@@ -176,14 +180,20 @@ class _Target:
     host: str
     port: int
     path: str = ""
+    channel: str = ""
+    """The node's name for the listener: its first sensor (several may share one)."""
 
 
 def _targets(files: Mapping[str, NodeFile]) -> dict[str, _Target]:
     out = {}
     for node_id, node_file in files.items():
+        first: dict[str, str] = {}
         for sensor in node_file.sensors:
             where = sensor.endpoint
-            out[sensor.id] = _Target(node_id, sensor.wire, where.host, where.port, where.path)
+            channel = first.setdefault(str(where), sensor.id) if where.port else sensor.id
+            out[sensor.id] = _Target(
+                node_id, sensor.wire, where.host, where.port, where.path, channel
+            )
     return out
 
 
@@ -281,13 +291,13 @@ class Feeder:
                 link.wait(functools.partial(link.reached, step), self.timeout_s, "the clock")
                 for payload in payloads:
                     self._post(delivery.sensor_id, target, payload)
-                link.step(delivery.arrival_s, delivery.sensor_id, count)
+                link.step(delivery.arrival_s, target.channel, count)
                 self.sent[delivery.sensor_id] = self.sent.get(delivery.sensor_id, 0) + count
                 return
         else:
             raise FeederError(f"the feeder does not send {target.wire} yet")
         self.sent[delivery.sensor_id] = self.sent.get(delivery.sensor_id, 0) + count
-        step = link.step(delivery.arrival_s, delivery.sensor_id, count)
+        step = link.step(delivery.arrival_s, target.channel, count)
         link.bytes_at.append((step, link.udp_octets))
 
     def _post(self, sensor_id: str, target: _Target, payload: bytes) -> None:

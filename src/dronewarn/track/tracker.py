@@ -209,6 +209,8 @@ class Tracker:
             raise ValueError(f"a tracker state this tracker cannot take: {exc}") from exc
         if len({len(getattr(table, f.name)) for f in fields(TrackTable)}) > 1:
             raise ValueError("a tracker state whose track columns differ in length")
+        if len({len(getattr(seeds, f.name)) for f in fields(Seeds)}) > 1:
+            raise ValueError("a tracker state whose seed columns differ in length")
         self._tracks, self._seeds = table, seeds
         self._contrib_uid, self._contrib_sensor = contrib
         self._sensor_names = list(state.sensors)
