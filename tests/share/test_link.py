@@ -289,3 +289,27 @@ def test_a_rotation_and_a_revocation_apply_without_restarting_the_receiver(pair:
     assert not pair.by.wait_delivered(3.0)
     assert pair.by.stats()["PL"]["consecutive_failures"] > 0
     assert [m.seq for m in pair.pl.incoming(0)] == [1, 2]
+
+
+def test_what_the_store_committed_before_a_kill_reaches_the_audit_log(pair: Pair) -> None:
+    """kill -9 between committing a message and writing its audit line: at the next start
+    the line is written (marked recovered), so the log still holds every message."""
+    from dronewarn.share.audit import logged_ids, token_digest
+
+    pl_home = NodeHome(pair.root / "PL")
+    signer = Signer(NodeHome(pair.root / "BY").signing_key(), time.time)
+    token = signer.sign("warning", "PL", warning_to_dict(_warning()), sequence=1)
+    message_id = unverified_payload(token)["id"]
+    assert pair.pl.store.accept(message_id, "BY", "warning", "message", 1, token, time.time())
+    config = pair.pl.config
+    pair.pl.stop()  # as if killed before the audit line: the store has it, the log does not
+    assert message_id not in logged_ids(pl_home.audit, frozenset({"in"}))["in"]
+    pair.pl = LinkService(config, time.time)
+    pair.pl.start()
+    log = pl_home.audit.read_text().splitlines()
+    entries = [json.loads(line.split("\t")[0]) for line in log]
+    recovered = [e for e in entries if e.get("id") == message_id and e["event"] == "in"]
+    assert recovered and recovered[0]["recovered"] is True
+    assert recovered[0]["sha256"] == token_digest(token)
+    pair.pl.audit.checkpoint()
+    assert verify(pl_home.audit, pl_home.own_public_keys()).intact

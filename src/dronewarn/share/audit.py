@@ -208,6 +208,24 @@ def _check_checkpoint(
     return ""
 
 
+def logged_ids(path: Path, events: frozenset[str]) -> dict[str, set[str]]:
+    """Per event of ``events``: the message ids the log has an entry of."""
+    found: dict[str, set[str]] = {event: set() for event in events}
+    if not path.exists():
+        return found
+    with path.open("rb") as handle:
+        for raw in handle:
+            body = raw.rstrip(b"\n").rpartition(b"\t")[0]
+            try:
+                entry = json.loads(body)
+            except ValueError:
+                continue  # a damaged line: ``verify`` names it
+            event = entry.get("event")
+            if event in found and isinstance(entry.get("id"), str):
+                found[event].add(entry["id"])
+    return found
+
+
 def sent_digests(path: Path, partner: str) -> dict[str, str]:
     """Message id -> token digest of every message the log says went to ``partner``."""
     out: dict[str, str] = {}

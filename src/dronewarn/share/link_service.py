@@ -28,7 +28,7 @@ from dronewarn.domain.partner import Partner
 from dronewarn.domain.warning import Warning
 from dronewarn.share import keys as jwk_keys
 from dronewarn.share.audit import FILE_NAME as AUDIT_FILE
-from dronewarn.share.audit import AuditLog, token_digest
+from dronewarn.share.audit import AuditLog, logged_ids, token_digest
 from dronewarn.share.courier import Courier, CourierConfig
 from dronewarn.share.envelope import SignedMessage, Signer, Verifier
 from dronewarn.share.link_store import LinkStore, Received
@@ -169,6 +169,7 @@ class LinkService:
         self.signer = Signer(key, clock, ttl_s=config.ttl_s)
         self.store = LinkStore(home.link_db)
         self.audit = AuditLog(home.audit, key, clock, config.checkpoint_every)
+        self._complete_audit(home)
         self.receiver = Receiver(verifier, self.signer, self.store, self.audit, clock, on_incoming)
         self.server = PartnerServer(
             config.listen_host,
@@ -218,6 +219,34 @@ class LinkService:
         self.server.stop()
         self.audit.close()
         self.store.close()
+
+    def _complete_audit(self, home: NodeHome) -> None:
+        """Messages the store committed but the log did not get to record (the node was
+        killed between the two): recorded now, marked ``recovered``, so the log holds every
+        message sent and accepted (``audit compare`` depends on it)."""
+        logged = logged_ids(home.audit, frozenset({"in", "out"}))
+        for message_id, sender, kind, seq, token in self.store.every_received():
+            if message_id not in logged["in"]:
+                self.audit.record(
+                    "in",
+                    partner=sender,
+                    id=message_id,
+                    kind=kind,
+                    seq=seq,
+                    sha256=token_digest(token),
+                    recovered=True,
+                )
+        for message_id, partner, kind, seq, token in self.store.every_queued():
+            if message_id not in logged["out"]:
+                self.audit.record(
+                    "out",
+                    partner=partner,
+                    id=message_id,
+                    kind=kind,
+                    seq=seq,
+                    sha256=token_digest(token),
+                    recovered=True,
+                )
 
     def refresh_trust(self) -> bool:
         """Apply a change of the partners' trust files (``keys trust``, ``keys revoke``)

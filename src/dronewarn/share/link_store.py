@@ -309,6 +309,22 @@ class LinkStore:
             ).fetchall()
         return [Received(*row) for row in rows]
 
+    def every_received(self) -> list[tuple[str, str, str, int, str]]:
+        """(message id, sender, kind, seq, token) of everything accepted, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT message_id, sender, kind, seq, token FROM received ORDER BY rowid"
+            ).fetchall()
+        return [(str(a), str(b), str(c), int(d), str(e)) for a, b, c, d, e in rows]
+
+    def every_queued(self) -> list[tuple[str, str, str, int, str]]:
+        """(message id, partner, kind, seq, token) of everything ever queued, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT message_id, partner, kind, seq, token FROM outbox ORDER BY rowid"
+            ).fetchall()
+        return [(str(a), str(b), str(c), int(d), str(e)) for a, b, c, d, e in rows]
+
     def received_tokens(self, sender: str) -> dict[str, str]:
         with self._lock:
             rows = self._db.execute(
