@@ -225,28 +225,19 @@ class LinkService:
         killed between the two): recorded now, marked ``recovered``, so the log holds every
         message sent and accepted (``audit compare`` depends on it)."""
         logged = logged_ids(home.audit, frozenset({"in", "out"}))
-        for message_id, sender, kind, seq, token in self.store.every_received():
-            if message_id not in logged["in"]:
-                self.audit.record(
-                    "in",
-                    partner=sender,
-                    id=message_id,
-                    kind=kind,
-                    seq=seq,
-                    sha256=token_digest(token),
-                    recovered=True,
-                )
-        for message_id, partner, kind, seq, token in self.store.every_queued():
-            if message_id not in logged["out"]:
-                self.audit.record(
-                    "out",
-                    partner=partner,
-                    id=message_id,
-                    kind=kind,
-                    seq=seq,
-                    sha256=token_digest(token),
-                    recovered=True,
-                )
+        committed = (("in", self.store.every_received()), ("out", self.store.every_queued()))
+        for event, rows in committed:
+            for message_id, partner, kind, seq, token in rows:
+                if message_id not in logged[event]:
+                    self.audit.record(
+                        event,
+                        partner=partner,
+                        id=message_id,
+                        kind=kind,
+                        seq=seq,
+                        sha256=token_digest(token),
+                        recovered=True,
+                    )
 
     def refresh_trust(self) -> bool:
         """Apply a change of the partners' trust files (``keys trust``, ``keys revoke``)
