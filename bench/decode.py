@@ -37,10 +37,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from dronewarn.sense.asterix.datablock import split_datablocks
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import Editions, parse_editions
-from dronewarn.sense.capture import read_capture
+from dronewarn.formats.asterix.datablock import split_datablocks
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import Editions, parse_editions
+from dronewarn.formats.capture import read_capture
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "asterix"
 

@@ -48,7 +48,7 @@ T0_S = 1_757_458_800.0  # 2025-09-09T23:00:00Z
 
 
 def _seeds_asterix() -> list[bytes]:
-    from dronewarn.sense.capture import read_capture
+    from dronewarn.formats.capture import read_capture
 
     seeds: list[bytes] = []
     for name in ("asterix.pcap", "cat_034_048.pcap", "cat_062_065.pcap", "cat21_re.ast"):
@@ -79,7 +79,11 @@ def _seeds_sapient() -> list[bytes]:
         PositionMeasurement,
         Report,
     )
-    from dronewarn.share.sapient_out import detection_message, frame, sensor_registration_message
+    from dronewarn.formats.sapient.encode import (
+        detection_message,
+        frame,
+        sensor_registration_message,
+    )
 
     node = "0f8c2b3e-9a41-4c55-8a0e-2d5b6f7a8c9d"
     out = [frame(sensor_registration_message(node, "fuzz radar", T0_S))]
@@ -97,7 +101,9 @@ def _seeds_sapient() -> list[bytes]:
 def _seeds_cot() -> list[bytes]:
     from dronewarn.domain.report import GeoPoint, ObjectClass
     from dronewarn.domain.track import TrackState, TrackStatus
-    from dronewarn.share.cot_out import CotOutConfig, TakProtocol, encode, track_event
+    from dronewarn.formats.cot.encode import encode
+    from dronewarn.formats.cot.event import TakProtocol
+    from dronewarn.formats.cot.tracks import CotOutConfig, track_event
 
     seeds = []
     sample = SAMPLES / "cot" / "mitre_globalhawk_cot.xml"
@@ -117,7 +123,7 @@ def _seeds_cot() -> list[bytes]:
 
 
 def _seeds_acoustic() -> list[bytes]:
-    from dronewarn.sense.acoustic import (
+    from dronewarn.formats.acoustic import (
         AcousticClass,
         AcousticDetection,
         encode_batch,
@@ -135,7 +141,7 @@ def _seeds_acoustic() -> list[bytes]:
 def _seeds_sighting() -> list[bytes]:
     from datetime import UTC, datetime
 
-    from dronewarn.sense.sighting import Sighting, encode_sightings
+    from dronewarn.formats.sighting import Sighting, encode_sightings
 
     one = Sighting(1, "citizen-1", 50.9, 24.1, 280.0, 15.0,
                    datetime.fromtimestamp(T0_S, tz=UTC), 180.0, 1500.0)  # fmt: skip
@@ -175,27 +181,28 @@ def _seeds_adsb_modes() -> list[bytes]:
 def _target(name: str) -> tuple[Callable[[bytes], object], Callable[[], list[bytes]]]:
     """(one input -> decode, seeds) for a target; imports happen under instrumentation."""
     if name in ("asterix", "asterix_libasterix"):
-        from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
+        from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
 
         plan = DecodePlan.for_editions(fast=name == "asterix")
         return (lambda data: decode_datablocks(data, plan, reference_s=T0_S)), _seeds_asterix
     if name == "capture":
-        from dronewarn.sense.capture import iter_capture
+        from dronewarn.formats.capture import iter_capture
 
         return (lambda data: list(iter_capture(data))), _seeds_capture
     if name == "sapient":
-        from dronewarn.sense.sapient import Deframer, decode_message
+        from dronewarn.formats.sapient.framing import Deframer
+        from dronewarn.formats.sapient.messages import decode_message
 
         def sapient(data: bytes) -> object:
             return [decode_message(frame) for _, frame in Deframer().feed(data)]
 
         return sapient, _seeds_sapient
     if name == "cot_xml":
-        from dronewarn.sense.cot import decode_datagram
+        from dronewarn.formats.cot.decode import decode_datagram
 
         return decode_datagram, _seeds_cot
     if name == "cot_stream":
-        from dronewarn.sense.cot import CotStreamSplitter
+        from dronewarn.formats.cot.stream import CotStreamSplitter
 
         def stream(data: bytes) -> object:
             splitter = CotStreamSplitter()
@@ -204,24 +211,26 @@ def _target(name: str) -> tuple[Callable[[bytes], object], Callable[[], list[byt
 
         return stream, _seeds_cot
     if name == "acoustic":
-        from dronewarn.sense.acoustic import decode_payload
+        from dronewarn.formats.acoustic import decode_payload
 
         return decode_payload, _seeds_acoustic
     if name == "sighting":
-        from dronewarn.sense.sighting import SightingConfig, decode_sightings
+        from dronewarn.formats.sighting import SightingConfig, decode_sightings
 
         config = SightingConfig("fuzz")
         return (lambda data: decode_sightings(data, config, T0_S + 60.0)), _seeds_sighting
     if name == "adsb_json":
-        from dronewarn.sense.adsb import AdsbConfig, aircraft_positions, decode_aircraft_json
+        from dronewarn.formats.adsb.position import AdsbConfig
+        from dronewarn.formats.adsb.readsb import aircraft_positions, decode_aircraft_json
 
         adsb = AdsbConfig("fuzz")
         return (lambda data: aircraft_positions(decode_aircraft_json(data), adsb)), _seeds_adsb_json
     if name == "adsb_sbs":
-        from dronewarn.sense.adsb import decode_sbs_line, sbs_position
+        from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
 
         return (lambda data: sbs_position(decode_sbs_line(data))), _seeds_adsb_sbs
-    from dronewarn.sense.adsb import AdsbConfig, ModeSDecoder
+    from dronewarn.formats.adsb.modes import ModeSDecoder
+    from dronewarn.formats.adsb.position import AdsbConfig
 
     decoder = ModeSDecoder(AdsbConfig("fuzz"))
     return (lambda data: decoder.decode(data, T0_S)), _seeds_adsb_modes

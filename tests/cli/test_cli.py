@@ -121,7 +121,7 @@ def test_eval_draws_the_map(tmp_path: Path) -> None:
 
 def test_keys_generate_writes_a_usable_pair(tmp_path: Path) -> None:
     from dronewarn.share import keys
-    from dronewarn.share.tls import fingerprint
+    from dronewarn.transports.tls import fingerprint
 
     result = runner.invoke(app, ["keys", "generate", "--node", "BY", "--home", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from dronewarn.cli.app import app
 from dronewarn.cli.replay import replay
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import Editions
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import Editions
 from tests.e2e.captures import Flight, write_cat062_pcap
 
 runner = CliRunner()

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import dpkt
 
-from dronewarn.geo.geodesic import destination
-from dronewarn.share.asterix_cat062 import (
+from dronewarn.formats.asterix.encode062 import (
     Cat062Record,
     encode_record,
     pack_datablocks,
     time_of_day_s,
 )
+from dronewarn.geo.geodesic import destination
 
 
 @dataclass(frozen=True)

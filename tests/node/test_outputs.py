@@ -15,10 +15,10 @@ from typing import Any
 
 from dronewarn.deploy.model import NodeFile
 from dronewarn.domain.report import Report
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.cot.stream import CotStreamSplitter
 from dronewarn.harness.night import Night, Window, make_world
 from dronewarn.node.outputs import Outputs
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.cot import CotStreamSplitter
 from dronewarn.sense.sapient_server import SapientServer, SapientServerConfig
 from dronewarn.sim.deployment import deployment_of, free_port
 from dronewarn.sim.scenario import load_scenario

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
 from dronewarn.domain.warning import WarningState
+from dronewarn.formats.capture import read_capture
 from dronewarn.harness.night import Night, Window, World, make_world
 from dronewarn.node.node import build_node
 from dronewarn.node.track_snapshot import load_snapshot, save_snapshot
-from dronewarn.sense.capture import read_capture
 from dronewarn.sense.sensor_input import AsterixInput
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock

@@ -6,8 +6,8 @@ import math
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.formats.cot.tracks import CotOutConfig, warning_event
 from dronewarn.node.tak_output import latest_open, shifted
-from dronewarn.share.cot_out import CotOutConfig, warning_event
 
 NIGHT_S = 1_757_460_000.0  # a replayed night (2025)
 WALL_S = 1_795_000_000.0  # now (2026)

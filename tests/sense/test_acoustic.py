@@ -17,7 +17,7 @@ from dronewarn.domain.errors import (
 )
 from dronewarn.domain.report import BearingMeasurement, ClassHint, GeoPoint, ObjectClass, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind
-from dronewarn.sense.acoustic import (
+from dronewarn.formats.acoustic import (
     SCHEMA_VERSION,
     AcousticClass,
     AcousticConfig,

@@ -16,19 +16,10 @@ from hypothesis import strategies as st
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind
-from dronewarn.sense.adsb import (
-    AdsbConfig,
-    AircraftJsonFeed,
-    AltitudeKind,
-    CrcError,
-    ModeSDecoder,
-    SbsMessage,
-    aircraft_positions,
-    decode_aircraft_json,
-    decode_sbs_line,
-    sbs_position,
-    to_report,
-)
+from dronewarn.formats.adsb.modes import CrcError, ModeSDecoder
+from dronewarn.formats.adsb.position import AdsbConfig, AltitudeKind, to_report
+from dronewarn.formats.adsb.readsb import AircraftJsonFeed, aircraft_positions, decode_aircraft_json
+from dronewarn.formats.adsb.sbs import SbsMessage, decode_sbs_line, sbs_position
 from dronewarn.sense.ingest import Sense
 
 CONFIG = AdsbConfig("pl-adsb-1")

@@ -15,9 +15,9 @@ from dronewarn.domain.errors import (
     TruncatedError,
     UnsupportedError,
 )
-from dronewarn.sense.asterix.datablock import split_datablocks
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import (
+from dronewarn.formats.asterix.datablock import split_datablocks
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import (
     DEFAULTS,
     Edition,
     Editions,

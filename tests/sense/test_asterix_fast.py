@@ -14,19 +14,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dronewarn.sense.asterix.cat048 import plot_from_libasterix
-from dronewarn.sense.asterix.cat062 import track_from_libasterix
-from dronewarn.sense.asterix.datablock import (
+from dronewarn.formats.asterix.cat048 import plot_from_libasterix
+from dronewarn.formats.asterix.cat062 import track_from_libasterix
+from dronewarn.formats.asterix.datablock import (
     layout_from_libasterix,
     libasterix_records,
     split_datablocks,
     walk_record,
 )
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import SUPPORTED, Edition, Editions, libasterix_spec
-from dronewarn.sense.asterix.fast048 import Fast048
-from dronewarn.sense.asterix.fast062 import Fast062
-from dronewarn.sense.capture import read_capture
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import SUPPORTED, Edition, Editions, libasterix_spec
+from dronewarn.formats.asterix.fast048 import Fast048
+from dronewarn.formats.asterix.fast062 import Fast062
+from dronewarn.formats.capture import read_capture
 
 EDITIONS_1X = [(48, e) for e in SUPPORTED[48]] + [(62, e) for e in SUPPORTED[62] if e.major == 1]
 
@@ -237,8 +237,8 @@ def test_compiled_walk_matches_its_python_specification(samples_dir: Path) -> No
     refuses exactly the records ``datablock.walk_record`` refuses."""
     import numpy as np
 
-    from dronewarn.sense.asterix.datablock import record_error
-    from dronewarn.sense.asterix.walk_kernel import DONE, FAILED, reference_rows, walk_block
+    from dronewarn.formats.asterix.datablock import record_error
+    from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, reference_rows, walk_block
 
     cases = _kernel_cases()
     real = _real_payloads(samples_dir) + [
@@ -303,7 +303,7 @@ def _flipped(payload: bytes, flips: list[tuple[int, int]]) -> bytes:
 def test_decoders_fall_back_to_the_python_walk_if_the_kernel_fails(
     samples_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dronewarn.sense.asterix import walk_kernel
+    from dronewarn.formats.asterix import walk_kernel
 
     plan = DecodePlan.for_editions(Editions())
     payloads = _real_payloads(samples_dir)

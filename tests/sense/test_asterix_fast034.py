@@ -10,15 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import parse_editions
-from dronewarn.sense.asterix.fast034 import Fast034
-from dronewarn.sense.capture import read_capture
-from dronewarn.share.asterix_cat048 import (
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import parse_editions
+from dronewarn.formats.asterix.encode048 import (
     RadarServiceMessage,
     ServiceMessageType,
     encode_service_messages,
 )
+from dronewarn.formats.asterix.fast034 import Fast034
+from dronewarn.formats.capture import read_capture
 
 EDITIONS = ("1.27", "1.28", "1.29")
 

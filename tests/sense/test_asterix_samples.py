@@ -32,16 +32,16 @@ import pytest
 
 from dronewarn.domain.errors import FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PolarMeasurement, PositionMeasurement
-from dronewarn.sense.asterix.cat034 import Cat034MessageType
-from dronewarn.sense.asterix.cat048 import Cat048Plot
-from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import SUPPORTED, Edition, Editions, parse_editions
-from dronewarn.sense.asterix.reports import (
+from dronewarn.formats.asterix.cat034 import Cat034MessageType
+from dronewarn.formats.asterix.cat048 import Cat048Plot
+from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import SUPPORTED, Edition, Editions, parse_editions
+from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
     reports_from_batch,
     time_of_day_to_s,
 )
-from dronewarn.sense.capture import CapturedPayload, read_capture
+from dronewarn.formats.capture import CapturedPayload, read_capture
 from dronewarn.sense.ingest import check_report
 
 NM = 1852.0

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from dronewarn.domain.errors import ConfigError
-from dronewarn.sense.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.editions import Editions
-from dronewarn.sense.asterix.udp import UdpEndpoint, bound_port, open_receiver
+from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.editions import Editions
+from dronewarn.transports.udp_receiver import UdpEndpoint, bound_port, open_receiver
 
 PLOT = bytes.fromhex(
     "300030fdf70219c9356d4da0c5aff1e0020005283c660c10c236d4182001c0780031bc0000400deb07b958"

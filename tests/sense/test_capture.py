@@ -18,7 +18,7 @@ from dronewarn.domain.errors import (
     TruncatedError,
     UnsupportedError,
 )
-from dronewarn.sense.capture import CapturedPayload, iter_capture, read_capture
+from dronewarn.formats.capture import CapturedPayload, iter_capture, read_capture
 
 PAYLOAD = bytes.fromhex("220010f6190e023a692b408840408000")  # cat034.raw
 

@@ -19,22 +19,17 @@ from dronewarn.domain.errors import (
     UnsupportedError,
 )
 from dronewarn.domain.report import ObjectClass, PositionMeasurement
-from dronewarn.sense.cot import (
+from dronewarn.formats.cot.decode import (
     MAX_EVENT_BYTES,
-    CotEvent,
-    CotProtocol,
-    CotReportConfig,
-    CotStreamSplitter,
-    StreamItem,
     UnsafeXmlError,
-    class_hint_of_type,
-    cot_report,
     decode_datagram,
-    decode_stream_message,
     decode_tak_message,
     decode_xml,
     parse_cot_time,
 )
+from dronewarn.formats.cot.event import CotEvent, TakProtocol
+from dronewarn.formats.cot.reports import CotReportConfig, class_hint_of_type, cot_report
+from dronewarn.formats.cot.stream import CotStreamSplitter, StreamItem, decode_stream_message
 from dronewarn.sense.ingest import check_report
 
 # 2008-12-11T00:00:00Z = 14,224 days after the epoch (38 years with 9 leap days, then 345
@@ -87,7 +82,7 @@ def test_globalhawk_golden(globalhawk: bytes) -> None:
     assert event.remarks is None
     assert event.qos == "2-r-d"
     assert event.opex == "s-"
-    assert event.protocol is CotProtocol.XML
+    assert event.protocol is TakProtocol.XML
     assert event.detail_xml.startswith("<detail>")
     assert '<attitude pitch="1.480173" roll="0.07213" />' in event.detail_xml
     assert "_flow-tags_" in event.detail_xml  # kept as received; stripped only when relayed
@@ -122,7 +117,7 @@ def test_protocol1_from_takproto_matches_xml(globalhawk: bytes) -> None:
     stream = bytes(takproto.xml2proto(globalhawk, takproto.TAKProtoVer.STREAM))
     assert mesh[:3] == b"\xbf\x01\xbf"
     for event in (decode_datagram(mesh), decode_stream_message(stream)):
-        assert event.protocol is CotProtocol.PROTOBUF
+        assert event.protocol is TakProtocol.PROTOBUF
         for name in SAME_IN_BOTH:
             assert getattr(event, name) == getattr(from_xml, name), name
         # takproto turns the stale time into whole milliseconds by truncating
@@ -179,7 +174,7 @@ def test_protocol1_fields() -> None:
         callsign="DRONE 1",
         remarks="seen by PL-3",
         detail_xml=event.detail_xml,
-        protocol=CotProtocol.PROTOBUF,
+        protocol=TakProtocol.PROTOBUF,
     )
     report = cot_report(event, "tak")
     assert report is not None

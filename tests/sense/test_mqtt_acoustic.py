@@ -29,8 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from dronewarn.domain.errors import DecodeError
 from dronewarn.domain.report import BearingMeasurement, ClassHint, GeoPoint, ObjectClass, Report
-from dronewarn.harness.broker import Broker, mosquitto_binary, running_mosquitto
-from dronewarn.sense.acoustic import (
+from dronewarn.formats.acoustic import (
     SCHEMA_VERSION,
     AcousticClass,
     AcousticConfig,
@@ -40,8 +39,9 @@ from dronewarn.sense.acoustic import (
     gateway_topic,
     node_topic,
 )
-from dronewarn.sense.mqtt_listener import (
-    AcousticListener,
+from dronewarn.harness.broker import Broker, mosquitto_binary, running_mosquitto
+from dronewarn.sense.acoustic_network import acoustic_subscriber
+from dronewarn.transports.mqtt import (
     HandoffConfig,
     ListenerStats,
     MqttConfig,
@@ -210,7 +210,7 @@ def test_every_good_detection_arrives_and_every_bad_one_is_counted(broker: Broke
     messages, expected, errors = _traffic()
     collector = Collector()
     refused: list[tuple[str, DecodeError]] = []
-    listener = AcousticListener(
+    listener = acoustic_subscriber(
         MqttConfig("127.0.0.1", broker.port, client_id="dronewarn-ua"),
         ACOUSTIC,
         collector,
@@ -248,7 +248,7 @@ def test_listener_reconnects_and_subscribes_again(broker: Broker) -> None:
     collector = Collector()
     config = MqttConfig("127.0.0.1", broker.port, reconnect_min_s=1, reconnect_max_s=2)
     rng = random.Random(9)
-    with AcousticListener(config, ACOUSTIC, collector) as listener:
+    with acoustic_subscriber(config, ACOUSTIC, collector) as listener:
         assert listener.wait_subscribed(10.0)
         broker.stop()
         _wait_for(lambda: not listener.stats().connected, "the disconnect")
@@ -270,7 +270,7 @@ def test_listener_keeps_retrying_a_broker_that_is_not_there_yet(tmp_path: Path) 
     with _mosquitto(tmp_path) as broker:
         broker.stop()
         config = MqttConfig("127.0.0.1", broker.port, reconnect_min_s=1, reconnect_max_s=1)
-        with AcousticListener(config, ACOUSTIC, Collector()) as listener:
+        with acoustic_subscriber(config, ACOUSTIC, Collector()) as listener:
             assert not listener.wait_subscribed(0.5)
             broker.start()
             assert listener.wait_subscribed(15.0)
@@ -288,7 +288,7 @@ def test_a_failing_callback_is_counted_and_the_listener_goes_on(broker: Broker) 
     rng = random.Random(3)
     config = MqttConfig("127.0.0.1", broker.port)
     topic = node_topic(NETWORK, "n00002")
-    with AcousticListener(config, ACOUSTIC, flaky) as listener:
+    with acoustic_subscriber(config, ACOUSTIC, flaky) as listener:
         assert listener.wait_subscribed(10.0)
         publisher = _publisher(broker.port)
         try:
@@ -342,7 +342,7 @@ def test_slow_node_loses_old_reports_not_new_ones(broker: Broker) -> None:
     handoff = HandoffConfig(queue_capacity=50, batch_max=1000, batch_wait_s=0.01)
     config = MqttConfig("127.0.0.1", broker.port)
     topic = node_topic(NETWORK, "n00003")
-    with AcousticListener(config, ACOUSTIC, slow, handoff=handoff) as listener:
+    with acoustic_subscriber(config, ACOUSTIC, slow, handoff=handoff) as listener:
         assert listener.wait_subscribed(10.0)
         publisher = _publisher(broker.port)
         try:
@@ -432,7 +432,7 @@ def test_tls_with_user_and_password(tmp_path: Path) -> None:
             ca_file=str(ca),
         )
         collector = Collector()
-        with AcousticListener(secure, ACOUSTIC, collector) as listener:
+        with acoustic_subscriber(secure, ACOUSTIC, collector) as listener:
             assert listener.wait_subscribed(10.0)
             publisher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
             publisher.tls_set(ca_certs=str(ca))
@@ -449,10 +449,10 @@ def test_tls_with_user_and_password(tmp_path: Path) -> None:
         assert collector.reports == [_expected(d, "mqtt:dronewarn/acoustic/ua/n00004")]
 
         wrong_password = replace(secure, password="wrong", reconnect_min_s=5)
-        with AcousticListener(wrong_password, ACOUSTIC, Collector()) as refused:
+        with acoustic_subscriber(wrong_password, ACOUSTIC, Collector()) as refused:
             assert not refused.wait_subscribed(1.0)
             assert refused.stats().connects == 0
         plain = replace(secure, tls=False, reconnect_min_s=5)
-        with AcousticListener(plain, ACOUSTIC, Collector()) as cleartext:
+        with acoustic_subscriber(plain, ACOUSTIC, Collector()) as cleartext:
             assert not cleartext.wait_subscribed(1.0)  # the broker speaks only TLS
             assert cleartext.stats().connects == 0

@@ -18,25 +18,29 @@ from sapient_msg.bsi_flex_335_v2_0.status_report_pb2 import StatusReport
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, UnsupportedError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PolarMeasurement, PositionMeasurement
-from dronewarn.sense.sapient import (
-    MAX_MESSAGE_BYTES,
-    ContentKind,
-    Deframer,
-    FrameTooLargeError,
+from dronewarn.formats.sapient.convert import (
     NodeContext,
     NoSiteError,
-    SapientClass,
     SapientConfig,
+    Skip,
+    class_hint,
+    detection_to_report,
+    status_site,
+)
+from dronewarn.formats.sapient.framing import (
+    MAX_MESSAGE_BYTES,
+    Deframer,
+    FrameTooLargeError,
+    WireFormatError,
+    frame,
+)
+from dronewarn.formats.sapient.messages import (
+    ContentKind,
+    SapientClass,
     SapientDetection,
     SapientRegistration,
     SapientStatus,
-    Skip,
-    WireFormatError,
-    class_hint,
     decode_message,
-    detection_to_report,
-    frame,
-    status_site,
 )
 
 NODE = "5f0c2d8e-6c55-4a5b-9a5e-6f1d3c2b1a00"

@@ -19,7 +19,7 @@ from sapient_msg.bsi_flex_335_v2_0.status_report_pb2 import StatusReport
 from dronewarn.domain.errors import ConfigError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PolarMeasurement, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind
-from dronewarn.sense.sapient import MAX_MESSAGE_BYTES, encode_message
+from dronewarn.formats.sapient.framing import MAX_MESSAGE_BYTES, encode_message
 from dronewarn.sense.sapient_server import (
     NodeAlert,
     NodeDetection,

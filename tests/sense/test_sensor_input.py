@@ -8,9 +8,11 @@ from dronewarn.domain.errors import FieldValueError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
 from dronewarn.domain.track import TrackState, TrackStatus
+from dronewarn.formats.cot.encode import encode
+from dronewarn.formats.cot.event import TakProtocol
+from dronewarn.formats.cot.tracks import CotOutConfig, track_event
+from dronewarn.formats.sapient.encode import detection_message, frame, sensor_registration_message
 from dronewarn.sense.sensor_input import sensor_input
-from dronewarn.share.cot_out import CotOutConfig, TakProtocol, encode, track_event
-from dronewarn.share.sapient_out import detection_message, frame, sensor_registration_message
 from dronewarn.store.sqlite import UNDECODABLE_BYTES, SqliteStore
 from tests.sense.test_adsb import DOCUMENT, MSG3, NOW
 

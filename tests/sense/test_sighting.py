@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, SightingMeasurement
 from dronewarn.domain.sensor import SensorConfig, SensorKind
-from dronewarn.sense.ingest import Sense
-from dronewarn.sense.sighting import (
+from dronewarn.formats.sighting import (
     InvalidSightingsError,
     RateLimit,
     ReporterRateLimiter,
@@ -28,6 +27,7 @@ from dronewarn.sense.sighting import (
     sighting_dict,
     to_report,
 )
+from dronewarn.sense.ingest import Sense
 
 CONFIG = SightingConfig("ua-eppo")
 NOW = datetime(2025, 9, 10, 1, 2, 33, tzinfo=UTC)

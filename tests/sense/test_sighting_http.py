@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dronewarn.domain.report import Report, SightingMeasurement
-from dronewarn.sense.sighting import RateLimit, SightingConfig
+from dronewarn.formats.sighting import RateLimit, SightingConfig
 from dronewarn.sense.sighting_http import SightingHttpConfig, create_sighting_app
 
 NOW_S = 1757466153.0  # 2025-09-10T01:02:33Z

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dronewarn.domain.errors import ConfigError
-from dronewarn.share.asterix_cat048 import (
+from dronewarn.formats.asterix.encode048 import (
     RHO_LSB_M,
     RUNLENGTH_LSB_DEG,
     SECTOR_LSB_DEG,
@@ -30,7 +30,7 @@ from dronewarn.share.asterix_cat048 import (
     encode_service_message,
     encode_service_messages,
 )
-from dronewarn.share.asterix_cat062 import AsterixEncodeError
+from dronewarn.formats.asterix.encode062 import AsterixEncodeError
 
 CAT048_EDITIONS = ("1.27", "1.28", "1.29", "1.30", "1.31", "1.32")
 

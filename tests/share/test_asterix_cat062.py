@@ -18,8 +18,7 @@ from pyproj import Geod
 from dronewarn.domain.errors import ConfigError, FieldValueError
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
-from dronewarn.geo.frame import LocalFrame
-from dronewarn.share.asterix_cat062 import (
+from dronewarn.formats.asterix.encode062 import (
     ALTITUDE_LSB_FT,
     LATLON_LSB_DEG,
     TIME_LSB_S,
@@ -37,6 +36,7 @@ from dronewarn.share.asterix_cat062 import (
     pack_datablocks,
     record_of,
 )
+from dronewarn.geo.frame import LocalFrame
 
 T0_S = 1_700_000_000.25  # 2023-11-14T22:13:20.25Z: 80,000.25 s after midnight
 

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
-from dronewarn.share.asterix_cat048 import (
+from dronewarn.formats.asterix.encode048 import (
     ClimbMode,
     PlotTrackStatus,
     RadarPlot,
@@ -37,7 +37,7 @@ from dronewarn.share.asterix_cat048 import (
     encode_plots,
     encode_service_messages,
 )
-from dronewarn.share.asterix_cat062 import (
+from dronewarn.formats.asterix.encode062 import (
     Cat062Encoder,
     Cat062Record,
     Cat062Stream,

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from dronewarn.domain.errors import ConfigError
-from dronewarn.share.asterix_cat048 import RadarPlot, encode_plots
-from dronewarn.share.asterix_udp_out import AsterixUdpSender, UdpTarget
+from dronewarn.formats.asterix.encode048 import RadarPlot, encode_plots
+from dronewarn.transports.udp_sender import AsterixUdpSender, UdpTarget
 
 
 @pytest.fixture

@@ -22,12 +22,7 @@ from hypothesis import strategies as st
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
-from dronewarn.share.cot_out import (
-    UNKNOWN,
-    CotOutConfig,
-    CotOutEvent,
-    TakProtocol,
-    circular_error_m,
+from dronewarn.formats.cot.encode import (
     encode,
     encode_mesh,
     encode_stream,
@@ -35,9 +30,9 @@ from dronewarn.share.cot_out import (
     strip_flow_tags,
     strip_flow_tags_message,
     tak_message,
-    track_event,
-    warning_event,
 )
+from dronewarn.formats.cot.event import UNKNOWN_VALUE, CotEvent, TakProtocol
+from dronewarn.formats.cot.tracks import CotOutConfig, circular_error_m, track_event, warning_event
 
 NOW_S = 1_714_564_800.25  # 2024-05-01T12:00:00.250Z
 CONFIG = CotOutConfig(node_id="PL-1", track_stale_s=45.0)
@@ -116,7 +111,7 @@ def warning(**changes: Any) -> Warning:
     return replace(value, **changes)
 
 
-def out_event(state: TrackState | None = None) -> CotOutEvent:
+def out_event(state: TrackState | None = None) -> CotEvent:
     event = track_event(state or track(), CONFIG, NOW_S)
     assert event is not None
     return event
@@ -132,7 +127,7 @@ def read_back(data: bytes) -> Any:
     return message.cotEvent
 
 
-def assert_same(cot: Any, event: CotOutEvent) -> None:
+def assert_same(cot: Any, event: CotEvent) -> None:
     assert cot.uid == event.uid
     assert cot.type == event.type
     assert cot.how == event.how
@@ -143,7 +138,7 @@ def assert_same(cot: Any, event: CotOutEvent) -> None:
     assert cot.lon == pytest.approx(event.lon_deg, abs=1e-7)
     for name in ("hae", "ce", "le"):
         value = getattr(event, f"{name}_m")
-        expected = UNKNOWN if value is None else value
+        expected = UNKNOWN_VALUE if value is None else value
         assert getattr(cot, name) == pytest.approx(expected, abs=HALF_DECIMETRE), name
     assert cot.detail.contact.callsign == event.callsign
     if event.course_deg is None:
@@ -178,7 +173,7 @@ def test_track_fields_by_hand() -> None:
     assert event.course_deg == pytest.approx(math.degrees(math.atan2(30.0, -40.0)) % 360.0)
     assert event.course_deg == pytest.approx(143.13, abs=0.01)
     assert event.speed_mps == 50.0
-    assert "class shahed (confidence 0.83)" in event.remarks
+    assert "class shahed (confidence 0.83)" in (event.remarks or "")
     cot = read_back(encode_xml(event))
     assert cot.sendTime == 1_714_564_800_250
     assert cot.staleTime == 1_714_564_845_250
@@ -216,7 +211,7 @@ def test_unknowns_and_deleted_tracks() -> None:
     )
     assert (unknown.hae_m, unknown.ce_m, unknown.le_m) == (None, None, None)
     cot = read_back(encode_xml(unknown))
-    assert (cot.hae, cot.ce, cot.le) == (UNKNOWN, UNKNOWN, UNKNOWN)
+    assert (cot.hae, cot.ce, cot.le) == (UNKNOWN_VALUE, UNKNOWN_VALUE, UNKNOWN_VALUE)
     assert b'hae="9999999.0" ce="9999999.0" le="9999999.0"' in encode_xml(unknown)
     deleted = out_event(track(status=TrackStatus.DELETED))
     assert deleted.stale_s == NOW_S  # stale at once: TAK clients drop the marker
@@ -235,8 +230,8 @@ def test_warning_event() -> None:
     assert event.ce_m == 1500.0
     assert event.stale_s == NOW_S + 380.0  # the latest predicted entry
     assert event.link_uid == "dronewarn.PL-1.T42"
-    assert "probability 0.87" in event.remarks
-    assert "2024-05-01T12:05:00.250Z" in event.remarks  # the predicted entry time
+    assert "probability 0.87" in (event.remarks or "")
+    assert "2024-05-01T12:05:00.250Z" in (event.remarks or "")  # the predicted entry time
     for data in (encode_xml(event), encode_stream(event)):
         cot = read_back(data)
         assert_same(cot, event)

@@ -10,7 +10,7 @@ import shapely.geometry
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
-from dronewarn.share.geojson_out import picture_collection, trajectory_collection
+from dronewarn.formats.geojson import picture_collection, trajectory_collection
 
 T0 = 1_757_460_000.0  # 2025-09-09T23:20:00Z
 

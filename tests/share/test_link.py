@@ -19,7 +19,7 @@ from dronewarn.share.audit import FILE_NAME, verify
 from dronewarn.share.envelope import Signer, unverified_payload
 from dronewarn.share.link_service import LinkConfig, LinkService, NodeHome, PartnerEndpoint
 from dronewarn.share.provisioning import provision, trust
-from dronewarn.share.tls import TlsIdentity, client_context
+from dronewarn.transports.tls import TlsIdentity, client_context
 from tests.share.test_envelope import _signed_payload, _warning
 
 
@@ -280,7 +280,7 @@ def test_a_rotation_and_a_revocation_apply_without_restarting_the_receiver(pair:
     events = [json.loads(line.split("\t")[0])["event"] for line in log]
     assert "trust" in events and "rejected" in events
     # every certificate of BY revoked: PL trusts BY with nothing, and BY cannot connect
-    from dronewarn.share.tls import fingerprint
+    from dronewarn.transports.tls import fingerprint
 
     prints = [fingerprint(c.read_bytes()) for c in NodeHome(pair.root / "PL").partner_certs("BY")]
     revoke(NodeHome(pair.root / "PL").partner_dir("BY"), fingerprints=prints)

@@ -19,22 +19,8 @@ from dronewarn.domain.report import GeoPoint, ObjectClass, PositionMeasurement, 
 from dronewarn.domain.sensor import SensorConfig, SensorKind
 from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
-from dronewarn.sense.sapient import (
-    SapientConfig,
-    SapientDetection,
-    SapientRegistration,
-    class_hint,
-    decode_message,
-    is_ulid,
-    schema_problems,
-)
-from dronewarn.sense.sapient_server import (
-    NodeAlert,
-    NodeDetection,
-    SapientServer,
-    SapientServerConfig,
-)
-from dronewarn.share.sapient_out import (
+from dronewarn.formats.sapient.convert import SapientConfig, class_hint
+from dronewarn.formats.sapient.encode import (
     CLASS_PATHS,
     SapientClient,
     SapientClientConfig,
@@ -46,6 +32,14 @@ from dronewarn.share.sapient_out import (
     track_object_id,
     warning_alert_id,
     warning_message,
+)
+from dronewarn.formats.sapient.messages import SapientDetection, SapientRegistration, decode_message
+from dronewarn.formats.sapient.schema import is_ulid, schema_problems
+from dronewarn.sense.sapient_server import (
+    NodeAlert,
+    NodeDetection,
+    SapientServer,
+    SapientServerConfig,
 )
 
 DMM = "0b8e4a52-3f1c-4d5e-8a9b-1c2d3e4f5a6b"

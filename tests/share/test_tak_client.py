@@ -8,13 +8,13 @@ import asyncio
 import ssl
 from pathlib import Path
 
-from dronewarn.share.cot_out import CotOutEvent
-from dronewarn.share.tak_client import TakClient, TakClientConfig
-from dronewarn.share.tls import make_certificate
+from dronewarn.formats.cot.event import CotEvent
+from dronewarn.outputs.tak_client import TakClient, TakClientConfig
+from dronewarn.transports.tls import make_certificate
 from tests.share.test_cot_out import out_event
 
 
-def _event() -> CotOutEvent:
+def _event() -> CotEvent:
     return out_event()
 
 

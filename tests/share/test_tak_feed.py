@@ -19,15 +19,15 @@ import takproto
 from takproto import delimited_protobuf
 from takproto.proto import TakMessage
 
-from dronewarn.share.cot_out import CotOutEvent, TakProtocol
-from dronewarn.share.provisioning import provision
-from dronewarn.share.tak_feed import (
+from dronewarn.formats.cot.event import CotEvent, TakProtocol
+from dronewarn.outputs.tak_feed import (
     TakFeed,
     TakFeedConfig,
     TakMulticastConfig,
     TakMulticastSender,
 )
-from dronewarn.share.tls import TlsIdentity, make_certificate, server_context
+from dronewarn.share.provisioning import provision
+from dronewarn.transports.tls import TlsIdentity, make_certificate, server_context
 
 T = TypeVar("T")
 NOW_S = 1_714_564_800.0
@@ -35,8 +35,8 @@ SAFETY_S = 10.0
 """Only so that a broken feed fails the test instead of hanging it; nothing is timed."""
 
 
-def event(uid: str) -> CotOutEvent:
-    return CotOutEvent(
+def event(uid: str) -> CotEvent:
+    return CotEvent(
         uid=uid,
         type="a-h-A-M-F-Q",
         how="m-f",

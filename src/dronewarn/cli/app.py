@@ -28,8 +28,8 @@ from dronewarn.cli.users import users_app
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.time import parse_iso
+from dronewarn.formats.asterix.editions import parse_editions
 from dronewarn.node.runtime import settle_heap
-from dronewarn.sense.asterix.editions import parse_editions
 
 app = typer.Typer(
     help="dronewarn: cross-border drone early warning and track sharing.",
@@ -178,8 +178,8 @@ def keys_revoke(
     retired certificate). A running node applies it within a few seconds and closes the
     connections opened with a revoked certificate; the files stay for verifying history."""
     from dronewarn.share.link_service import NodeHome
-    from dronewarn.share.tls import fingerprint
     from dronewarn.share.trust import revoke
+    from dronewarn.transports.tls import fingerprint
 
     prints = []
     for item in certificate or []:

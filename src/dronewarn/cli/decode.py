@@ -35,24 +35,20 @@ from typing import TextIO
 from dronewarn.domain.errors import DecodeError, InputError
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
-from dronewarn.sense.adsb import (
-    AdsbConfig,
-    ModeSDecoder,
-    aircraft_positions,
-    decode_aircraft_json,
-    decode_sbs_line,
-    sbs_position,
-)
-from dronewarn.sense.adsb import to_report as adsb_report
-from dronewarn.sense.asterix.cat015 import Cat015Report
-from dronewarn.sense.asterix.cat021 import Cat021Report
-from dronewarn.sense.asterix.cat048 import Cat048Plot
-from dronewarn.sense.asterix.cat062 import Cat062Track
-from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.edition_guess import EditionHint, edition_hints
-from dronewarn.sense.asterix.editions import Editions
-from dronewarn.sense.asterix.reports import AsterixSensorConfig, reports_from_batch
-from dronewarn.sense.capture import is_capture, read_capture
+from dronewarn.formats.adsb.modes import ModeSDecoder
+from dronewarn.formats.adsb.position import AdsbConfig
+from dronewarn.formats.adsb.position import to_report as adsb_report
+from dronewarn.formats.adsb.readsb import aircraft_positions, decode_aircraft_json
+from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
+from dronewarn.formats.asterix.cat015 import Cat015Report
+from dronewarn.formats.asterix.cat021 import Cat021Report
+from dronewarn.formats.asterix.cat048 import Cat048Plot
+from dronewarn.formats.asterix.cat062 import Cat062Track
+from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.edition_guess import EditionHint, edition_hints
+from dronewarn.formats.asterix.editions import Editions
+from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
+from dronewarn.formats.capture import is_capture, read_capture
 from dronewarn.sense.sensor_input import CotInput, SapientInput
 from dronewarn.sim.output import report_record
 

@@ -25,8 +25,8 @@ from dronewarn.deploy.endpoints import parse_endpoint
 from dronewarn.domain.errors import DecodeError
 
 if TYPE_CHECKING:  # the decoders load on first use: the CLI starts at once
-    from dronewarn.sense.asterix.decoder import DecodePlan
-    from dronewarn.sense.asterix.editions import Editions
+    from dronewarn.formats.asterix.decoder import DecodePlan
+    from dronewarn.formats.asterix.editions import Editions
 
 DAY_S = 86_400.0
 
@@ -42,8 +42,8 @@ class Paced:
 def paced_payloads(path: Path, plan: DecodePlan, errors: list[DecodeError]) -> Iterator[Paced]:
     """The recording's payloads with their times (capture times, else record times of day
     unwrapped across midnight)."""
-    from dronewarn.sense.asterix.retime import time_of_day_s
-    from dronewarn.sense.capture import read_capture
+    from dronewarn.formats.asterix.retime import time_of_day_s
+    from dronewarn.formats.capture import read_capture
 
     day = 0.0
     last_tod: float | None = None
@@ -82,8 +82,8 @@ def replay(
     errors: list[DecodeError] | None = None,
 ) -> ReplayCounts:
     """Send the recording (module doc); ``speed`` None: as fast as possible."""
-    from dronewarn.sense.asterix.decoder import DecodePlan
-    from dronewarn.sense.asterix.retime import retime
+    from dronewarn.formats.asterix.decoder import DecodePlan
+    from dronewarn.formats.asterix.retime import retime
 
     where = parse_endpoint(target, frozenset({"udp"}))
     plan = DecodePlan.for_editions(editions)
@@ -142,7 +142,7 @@ def replay_command(
 ) -> None:
     """Send a recorded capture to a live node at its recorded pace (docs/deploy.md)."""
     from dronewarn.domain.errors import DronewarnError
-    from dronewarn.sense.asterix.editions import parse_editions
+    from dronewarn.formats.asterix.editions import parse_editions
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     pace = parse_speed(speed)

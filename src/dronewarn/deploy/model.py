@@ -245,7 +245,7 @@ class SensorEntry(StrictModel):
     @field_validator("editions")
     @classmethod
     def _editions(cls, value: dict[str, str]) -> dict[str, str]:
-        from dronewarn.sense.asterix.editions import parse_editions
+        from dronewarn.formats.asterix.editions import parse_editions
 
         try:
             parse_editions([f"{cat}:{edition}" for cat, edition in value.items()])
@@ -364,7 +364,7 @@ class Asterix062Output(StrictModel):
     @field_validator("edition")
     @classmethod
     def _edition(cls, value: str) -> str:
-        from dronewarn.share.asterix_cat062 import cat062_editions
+        from dronewarn.formats.asterix.encode062 import cat062_editions
 
         if value not in cat062_editions():
             raise ValueError(

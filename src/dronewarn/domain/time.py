@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 
 from dronewarn.domain.errors import NaiveTimeError
 
+MAX_FUTURE_S = 5.0
+"""Reports stamped more than this ahead of the node's clock are refused (by ``sense.ingest``
+and by the decoders that check a time against the clock)."""
+
 
 def to_time_s(moment: datetime) -> float:
     """POSIX seconds of an aware datetime; a naive datetime is refused, never guessed."""

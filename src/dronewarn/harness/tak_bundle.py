@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from dronewarn.share.tls import make_certificate
+from dronewarn.transports.tls import make_certificate
 
 
 @dataclass(frozen=True)

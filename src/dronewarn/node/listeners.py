@@ -3,11 +3,11 @@
 =============================  ===========================================  ==============
 format (transport)             listener                                     hands the node
 =============================  ===========================================  ==============
-asterix (udp, multicast)       ``sense.asterix.udp`` datagram receiver      each datagram
+asterix (udp, multicast)       ``transports.udp_receiver`` datagrams         each datagram
 cot (udp, the mesh)            the same                                     each datagram
 sapient (tcp)                  ``sense.sapient_server`` (registration,      each frame's
                                acknowledgements)                            Report
-mqtt-acoustic (mqtt, mqtts)    ``sense.mqtt_listener`` (topic checks)       each message's
+mqtt-acoustic (mqtt, mqtts)    ``sense.acoustic_network`` (topic checks)each message's
                                                                             Reports
 sighting-json (http, https)    ``sense.sighting_http`` (rate limits,        each request's
                                202/4xx answers)                             Reports
@@ -51,15 +51,16 @@ from dronewarn.deploy.model import SensorEntry
 from dronewarn.domain.errors import DecodeError, InputError
 from dronewarn.domain.report import Report
 from dronewarn.domain.sensor import WireFormat
+from dronewarn.formats.acoustic import AcousticConfig
+from dronewarn.formats.sighting import ReporterRateLimiter, SightingConfig
 from dronewarn.node.config import InputChannel, NodeConfig
 from dronewarn.node.inbound import Inbound, InboundQueues
-from dronewarn.sense.acoustic import AcousticConfig
-from dronewarn.sense.asterix.udp import UdpEndpoint, open_receiver
-from dronewarn.sense.mqtt_listener import AcousticListener, MqttConfig
+from dronewarn.sense.acoustic_network import acoustic_subscriber
 from dronewarn.sense.sapient_server import SapientServer, SapientServerConfig
 from dronewarn.sense.sensor_input import sensor_input
-from dronewarn.sense.sighting import ReporterRateLimiter, SightingConfig
 from dronewarn.sense.sighting_http import SightingHttpConfig, create_sighting_app, sighting_handler
+from dronewarn.transports.mqtt import MqttConfig
+from dronewarn.transports.udp_receiver import UdpEndpoint, open_receiver
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -279,7 +280,7 @@ class Listeners:
         def message(reports: list[Report], errors: list[DecodeError]) -> None:
             self._put(Inbound(name, self._clock(), reports=tuple(reports), errors=tuple(errors)))
 
-        listener = AcousticListener(mqtt, acoustic, lambda batch: None, on_message=message)
+        listener = acoustic_subscriber(mqtt, acoustic, lambda batch: None, on_message=message)
         listener.start()
         try:
             while not self._stopping.is_set():

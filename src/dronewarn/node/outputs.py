@@ -46,21 +46,27 @@ from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
 from dronewarn.domain.track import TrackStatus
 from dronewarn.domain.warning import Warning
-from dronewarn.node.node import Node
-from dronewarn.node.tak_output import latest_open, picture_events
-from dronewarn.share.asterix_cat062 import (
+from dronewarn.formats.asterix.encode062 import (
     Cat062Config,
     Cat062Encoder,
     Cat062Stream,
     pack_datablocks,
 )
-from dronewarn.share.asterix_udp_out import AsterixUdpSender, UdpTarget
-from dronewarn.share.cot_out import CotOutConfig, TakProtocol
-from dronewarn.share.geojson_out import picture_collection
-from dronewarn.share.sapient_out import SapientClient, SapientClientConfig
-from dronewarn.share.tak_client import TakClient, TakClientConfig
-from dronewarn.share.tak_feed import TakFeed, TakFeedConfig, TakMulticastConfig, TakMulticastSender
-from dronewarn.share.tls import TlsIdentity, server_context
+from dronewarn.formats.cot.event import TakProtocol
+from dronewarn.formats.cot.tracks import CotOutConfig
+from dronewarn.formats.geojson import picture_collection
+from dronewarn.formats.sapient.encode import SapientClient, SapientClientConfig
+from dronewarn.node.node import Node
+from dronewarn.node.tak_output import latest_open, picture_events
+from dronewarn.outputs.tak_client import TakClient, TakClientConfig
+from dronewarn.outputs.tak_feed import (
+    TakFeed,
+    TakFeedConfig,
+    TakMulticastConfig,
+    TakMulticastSender,
+)
+from dronewarn.transports.tls import TlsIdentity, server_context
+from dronewarn.transports.udp_sender import AsterixUdpSender, UdpTarget
 
 log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 10.0

@@ -2,7 +2,7 @@
 
 Field teams and command posts run ATAK/WinTAK/iTAK, or a TAK server: this serves them the
 node's picture the way a TAK server does (streaming CoT on a TLS port, client certificates
-pinned). The feed (``share.tak_feed``) runs on an asyncio loop in a background thread; the
+pinned). The feed (``outputs.tak_feed``) runs on an asyncio loop in a background thread; the
 node's loop calls ``step`` and the picture is rebuilt at most every ``period_s`` of wall time.
 
 CoT times are the wall clock (``time``, ``start`` now; ``stale`` a little later), so that a
@@ -11,8 +11,8 @@ goes in the remarks. A warning's times (issued, predicted entry window) are move
 offset between the wall clock and the node's clock, so its stale time stays the latest
 predicted entry as the node sees it.
 
-Events: one per confirmed track (``share.cot_out.track_event``) and one per open warning,
-sent or received (``share.cot_out.warning_event``), at the entry point.
+Events: one per confirmed track (``formats.cot.encode.track_event``) and one per open warning,
+sent or received (``formats.cot.encode.warning_event``), at the entry point.
 
 What TAK clients send back is counted, not acted on (a TAK client is a viewer here).
 """
@@ -30,10 +30,11 @@ from pathlib import Path
 
 from dronewarn.domain.track import TrackStatus
 from dronewarn.domain.warning import Warning
+from dronewarn.formats.cot.event import CotEvent
+from dronewarn.formats.cot.tracks import CotOutConfig, track_event, warning_event
 from dronewarn.node.node import Node
-from dronewarn.share.cot_out import CotOutConfig, CotOutEvent, track_event, warning_event
-from dronewarn.share.tak_feed import TakFeed, TakFeedConfig
-from dronewarn.share.tls import TlsIdentity, server_context
+from dronewarn.outputs.tak_feed import TakFeed, TakFeedConfig
+from dronewarn.transports.tls import TlsIdentity, server_context
 
 STARTUP_TIMEOUT_S = 10.0
 
@@ -74,10 +75,10 @@ def shifted(warning: Warning, offset_s: float) -> Warning:
     return replace(warning, issued_s=warning.issued_s + offset_s, entry=entry)
 
 
-def picture_events(node: Node, cot: CotOutConfig, now_s: float) -> list[CotOutEvent]:
+def picture_events(node: Node, cot: CotOutConfig, now_s: float) -> list[CotEvent]:
     """The node's picture as CoT events stamped ``now_s`` (wall clock): one per confirmed
     track, one per open warning sent or received, at its predicted entry point."""
-    events: list[CotOutEvent] = []
+    events: list[CotEvent] = []
     if math.isfinite(node.now_s):
         for state in node.tracker.states(node.now_s):
             if state.status is not TrackStatus.CONFIRMED:
@@ -140,7 +141,7 @@ class TakOutput:
     def _received(self, client_id: str, data: bytes) -> None:
         self.received_bytes += len(data)
 
-    def events(self, now_s: float) -> list[CotOutEvent]:
+    def events(self, now_s: float) -> list[CotEvent]:
         """The node's picture as CoT events stamped ``now_s`` (wall clock)."""
         return picture_events(self._node, self._cot, now_s)
 

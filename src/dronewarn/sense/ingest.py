@@ -27,14 +27,13 @@ from dronewarn.domain.report import (
     SightingMeasurement,
 )
 from dronewarn.domain.sensor import SensorConfig
+from dronewarn.domain.time import MAX_FUTURE_S
 
 MAX_RANGE_M = 1_000_000.0
 """No sensor dronewarn knows sees farther than 1,000 km."""
 MAX_ALT_M = 30_000.0
 RANGE_MARGIN = 1.2
 """A plot up to 20 % beyond a radar's configured range is still believed (ducting)."""
-MAX_FUTURE_S = 5.0
-"""Reports stamped more than this ahead of the node's clock are refused."""
 
 RejectSink = Callable[[Report, InputError], None]
 UndecodableSink = Callable[[str, float, Sequence[InputError]], None]

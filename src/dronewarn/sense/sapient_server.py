@@ -2,7 +2,7 @@
 
 Protocol (BSI Flex 335 v2.0; SAPIENT Interface Control Document v7, DSTL/PUB145591): an edge node
 opens a TCP connection and sends length-prefixed ``SapientMessage`` frames (see
-``dronewarn.sense.sapient``). Its first message is a Registration; the fusion node answers a
+``dronewarn.formats.sapient``). Its first message is a Registration; the fusion node answers a
 RegistrationAck with ``acceptance`` true, or false with the reasons. A registered node then
 sends StatusReports (its state, mode and location), DetectionReports and Alerts; each Alert is
 answered by an AlertAck (``ALERT_ACK_STATUS_ACCEPTED``) so that the node can stop repeating it.
@@ -46,24 +46,24 @@ from sapient_msg.bsi_flex_335_v2_0.sapient_message_pb2 import SapientMessage
 from dronewarn.domain.errors import ConfigError, DecodeError, InputError
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig
-from dronewarn.sense.sapient import (
-    Deframer,
+from dronewarn.formats.sapient.convert import (
     DetectionConversion,
-    FrameTooLargeError,
     NodeContext,
-    SapientAlert,
     SapientConfig,
+    detection_to_report,
+    status_site,
+)
+from dronewarn.formats.sapient.framing import Deframer, FrameTooLargeError, encode_message
+from dronewarn.formats.sapient.messages import (
+    SapientAlert,
     SapientDetection,
     SapientErrorReport,
     SapientMessageData,
     SapientRegistration,
     SapientStatus,
     decode_message,
-    detection_to_report,
-    encode_message,
-    is_uuid,
-    status_site,
 )
+from dronewarn.formats.sapient.schema import is_uuid
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

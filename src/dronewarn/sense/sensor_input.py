@@ -9,14 +9,14 @@ frame) and nothing else.
 
 | wire | one payload is | decoded by |
 |---|---|---|
-| asterix | one UDP datagram (data blocks) | ``sense.asterix.decoder`` |
-| sapient | a chunk of the node's TCP stream | ``sense.sapient`` |
-| cot | a chunk of a TAK stream (TCP or TLS) | ``sense.cot`` |
-| cot_datagram | one UDP datagram (XML or protocol 1 mesh) | ``sense.cot`` |
-| acoustic_json | one MQTT message body (a detection or a batch) | ``sense.acoustic`` |
-| sighting_json | one HTTP request body (a sighting or a list) | ``sense.sighting`` |
-| sbs | a chunk of SBS/BaseStation text (lines; a line may span chunks) | ``sense.adsb`` |
-| readsb | one ``aircraft.json`` document (a poll) | ``sense.adsb`` |
+| asterix | one UDP datagram (data blocks) | ``formats.asterix.decoder`` |
+| sapient | a chunk of the node's TCP stream | ``formats.sapient`` |
+| cot | a chunk of a TAK stream (TCP or TLS) | ``formats.cot.decode`` |
+| cot_datagram | one UDP datagram (XML or protocol 1 mesh) | ``formats.cot.decode`` |
+| acoustic_json | one MQTT message body (a detection or a batch) | ``formats.acoustic`` |
+| sighting_json | one HTTP request body (a sighting or a list) | ``formats.sighting`` |
+| sbs | a chunk of SBS/BaseStation text (lines; a line may span chunks) | ``formats.adsb.sbs`` |
+| readsb | one ``aircraft.json`` document (a poll) | ``formats.adsb.readsb`` |
 
 Stream inputs (sapient, cot, sbs) keep a partial message between payloads; ``finish`` reports
 what was left unfinished when the stream ends.
@@ -38,39 +38,46 @@ from dronewarn.domain.errors import (
 )
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, WireFormat
-from dronewarn.sense.acoustic import AcousticConfig, decode_payload
-from dronewarn.sense.acoustic import to_report as acoustic_report
-from dronewarn.sense.adsb import AdsbConfig, AircraftJsonFeed, decode_sbs_line, sbs_position
-from dronewarn.sense.adsb import to_report as adsb_report
-from dronewarn.sense.asterix.cat015 import Cat015Report
-from dronewarn.sense.asterix.cat021 import Cat021Report
-from dronewarn.sense.asterix.cat034 import Cat034Message
-from dronewarn.sense.asterix.cat048 import Cat048Plot
-from dronewarn.sense.asterix.cat062 import Cat062Track
-from dronewarn.sense.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
-from dronewarn.sense.asterix.edition_guess import edition_hints
-from dronewarn.sense.asterix.editions import parse_editions
-from dronewarn.sense.asterix.reports import (
+from dronewarn.formats.acoustic import AcousticConfig, decode_payload
+from dronewarn.formats.acoustic import to_report as acoustic_report
+from dronewarn.formats.adsb.position import AdsbConfig
+from dronewarn.formats.adsb.position import to_report as adsb_report
+from dronewarn.formats.adsb.readsb import AircraftJsonFeed
+from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
+from dronewarn.formats.asterix.cat015 import Cat015Report
+from dronewarn.formats.asterix.cat021 import Cat021Report
+from dronewarn.formats.asterix.cat034 import Cat034Message
+from dronewarn.formats.asterix.cat048 import Cat048Plot
+from dronewarn.formats.asterix.cat062 import Cat062Track
+from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
+from dronewarn.formats.asterix.edition_guess import edition_hints
+from dronewarn.formats.asterix.editions import parse_editions
+from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
     NotAMeasurementError,
     is_measurement,
     plot_report,
     reports_from_batch,
 )
-from dronewarn.sense.cot import CotEvent, CotStreamSplitter, cot_report, decode_datagram
-from dronewarn.sense.sapient import (
-    Deframer,
+from dronewarn.formats.cot.decode import decode_datagram
+from dronewarn.formats.cot.event import CotEvent
+from dronewarn.formats.cot.reports import cot_report
+from dronewarn.formats.cot.stream import CotStreamSplitter
+from dronewarn.formats.sapient.convert import (
     NodeContext,
     SapientConfig,
+    detection_to_report,
+    status_site,
+)
+from dronewarn.formats.sapient.framing import Deframer
+from dronewarn.formats.sapient.messages import (
     SapientDetection,
     SapientRegistration,
     SapientStatus,
     decode_message,
-    detection_to_report,
-    status_site,
 )
-from dronewarn.sense.sighting import SightingConfig, decode_sightings
-from dronewarn.sense.sighting import to_report as sighting_report
+from dronewarn.formats.sighting import SightingConfig, decode_sightings
+from dronewarn.formats.sighting import to_report as sighting_report
 
 HINT_SAMPLE = 50
 """Failing ASTERIX payloads kept to tell which edition would read them."""

@@ -4,7 +4,7 @@ Spec: RFC 9110 (HTTP semantics): 202 Accepted (15.3.3), 401 with ``WWW-Authentic
 (15.5.2, bearer scheme of RFC 6750 section 3), 413 Content Too Large (15.5.14), 422
 Unprocessable Content (15.5.21); RFC 6585 section 4: 429 Too Many Requests with
 ``Retry-After`` (RFC 9110 section 10.2.3, whole seconds). The body is the JSON schema of
-``dronewarn.sense.sighting``: one sighting object or a list of them.
+``dronewarn.formats.sighting``: one sighting object or a list of them.
 
 Responses (JSON bodies):
 
@@ -40,7 +40,7 @@ from fastapi.responses import JSONResponse
 
 from dronewarn.domain.errors import DecodeError, InputError
 from dronewarn.domain.report import Report
-from dronewarn.sense.sighting import (
+from dronewarn.formats.sighting import (
     InvalidSightingsError,
     RateLimit,
     ReporterRateLimiter,

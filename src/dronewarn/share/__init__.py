@@ -1,1 +1,2 @@
-"""Share: partner links, policies, signed messages, audit. Today: the in-process link."""
+"""Share: the partner link. Signed envelopes, the outbox and its delivery, the receiver and its
+acks, the audit chain, keys and trust, the sharing policy, provisioning."""

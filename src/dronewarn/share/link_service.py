@@ -29,15 +29,15 @@ from dronewarn.domain.warning import Warning
 from dronewarn.share import keys as jwk_keys
 from dronewarn.share.audit import FILE_NAME as AUDIT_FILE
 from dronewarn.share.audit import AuditLog, logged_ids, token_digest
-from dronewarn.share.courier import Courier, CourierConfig
 from dronewarn.share.envelope import SignedMessage, Signer, Verifier
 from dronewarn.share.link_store import LinkStore, Received
+from dronewarn.share.outbox_delivery import Courier, CourierConfig
 from dronewarn.share.partner_server import PartnerServer, Refusal
 from dronewarn.share.receiver import Receiver
-from dronewarn.share.tls import TlsIdentity, client_context, server_context
 from dronewarn.share.trust import PartnerFiles, PartnerTrust, reread
 from dronewarn.share.trust import read_all as read_trust
 from dronewarn.share.trust import stamp as trust_stamp
+from dronewarn.transports.tls import TlsIdentity, client_context, server_context
 
 SNAPSHOT_KINDS = frozenset({"tracks"})
 """Kinds whose newer message replaces an older one not yet sent (the air picture is a

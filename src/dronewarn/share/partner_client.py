@@ -1,6 +1,6 @@
 """The courier's HTTP client: one kept-alive HTTPS connection to one partner, mutual TLS.
 
-The standard library's ``http.client`` over the pinned client context of ``share.tls``. It
+The standard library's ``http.client`` over the pinned client context of ``transports.tls``. It
 replaced httpx here after a profile (yappi) of the NIGHT-0910 demo showed httpx's
 per-request URL and header handling among the link threads' top costs: with one message per
 request every 2 ms, both sides in one process, CPU per message fell from 4.4 ms to 2.0 ms. A

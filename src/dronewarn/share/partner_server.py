@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import h11
 
 from dronewarn.share.envelope import unverified_payload
-from dronewarn.share.tls import fingerprint
+from dronewarn.transports.tls import fingerprint
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MESSAGES_PATH = b"/partner/v1/messages"

@@ -18,7 +18,7 @@ from pathlib import Path
 from dronewarn.domain.errors import ConfigError
 from dronewarn.share import keys as jwk_keys
 from dronewarn.share.link_service import NodeHome
-from dronewarn.share.tls import TlsIdentity, make_certificate
+from dronewarn.transports.tls import TlsIdentity, make_certificate
 
 
 def provision(

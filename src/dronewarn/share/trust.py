@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dronewarn.domain.errors import ConfigError
 from dronewarn.share import keys as jwk_keys
-from dronewarn.share.tls import fingerprint
+from dronewarn.transports.tls import fingerprint
 
 REVOKED_FILE = "revoked.json"
 

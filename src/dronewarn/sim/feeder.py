@@ -39,7 +39,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.model import NodeFile
 from dronewarn.domain.sensor import WireFormat
-from dronewarn.sense.acoustic import node_topic
+from dronewarn.formats.acoustic import node_topic
 from dronewarn.sim.stream import Delivery, ReplayClock
 
 DEFAULT_WINDOW = 256

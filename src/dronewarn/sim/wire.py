@@ -33,18 +33,18 @@ from dronewarn.domain.report import (
     SightingMeasurement,
 )
 from dronewarn.domain.sensor import WireFormat
-from dronewarn.geo.geodesic import distance_m
-from dronewarn.sense.acoustic import detection_from_report, encode_detection
-from dronewarn.sense.sighting import Sighting, encode_sightings
-from dronewarn.share.asterix_cat048 import (
+from dronewarn.formats.acoustic import detection_from_report, encode_detection
+from dronewarn.formats.asterix.encode048 import (
     RadarPlot,
     RadarServiceMessage,
     ServiceMessageType,
     encode_plot,
     encode_service_message,
 )
-from dronewarn.share.asterix_cat062 import pack_datablocks, time_of_day_s
-from dronewarn.share.sapient_out import detection_message, frame, sensor_registration_message
+from dronewarn.formats.asterix.encode062 import pack_datablocks, time_of_day_s
+from dronewarn.formats.sapient.encode import detection_message, frame, sensor_registration_message
+from dronewarn.formats.sighting import Sighting, encode_sightings
+from dronewarn.geo.geodesic import distance_m
 from dronewarn.sim.scenario import (
     AcousticGridSensor,
     AcousticStripSensor,
@@ -57,7 +57,7 @@ from dronewarn.sim.scenario import (
 from dronewarn.sim.stream import Delivery
 
 MAX_SIGHTING_DISTANCE_M = 20_000.0
-"""The largest distance the sighting schema takes (``sense.sighting``)."""
+"""The largest distance the sighting schema takes (``formats.sighting``)."""
 ACOUSTIC_CONFIDENCE = 0.8
 """What a simulated acoustic node states as its confidence (the emulator has no classifier)."""
 
@@ -194,7 +194,7 @@ def _sighting_payloads(delivery: Delivery) -> tuple[bytes, ...]:
                 m.reporter.lat_deg, m.reporter.lon_deg, m.estimate.lat_deg, m.estimate.lon_deg
             )
         )
-        # the app's distance is along the line of sight (sense.sighting: ground = d cos(elev));
+        # the app's distance is along the line of sight (formats.sighting: ground = d cos(elev));
         # a guess beyond what the schema takes is left out, as a citizen would
         slant_m = max(ground_m, 1.0) / math.cos(math.radians(m.elevation_deg))
         sighting = Sighting(

@@ -1,0 +1,1 @@
+"""Cooperative traffic: readsb/dump1090 JSON, BaseStation SBS-1 and the accuracy they declare."""

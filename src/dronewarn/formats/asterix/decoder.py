@@ -1,0 +1,255 @@
+"""Payload -> typed ASTERIX records and typed errors: ``decode_datablocks``.
+
+A payload (a UDP datagram, a file's bytes) is a sequence of data blocks (ASTERIX Part 1,
+section 4; see ``datablock``). Each block is decoded with the edition configured for its
+category: CAT048 and CAT062 by the hand-written ``fast048``/``fast062`` (records walked by the
+numba kernel ``walk_kernel``) where they are validated for the edition (every edition dronewarn
+supports), everything else by libasterix, each record delimited by the length rules first.
+
+Errors never stop the payload. A bad LEN ends the split into blocks (the next block cannot be
+found); a block of a category dronewarn does not read is skipped whole (UnsupportedError); a
+record that does not decode ends its block (records carry no length, so the next one cannot be
+found). Each such case is one DecodeError in the batch, with its offset in the payload and the
+field at fault, and the octets it made unreadable are counted in ``skipped_octets``. Any bytes
+give records or DecodeErrors, never another exception.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from dronewarn.domain.errors import DecodeError, FieldValueError, UnsupportedError
+from dronewarn.formats.asterix.cat015 import Cat015Report
+from dronewarn.formats.asterix.cat015 import report_from_libasterix as cat015_from_libasterix
+from dronewarn.formats.asterix.cat021 import Cat021Report
+from dronewarn.formats.asterix.cat021 import report_from_libasterix as cat021_from_libasterix
+from dronewarn.formats.asterix.cat034 import Cat034Message, message_from_libasterix
+from dronewarn.formats.asterix.cat048 import Cat048Plot, plot_from_libasterix
+from dronewarn.formats.asterix.cat062 import Cat062Track, track_from_libasterix
+from dronewarn.formats.asterix.datablock import (
+    HEADER_LEN,
+    LayoutError,
+    RecordLayout,
+    block_error,
+    layout_from_libasterix,
+    libasterix_records,
+)
+from dronewarn.formats.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
+from dronewarn.formats.asterix.fast034 import Fast034
+from dronewarn.formats.asterix.fast048 import Fast048
+from dronewarn.formats.asterix.fast062 import Fast062
+from dronewarn.formats.asterix.items import frozen_builder
+
+AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
+FastDecoder = Fast034 | Fast048 | Fast062
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPlan:
+    """How one category's blocks are decoded: its edition, libasterix class, fast decoder."""
+
+    category: int
+    edition: Edition
+    spec: Any
+    """libasterix's class for the edition (None for CAT062 0.17)."""
+    layout: RecordLayout | None
+    """The edition's length rules (``datablock``), None if they cannot be derived."""
+    fast: FastDecoder | None
+    """The hand-written decoder, when validated for the edition and enabled."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodePlan:
+    """Everything ``decode_datablocks`` needs per category, built once per sensor or stream
+    (building reads libasterix's specification: about a millisecond per category)."""
+
+    editions: Editions
+    categories: Mapping[int, CategoryPlan]
+    table: tuple[CategoryPlan | None, ...] = field(repr=False)
+    """``categories`` indexed by CAT (256 entries), for the decoding loop."""
+
+    @classmethod
+    def for_editions(cls, editions: Editions | None = None, *, fast: bool = True) -> DecodePlan:
+        """The plan for ``editions`` (defaults if None); ``fast=False`` uses libasterix alone
+        (CAT062 0.17 has no libasterix decoder and keeps ``fast062``)."""
+        editions = editions if editions is not None else Editions()
+        plans: dict[int, CategoryPlan] = {}
+        for category, edition in editions.items():
+            if category == 62 and edition == CAT062_DRAFT:
+                draft = Fast062.draft()
+                plans[category] = CategoryPlan(category, edition, None, draft.layout, draft)
+                continue
+            spec = libasterix_spec(category, edition)
+            layout: RecordLayout | None
+            try:
+                layout = layout_from_libasterix(spec)
+            except LayoutError:
+                layout = None
+            decoder: FastDecoder | None = None
+            if fast and layout is not None and category == 48:
+                decoder = Fast048.for_edition(spec, layout)
+            elif fast and layout is not None and category == 62:
+                decoder = Fast062.for_edition(spec, layout)
+            elif fast and layout is not None and category == 34:
+                decoder = Fast034.for_edition(spec, layout)
+            plans[category] = CategoryPlan(category, edition, spec, layout, decoder)
+        table = tuple(plans.get(category) for category in range(256))
+        return cls(editions, MappingProxyType(plans), table)
+
+
+@dataclass(frozen=True, slots=True)
+class AsterixBatch:
+    """Everything one payload held: records per category, and what could not be decoded."""
+
+    reference_s: float
+    """The time the payload was captured or received (POSIX s): ASTERIX times are times of
+    day, resolved against this (``reports.time_of_day_to_s``)."""
+    cat048: tuple[Cat048Plot, ...]
+    cat034: tuple[Cat034Message, ...]
+    cat062: tuple[Cat062Track, ...]
+    cat021: tuple[Cat021Report, ...]
+    cat015: tuple[Cat015Report, ...]
+    errors: tuple[DecodeError, ...]
+    blocks: int
+    """Data blocks found (including those that failed)."""
+    skipped_octets: int
+    """Octets left undecoded because of ``errors``."""
+
+    @property
+    def records(self) -> int:
+        """Records decoded, all categories."""
+        return (
+            len(self.cat048)
+            + len(self.cat034)
+            + len(self.cat062)
+            + len(self.cat021)
+            + len(self.cat015)
+        )
+
+    def error_counts(self) -> Counter[str]:
+        """Errors by ``kind`` (truncated, bad_field, unsupported)."""
+        return Counter(error.kind for error in self.errors)
+
+
+def _mapper(category: int, edition: Edition) -> Callable[[Any, int], AsterixRecord]:
+    if category == 48:
+        return plot_from_libasterix
+    if category == 34:
+        return message_from_libasterix
+    if category == 62:
+        return track_from_libasterix
+    if category == 21:
+        major = edition.major
+        return lambda record, offset: cat021_from_libasterix(record, offset, major)
+    return cat015_from_libasterix
+
+
+def _libasterix_block(
+    data: bytes, start: int, end: int, plan: CategoryPlan, errors: list[DecodeError]
+) -> tuple[list[AsterixRecord], int]:
+    """Records of one block through libasterix, and the octets left undecoded."""
+    mapper = _mapper(plan.category, plan.edition)
+    out: list[AsterixRecord] = []
+    records = libasterix_records(data, start, end, plan.spec, plan.layout)
+    while True:
+        try:
+            offset, record = next(records)
+        except StopIteration:
+            return out, 0
+        except DecodeError as error:
+            errors.append(error)
+            return out, end - (error.offset if error.offset is not None else start)
+        try:
+            out.append(mapper(record, offset))
+        except Exception as exc:  # libasterix boundary: a record it parsed but cannot read
+            errors.append(
+                FieldValueError(
+                    f"CAT{plan.category:03d} record unreadable: {exc!r}",
+                    data=bytes(data[offset:end]),
+                    offset=offset,
+                    field="record",
+                )
+            )
+
+
+def decode_datablocks(
+    data: bytes, editions: Editions | DecodePlan, *, reference_s: float
+) -> AsterixBatch:
+    """Every record of ``data`` decoded with ``editions``, and a DecodeError per failure.
+
+    Pass a ``DecodePlan`` (``DecodePlan.for_editions(editions)``) when decoding a stream: an
+    ``Editions`` builds a plan on every call.
+    """
+    plan = editions if isinstance(editions, DecodePlan) else DecodePlan.for_editions(editions)
+    data = bytes(data)
+    table = plan.table
+    out: dict[int, list[Any]] = {}
+    errors: list[DecodeError] = []
+    skipped = 0
+    blocks = 0
+    size = len(data)
+    pos = 0
+    # the split of datablock.split_datablocks, inlined: this runs once per datagram
+    while pos < size:
+        if size - pos < HEADER_LEN or (
+            (length := (data[pos + 1] << 8) | data[pos + 2]) < HEADER_LEN or pos + length > size
+        ):
+            error = block_error(data, pos)
+            if error is not None:  # always: the condition above is block_error's
+                errors.append(error)
+                skipped += size - pos
+                blocks += 1
+            break
+        blocks += 1
+        category = data[pos]
+        end = pos + length
+        category_plan = table[category]
+        if category_plan is None:
+            errors.append(
+                UnsupportedError(
+                    f"ASTERIX category {category:03d} is not read by dronewarn",
+                    data=data[pos:end],
+                    offset=pos,
+                    field="CAT",
+                )
+            )
+            skipped += length
+            pos = end
+            continue
+        records: list[Any]
+        fast = category_plan.fast
+        if fast is not None:
+            records, error = fast.decode_block(data, pos + HEADER_LEN, end)
+            if error is not None:
+                errors.append(error)
+                skipped += end - (error.offset if error.offset is not None else pos)
+        else:
+            records, lost = _libasterix_block(data, pos + HEADER_LEN, end, category_plan, errors)
+            skipped += lost
+        found = out.get(category)
+        if found is None:
+            out[category] = records
+        else:
+            found.extend(records)
+        pos = end
+    get = out.get
+    return _BATCH(
+        (
+            reference_s,
+            tuple(get(48, ())),
+            tuple(get(34, ())),
+            tuple(get(62, ())),
+            tuple(get(21, ())),
+            tuple(get(15, ())),
+            tuple(errors),
+            blocks,
+            skipped,
+        )
+    )
+
+
+_BATCH = frozen_builder(AsterixBatch)

@@ -1,0 +1,1 @@
+"""Cursor on Target (CoT) and the TAK protocol: XML and protobuf events, read and written."""
