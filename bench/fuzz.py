@@ -79,11 +79,8 @@ def _seeds_sapient() -> list[bytes]:
         PositionMeasurement,
         Report,
     )
-    from dronewarn.formats.sapient.encode import (
-        detection_message,
-        frame,
-        sensor_registration_message,
-    )
+    from dronewarn.formats.sapient.encode import detection_message, sensor_registration_message
+    from dronewarn.formats.sapient.framing import encode_message as frame
 
     node = "0f8c2b3e-9a41-4c55-8a0e-2d5b6f7a8c9d"
     out = [frame(sensor_registration_message(node, "fuzz radar", T0_S))]

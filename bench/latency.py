@@ -36,8 +36,8 @@ from rich.progress import Progress
 
 from dronewarn.domain.report import GeoPoint, PolarMeasurement, Report
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.harness.homes import prepare_homes
-from dronewarn.harness.night import scenario_airspaces, scenario_node_configs
+from dronewarn.harness.in_process import scenario_airspaces, scenario_node_configs
+from dronewarn.harness.link_homes import provision_link_homes
 from dronewarn.node.node import build_node
 from dronewarn.node.runtime import settle_heap
 from dronewarn.share.link_service import LinkService, SignedLink
@@ -103,7 +103,7 @@ def main() -> None:
     _, countries = scenario_airspaces(scenario)
     config = scenario_node_configs(scenario)["BY"]
     root = Path(tempfile.mkdtemp(prefix="dronewarn-latency-"))
-    links = prepare_homes(scenario, root, heartbeat_s=5.0)
+    links = provision_link_homes(scenario, root, heartbeat_s=5.0)
     pl = subprocess.Popen(
         [sys.executable, "-m", "dronewarn", "link", "serve", "--home", str(root / "PL")],
         stdout=subprocess.DEVNULL,

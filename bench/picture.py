@@ -33,7 +33,7 @@ import numpy as np
 from playwright.sync_api import Page, sync_playwright
 from rich.console import Console
 
-from dronewarn.harness.night import scenario_airspaces, scenario_node_configs
+from dronewarn.harness.in_process import scenario_airspaces, scenario_node_configs
 from dronewarn.node.node import build_node
 from dronewarn.node.operator_picture import OperatorPicture, demo_logins, demo_picture_config
 from dronewarn.sim.deployment import free_port

@@ -7,7 +7,7 @@ import pytest
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.borders import load_countries
 from dronewarn.geo.frame import LocalFrame
-from dronewarn.harness.night import World, make_world
+from dronewarn.harness.in_process import SimulatedScenario, simulate_scenario
 from dronewarn.sim.scenario import Scenario, load_scenario
 
 
@@ -17,8 +17,8 @@ def night() -> Scenario:
 
 
 @pytest.fixture(scope="session")
-def night_world(night: Scenario) -> World:
-    return make_world(night)
+def night_world(night: Scenario) -> SimulatedScenario:
+    return simulate_scenario(night)
 
 
 @pytest.fixture(scope="session")

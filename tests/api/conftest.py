@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dronewarn.api.auth import Account, Role, hash_password
-from dronewarn.harness.night import Night, Window, make_world
+from dronewarn.harness.in_process import InProcessNodes, Window, simulate_scenario
 from dronewarn.node.operator_picture import OperatorPicture, PictureConfig
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -27,7 +27,7 @@ ORIGIN = {"Origin": "http://testserver"}
 
 @dataclass
 class Pictures:
-    night: Night
+    night: InProcessNodes
     by_node: dict[str, OperatorPicture]
 
 
@@ -39,8 +39,8 @@ def accounts() -> tuple[Account, ...]:
 @pytest.fixture(scope="module")
 def pictures() -> Iterator[Pictures]:
     scenario = load_scenario(str(SCENARIO))
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     config = PictureConfig(accounts=accounts(), login_links=(("one-time-token", "duty"),))
     by_node = {node_id: OperatorPicture(node, config) for node_id, node in night.nodes.items()}
     window = Window(scenario.start_s, scenario.end_s)

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from dronewarn.domain.warning import WarningState
+from dronewarn.harness.in_process import (
+    InProcessNodes,
+    SimulatedScenario,
+    Window,
+    simulate_scenario,
+)
 from dronewarn.harness.launcher import NightRun
-from dronewarn.harness.night import Night, Window, World, make_world
 from dronewarn.harness.summary import summarise
 from dronewarn.sim.scenario import PolicySpec, load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -19,11 +24,11 @@ DATA = Path(__file__).parent.parent / "data"
 
 def test_one_drone_is_warned_and_the_parallel_one_is_not() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
+    world = simulate_scenario(scenario)
     by_id = world.truth.by_id()
     crossing = by_id["G1"].crossing_into("POL")
     assert crossing is not None and by_id["P1"].crossing_into("POL") is None
-    night = Night(world)
+    night = InProcessNodes(world)
     window = Window(scenario.start_s, scenario.end_s)
     night.run(window, ReplayClock(scenario.start_s, None))
     everything = night.nodes["PL"].warnings_in()
@@ -48,10 +53,10 @@ def test_one_drone_is_warned_and_the_parallel_one_is_not() -> None:
     assert (score.crossers, score.crossers_warned, score.false_chains) == (1, 1, 0)
 
 
-def test_one_hour_of_the_night(night_world: World, tmp_path: Path) -> None:
+def test_one_hour_of_the_night(night_world: SimulatedScenario, tmp_path: Path) -> None:
     scenario = night_world.scenario
     window = Window(scenario.start_s + 1.5 * 3600, scenario.start_s + 2.5 * 3600)  # 21:30-22:30
-    night = Night(night_world, store_dir=tmp_path)
+    night = InProcessNodes(night_world, store_dir=tmp_path)
     night.run(window, ReplayClock(window.start_s, None))
     by, pl = night.nodes["BY"], night.nodes["PL"]
     sent = [(w.warning_id, w.sequence) for w in by.warnings_out() if w.recipient == "PL"]
@@ -76,9 +81,9 @@ def test_one_hour_of_the_night(night_world: World, tmp_path: Path) -> None:
 
 def test_nodes_in_their_own_processes_give_the_same_night() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
+    world = simulate_scenario(scenario)
     window = Window(scenario.start_s, scenario.end_s)
-    night = Night(world)
+    night = InProcessNodes(world)
     night.run(window, ReplayClock(scenario.start_s, None))
     together = summarise(world, night.outcomes(), window, 0.0).to_dict()
     with NightRun(scenario) as run:
@@ -96,8 +101,8 @@ def test_nodes_in_their_own_processes_give_the_same_night() -> None:
 
 def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     night.run(
         Window(scenario.start_s, scenario.start_s + 25 * 60), ReplayClock(scenario.start_s, None)
     )
@@ -126,8 +131,8 @@ def test_operator_suppresses_and_confirms_with_reasons_on_record() -> None:
 
 def test_partners_are_warned_about_their_zones_too() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
     received = night.nodes["PL"].warnings_in()
     by_area = {w.area: w for w in received if w.state is WarningState.NEW}
@@ -145,7 +150,7 @@ def test_partners_are_warned_about_their_zones_too() -> None:
 
 def test_a_node_process_that_dies_is_reported_not_waited_for() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
+    world = simulate_scenario(scenario)
     signal.alarm(120)  # a hang would fail the run instead of blocking it
     try:
         with NightRun(scenario) as run:
@@ -169,8 +174,8 @@ def test_the_sharing_policy_is_applied_and_what_it_withholds_is_recorded() -> No
         }
     )
     scenario = scenario.model_copy(update={"nodes": [by, *scenario.nodes[1:]]})
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
     received = night.nodes["PL"].warnings_in()
     assert {w.area for w in received} == {"POL", "ZONE1"}
@@ -189,8 +194,8 @@ def test_the_sharing_policy_is_applied_and_what_it_withholds_is_recorded() -> No
 
 def test_partners_share_their_air_picture_and_rate_warnings() -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
     by, pl = night.nodes["BY"], night.nodes["PL"]
     # BY shared the tracks near Poland (its policy: within 50 km, every 10 s)

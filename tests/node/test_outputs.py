@@ -17,7 +17,7 @@ from dronewarn.deploy.model import NodeFile
 from dronewarn.domain.report import Report
 from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
 from dronewarn.formats.cot.stream import CotStreamSplitter
-from dronewarn.harness.night import Night, Window, make_world
+from dronewarn.harness.in_process import InProcessNodes, Window, simulate_scenario
 from dronewarn.node.outputs import Outputs
 from dronewarn.sense.sapient_server import SapientServer, SapientServerConfig
 from dronewarn.sim.deployment import deployment_of, free_port
@@ -53,8 +53,8 @@ class _TcpSink:
 
 def test_every_output_reaches_its_destination(tmp_path: Path) -> None:
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world)
     night.run(
         Window(scenario.start_s, scenario.start_s + 20 * 60), ReplayClock(scenario.start_s, None)
     )

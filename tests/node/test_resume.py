@@ -9,7 +9,12 @@ from pathlib import Path
 from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
 from dronewarn.domain.warning import WarningState
 from dronewarn.formats.capture import read_capture
-from dronewarn.harness.night import Night, Window, World, make_world
+from dronewarn.harness.in_process import (
+    InProcessNodes,
+    SimulatedScenario,
+    Window,
+    simulate_scenario,
+)
 from dronewarn.node.node import build_node
 from dronewarn.node.track_snapshot import load_snapshot, save_snapshot
 from dronewarn.sense.sensor_input import AsterixInput
@@ -21,7 +26,9 @@ DATA = Path(__file__).parents[1] / "data"
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
 
-def _restart(night: Night, world: World, node_id: str, tmp_path: Path, snapshot: bool) -> None:
+def _restart(
+    night: InProcessNodes, world: SimulatedScenario, node_id: str, tmp_path: Path, snapshot: bool
+) -> None:
     """Stop ``node_id`` and start a new one from its store (and snapshot) in its place."""
     old = night.nodes[node_id]
     path = tmp_path / "tracks.npz"
@@ -36,11 +43,11 @@ def _restart(night: Night, world: World, node_id: str, tmp_path: Path, snapshot:
     night.nodes[node_id] = fresh
 
 
-def _twenty_minutes(tmp_path: Path) -> tuple[World, Night, float]:
+def _twenty_minutes(tmp_path: Path) -> tuple[SimulatedScenario, InProcessNodes, float]:
     """one-drone.yaml's first 20 minutes: BY's warning to PL is open."""
     scenario = load_scenario(DATA / "one-drone.yaml")
-    world = make_world(scenario)
-    night = Night(world, store_dir=tmp_path)
+    world = simulate_scenario(scenario)
+    night = InProcessNodes(world, store_dir=tmp_path)
     split = scenario.start_s + 20 * 60
     night.run(Window(scenario.start_s, split), ReplayClock(scenario.start_s, None))
     return world, night, split

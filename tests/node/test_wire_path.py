@@ -17,8 +17,14 @@ from dronewarn.domain.report import (
 )
 from dronewarn.domain.sensor import WireFormat
 from dronewarn.geo.geodesic import distance_m
+from dronewarn.harness.in_process import (
+    InProcessNodes,
+    SimulatedScenario,
+    Window,
+    scenario_node_configs,
+    simulate_scenario,
+)
 from dronewarn.harness.launcher import NightRun
-from dronewarn.harness.night import Night, Window, World, make_world, scenario_node_configs
 from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -27,11 +33,11 @@ SCENARIO = Path(__file__).parents[1] / "data" / "every-format.yaml"
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
-    return make_world(load_scenario(SCENARIO))
+def world() -> SimulatedScenario:
+    return simulate_scenario(load_scenario(SCENARIO))
 
 
-def test_every_sensor_sends_its_wire_format(world: World) -> None:
+def test_every_sensor_sends_its_wire_format(world: SimulatedScenario) -> None:
     wires = {d.sensor_id: d.wire for d in world.deliveries}
     assert wires == {
         "by-radar": WireFormat.ASTERIX,
@@ -85,7 +91,7 @@ def _same(sent: Report, got: Report) -> None:
         )
 
 
-def test_decoded_reports_are_the_observed_ones(world: World) -> None:
+def test_decoded_reports_are_the_observed_ones(world: SimulatedScenario) -> None:
     configs = {
         s.sensor_id: s for c in scenario_node_configs(world.scenario).values() for s in c.sensors
     }
@@ -105,8 +111,8 @@ def test_decoded_reports_are_the_observed_ones(world: World) -> None:
     assert all(count > 20 for count in seen.values()), seen
 
 
-def test_a_night_on_wire_input_warns_and_refuses_nothing(world: World) -> None:
-    night = Night(world)
+def test_a_night_on_wire_input_warns_and_refuses_nothing(world: SimulatedScenario) -> None:
+    night = InProcessNodes(world)
     scenario = world.scenario
     night.run(Window(scenario.start_s, scenario.end_s), ReplayClock(scenario.start_s, None))
     outcomes = night.outcomes()
@@ -117,13 +123,13 @@ def test_a_night_on_wire_input_warns_and_refuses_nothing(world: World) -> None:
     night.close()
 
 
-def test_through_node_processes_the_same_night_comes_out(world: World) -> None:
+def test_through_node_processes_the_same_night_comes_out(world: SimulatedScenario) -> None:
     """Every format over its real socket (UDP ASTERIX, SAPIENT over TCP, MQTT through the
     broker, HTTP sightings) into `dronewarn node run` processes gives what the nodes in one
     process were handed: every report, the same warnings."""
     scenario = world.scenario
     window = Window(scenario.start_s, scenario.end_s)
-    night = Night(world)
+    night = InProcessNodes(world)
     night.run(window, ReplayClock(scenario.start_s, None))
     together = night.outcomes()
     night.close()

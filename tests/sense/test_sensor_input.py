@@ -11,7 +11,8 @@ from dronewarn.domain.track import TrackState, TrackStatus
 from dronewarn.formats.cot.encode import encode
 from dronewarn.formats.cot.event import TakProtocol
 from dronewarn.formats.cot.tracks import CotOutConfig, track_event
-from dronewarn.formats.sapient.encode import detection_message, frame, sensor_registration_message
+from dronewarn.formats.sapient.encode import detection_message, sensor_registration_message
+from dronewarn.formats.sapient.framing import encode_message as frame
 from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.store.sqlite import UNDECODABLE_BYTES, SqliteStore
 from tests.sense.test_adsb import DOCUMENT, MSG3, NOW

@@ -22,10 +22,7 @@ from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
 from dronewarn.formats.sapient.convert import SapientConfig, class_hint
 from dronewarn.formats.sapient.encode import (
     CLASS_PATHS,
-    SapientClient,
     SapientClientConfig,
-    frame,
-    read_message,
     registration_message,
     stable_ulid,
     track_message,
@@ -33,8 +30,10 @@ from dronewarn.formats.sapient.encode import (
     warning_alert_id,
     warning_message,
 )
+from dronewarn.formats.sapient.framing import encode_message as frame
 from dronewarn.formats.sapient.messages import SapientDetection, SapientRegistration, decode_message
 from dronewarn.formats.sapient.schema import is_ulid, schema_problems
+from dronewarn.outputs.sapient_client import SapientClient, read_message
 from dronewarn.sense.sapient_server import (
     NodeAlert,
     NodeDetection,

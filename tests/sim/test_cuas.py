@@ -8,14 +8,14 @@ import numpy as np
 
 from dronewarn.domain.report import ObjectClass, PositionMeasurement
 from dronewarn.geo.geodesic import distance_m
-from dronewarn.harness.night import make_world
+from dronewarn.harness.in_process import simulate_scenario
 from dronewarn.sim.scenario import CuasSensor, load_scenario
 
 SCENARIO = Path(__file__).parents[1] / "data" / "every-format.yaml"
 
 
 def test_cuas_locates_drones_within_reach_with_configured_error() -> None:
-    world = make_world(load_scenario(SCENARIO))
+    world = simulate_scenario(load_scenario(SCENARIO))
     sensor = next(s for s in world.scenario.sensors if isinstance(s, CuasSensor))
     truth = world.truth.by_id()
     errors, classes = [], []

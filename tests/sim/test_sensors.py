@@ -6,11 +6,13 @@ import numpy as np
 
 from dronewarn.domain.report import BearingMeasurement, PolarMeasurement, SightingMeasurement
 from dronewarn.geo.geodesic import bearing_deg, distance_m
-from dronewarn.harness.night import World
+from dronewarn.harness.in_process import SimulatedScenario
 from dronewarn.sim.stream import ReplayClock
 
 
-def test_stream_is_time_ordered_and_every_node_hears_its_own_sensors(night_world: World) -> None:
+def test_stream_is_time_ordered_and_every_node_hears_its_own_sensors(
+    night_world: SimulatedScenario,
+) -> None:
     arrivals = np.array([d.arrival_s for d in night_world.deliveries])
     assert np.all(np.diff(arrivals) >= 0)
     owners = {s.id: s.node for s in night_world.scenario.sensors}
@@ -20,7 +22,7 @@ def test_stream_is_time_ordered_and_every_node_hears_its_own_sensors(night_world
         assert all(r.time_s <= delivery.arrival_s for r in delivery.reports)
 
 
-def test_radar_errors_match_the_configured_sigmas(night_world: World) -> None:
+def test_radar_errors_match_the_configured_sigmas(night_world: SimulatedScenario) -> None:
     """Plots near a true drone: range and bearing errors have the configured spread."""
     truth = night_world.truth.by_id()["A01"]
     range_err, bearing_err = [], []
@@ -52,7 +54,7 @@ def test_radar_errors_match_the_configured_sigmas(night_world: World) -> None:
     assert abs(np.mean(bearing_err)) < 0.06
 
 
-def test_acoustic_reports_come_from_nodes_within_reach(night_world: World) -> None:
+def test_acoustic_reports_come_from_nodes_within_reach(night_world: SimulatedScenario) -> None:
     seen = 0
     for delivery in night_world.deliveries:
         if delivery.sensor_id != "pl-acoustic-strip":
@@ -66,7 +68,7 @@ def test_acoustic_reports_come_from_nodes_within_reach(night_world: World) -> No
     assert seen > 1000
 
 
-def test_sightings_are_delayed_as_configured(night_world: World) -> None:
+def test_sightings_are_delayed_as_configured(night_world: SimulatedScenario) -> None:
     delays = [
         d.arrival_s - r.time_s
         for d in night_world.deliveries

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from dronewarn.geo.airspace import AirspaceMap
-from dronewarn.harness.night import World
+from dronewarn.harness.in_process import SimulatedScenario
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Scenario
 from dronewarn.sim.truth import Role
 
 
-def test_night_has_60_drones_23_crossers_and_37_distractors(night_world: World) -> None:
+def test_night_has_60_drones_23_crossers_and_37_distractors(night_world: SimulatedScenario) -> None:
     truth = night_world.truth
     assert len(truth.drones) == 60
     crossers = truth.crossers("POL")
@@ -23,7 +23,7 @@ def test_night_has_60_drones_23_crossers_and_37_distractors(night_world: World) 
 
 
 def test_same_seed_same_night_other_seed_other_night(
-    night: Scenario, night_world: World, region: AirspaceMap
+    night: Scenario, night_world: SimulatedScenario, region: AirspaceMap
 ) -> None:
     again = build_truth(night, night_world.airspace)
     for a, b in zip(night_world.truth.drones, again.drones, strict=True):
@@ -34,7 +34,7 @@ def test_same_seed_same_night_other_seed_other_night(
     assert not np.array_equal(other.drones[0].lat_deg, night_world.truth.drones[0].lat_deg)
 
 
-def test_speeds_match_the_drone_types(night: Scenario, night_world: World) -> None:
+def test_speeds_match_the_drone_types(night: Scenario, night_world: SimulatedScenario) -> None:
     for drone in night_world.truth.drones:
         spec = night.drone_types[drone.drone_type]
         low, high = (v / 3.6 for v in spec.speed_kmh)
@@ -45,7 +45,9 @@ def test_speeds_match_the_drone_types(night: Scenario, night_world: World) -> No
         assert np.allclose(step, drone.speed_mps, rtol=1e-6), drone.drone_id
 
 
-def test_crossings_fall_in_their_wave_windows(night: Scenario, night_world: World) -> None:
+def test_crossings_fall_in_their_wave_windows(
+    night: Scenario, night_world: SimulatedScenario
+) -> None:
     windows = {f"wave {w.id}": tuple(t.timestamp() for t in w.crossing_window) for w in night.waves}
     for drone in night_world.truth.crossers("POL"):
         crossing = drone.crossing_into("POL")
@@ -55,7 +57,7 @@ def test_crossings_fall_in_their_wave_windows(night: Scenario, night_world: Worl
 
 
 def test_waves_start_at_their_route_and_legs_end_at_their_places(
-    night: Scenario, night_world: World
+    night: Scenario, night_world: SimulatedScenario
 ) -> None:
     by_id = night_world.truth.by_id()
     wave_a = night.waves[0]
@@ -69,7 +71,9 @@ def test_waves_start_at_their_route_and_legs_end_at_their_places(
         assert abs(drone.lat_deg[-1] - 51.34) < 0.15 and abs(drone.lon_deg[-1] - 20.28) < 0.15
 
 
-def test_heading_noise_and_strays_bend_paths_but_not_the_mix(night_world: World) -> None:
+def test_heading_noise_and_strays_bend_paths_but_not_the_mix(
+    night_world: SimulatedScenario,
+) -> None:
     types = [d.drone_type for d in night_world.truth.drones]
     share = types.count("gerbera") / len(types)
     assert 0.5 <= share <= 0.8

@@ -6,7 +6,8 @@ A track travels as one JSON array (``TRACK_FIELDS`` names the positions) so that
 is where the track will be ``LEAD_S`` seconds ahead on its present velocity and how wide
 (1 sigma) the uncertainty is there; the page draws the corridor between ``sigma_m`` now and
 ``lead_sigma_m`` then (the straight-line extrapolation's uncertainty from the track's
-position and velocity covariance; manoeuvres are left to the crossing assessment).
+position and velocity covariance and white-acceleration noise, ``assess.prediction``;
+manoeuvres are left to the crossing assessment).
 """
 
 from __future__ import annotations

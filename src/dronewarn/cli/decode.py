@@ -30,11 +30,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
 
-from dronewarn.domain.errors import DecodeError, InputError
+import typer
+
+from dronewarn.cli.streams import stderr_console as _stderr
+from dronewarn.domain.errors import DecodeError, DronewarnError, InputError
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
+from dronewarn.domain.time import parse_iso
 from dronewarn.formats.adsb.modes import ModeSDecoder
 from dronewarn.formats.adsb.position import AdsbConfig
 from dronewarn.formats.adsb.position import to_report as adsb_report
@@ -46,7 +50,7 @@ from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.edition_guess import EditionHint, edition_hints
-from dronewarn.formats.asterix.editions import Editions
+from dronewarn.formats.asterix.editions import Editions, parse_editions
 from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
 from dronewarn.formats.capture import is_capture, read_capture
 from dronewarn.sense.sensor_input import CotInput, SapientInput
@@ -309,3 +313,63 @@ def asterix_hints(path: Path, editions: Editions, sample: int = 200) -> list[Edi
 
 def nothing_decoded(counts: Counter[str]) -> bool:
     return not any(k == "report" or k.startswith("record:") for k in counts)
+
+
+def decode_command(
+    path: Annotated[Path, typer.Argument(help="capture or recording to decode")],
+    fmt: Annotated[
+        DecodeFormat, typer.Option("--format", help="file format (auto: guessed from its content)")
+    ] = DecodeFormat.AUTO,
+    edition: Annotated[
+        list[str] | None,
+        typer.Option(help='ASTERIX edition per category, "CAT:EDITION" (e.g. 48:1.21); repeatable'),
+    ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(help="radar site LAT,LON[,HEIGHT_M] that turns CAT048 plots into Reports"),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            help="UTC time (ISO 8601) that dates ASTERIX times of day and undated input "
+            "(default: a capture's packet times, else now)",
+        ),
+    ] = None,
+) -> None:
+    """Decode a sensor capture: one JSON line per Report on stdout, errors on stderr."""
+    try:
+        editions = parse_editions(edition or [])
+        radar_site = _site(site) if site else None
+        reference_s = parse_iso(at) if at else time.time()
+    except (DronewarnError, ValueError) as error:
+        raise typer.BadParameter(str(error)) from None
+    try:
+        counts = run_decode(path, fmt, editions, radar_site, reference_s)
+    except OSError as error:
+        _stderr().print(f"[red]cannot read {path}: {error.strerror or error}[/red]")
+        raise typer.Exit(2) from None
+    summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "nothing"
+    err = _stderr()
+    err.print(f"{path.name}: {summary}", highlight=False)
+    errors = sum(n for kind, n in counts.items() if kind.startswith("error:"))
+    asterix = fmt in (DecodeFormat.ASTERIX, DecodeFormat.PCAP) or (
+        fmt is DecodeFormat.AUTO
+        and guess_format(path.read_bytes()[:512], path.name)
+        in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
+    )
+    hints = asterix_hints(path, editions) if asterix and errors else []
+    for hint in hints:
+        if hint.better or nothing_decoded(counts):
+            err.print(hint.describe(), highlight=False, soft_wrap=True)
+    if nothing_decoded(counts):
+        if not hints:
+            err.print(f"nothing in {path.name} decodes ({fmt.value})", highlight=False)
+        raise typer.Exit(1)
+
+
+def _site(text: str) -> GeoPoint:
+    parts = [float(v) for v in text.split(",")]
+    if len(parts) not in (2, 3):
+        raise ValueError(f"--site wants LAT,LON[,HEIGHT_M], not {text!r}")
+    return GeoPoint(parts[0], parts[1], parts[2] if len(parts) == 3 else None)

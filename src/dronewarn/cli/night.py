@@ -28,8 +28,14 @@ from dronewarn.cli.pictures import print_pictures
 from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
+from dronewarn.harness.in_process import (
+    InProcessNodes,
+    NodeOutcome,
+    SimulatedScenario,
+    Window,
+    simulate_scenario,
+)
 from dronewarn.harness.launcher import NightRun, outcome_of
-from dronewarn.harness.night import Night, NodeOutcome, Window, World, make_world
 from dronewarn.harness.summary import NightSummary, summarise
 from dronewarn.sim.scenario import Scenario, load_scenario
 from dronewarn.sim.stream import ReplayClock
@@ -54,7 +60,7 @@ def _window(scenario: Scenario, start: str | None, hours: float | None) -> Windo
     return Window(start_s, end_s)
 
 
-def build_world(scenario: Scenario, quiet: bool) -> World:
+def build_world(scenario: Scenario, quiet: bool) -> SimulatedScenario:
     with Progress(
         TextColumn("[bold]simulating[/] {task.description}"),
         BarColumn(),
@@ -69,7 +75,7 @@ def build_world(scenario: Scenario, quiet: bool) -> World:
         def step(stage: str, done: int, total: int) -> None:
             progress.update(task, description=stage, completed=done, total=total)
 
-        return make_world(scenario, step)
+        return simulate_scenario(scenario, step)
 
 
 Run = Callable[[Callable[[float], None]], T]
@@ -104,7 +110,7 @@ def run_night(
     speed: float | None,
     quiet: bool,
     data_dir: Path | None = None,
-) -> tuple[World, dict[str, NodeOutcome], float]:
+) -> tuple[SimulatedScenario, dict[str, NodeOutcome], float]:
     """The night through ``dronewarn node run`` processes, headless; (world, outcomes, wall)."""
     wall0 = time.perf_counter()
     with NightRun(scenario, data_dir) as run:
@@ -182,7 +188,7 @@ def demo(
 def _terminal(scenario: Scenario, window: Window, pace: float | None, node_id: str) -> None:
     world = build_world(scenario, quiet=False)
     wall0 = time.perf_counter()
-    night = Night(world)
+    night = InProcessNodes(world)
     clock = ReplayClock(window.start_s, pace)
     try:
         _run_live(night, window, clock, node_id)
@@ -239,7 +245,7 @@ def _serve_pictures(
         console.print("stopping the nodes")
 
 
-def _run_live(night: Night, window: Window, clock: ReplayClock, node_id: str) -> None:
+def _run_live(night: InProcessNodes, window: Window, clock: ReplayClock, node_id: str) -> None:
     label = "max" if clock.speed is None else f"x{clock.speed:g}"
     with Live(live_picture(night, node_id, window.start_s, label), refresh_per_second=4) as live:
         shown = [time.monotonic()]

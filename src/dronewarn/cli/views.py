@@ -14,7 +14,7 @@ from rich.text import Text
 
 from dronewarn.domain.time import iso
 from dronewarn.domain.warning import Warning, WarningState
-from dronewarn.harness.night import Night
+from dronewarn.harness.in_process import InProcessNodes
 from dronewarn.harness.summary import NightSummary
 
 _STATE_STYLE: Mapping[WarningState, str] = MappingProxyType(
@@ -32,7 +32,9 @@ def _minutes(seconds: float) -> str:
     return "-" if not math.isfinite(seconds) else f"{seconds / 60.0:5.1f}"
 
 
-def live_picture(night: Night, node_id: str, now_s: float, speed: str, max_rows: int = 14) -> Group:
+def live_picture(
+    night: InProcessNodes, node_id: str, now_s: float, speed: str, max_rows: int = 14
+) -> Group:
     """What one node's duty officer would watch: tracks, open warnings in and out."""
     node = night.nodes[node_id]
     tracks = sorted(node.picture(), key=lambda t: -t.updates)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -42,28 +43,34 @@ class SensorFormat(StrEnum):
     READSB = "readsb"
 
 
-FORMATS_OF_KIND: dict[SensorKind, frozenset[SensorFormat]] = {
-    SensorKind.RADAR: frozenset({SensorFormat.ASTERIX}),
-    SensorKind.AIRBORNE_RADAR: frozenset({SensorFormat.ASTERIX}),
-    SensorKind.CUAS: frozenset({SensorFormat.SAPIENT, SensorFormat.ASTERIX, SensorFormat.COT}),
-    SensorKind.ACOUSTIC: frozenset({SensorFormat.MQTT_ACOUSTIC}),
-    SensorKind.SIGHTING: frozenset({SensorFormat.SIGHTING_JSON, SensorFormat.COT}),
-    SensorKind.ADSB: frozenset({SensorFormat.SBS, SensorFormat.READSB, SensorFormat.ASTERIX}),
-}
-LISTEN_SCHEMES: dict[SensorFormat, frozenset[str]] = {
-    SensorFormat.ASTERIX: frozenset({"udp"}),
-    SensorFormat.SAPIENT: frozenset({"tcp"}),
-    SensorFormat.MQTT_ACOUSTIC: frozenset({"mqtt", "mqtts"}),
-    SensorFormat.SIGHTING_JSON: frozenset({"http", "https", "path"}),
-    SensorFormat.COT: frozenset({"tcp", "udp"}),
-    SensorFormat.SBS: frozenset({"tcp"}),
-    SensorFormat.READSB: frozenset(),
-}
-CONNECT_SCHEMES: dict[SensorFormat, frozenset[str]] = {
-    SensorFormat.SBS: frozenset({"tcp"}),
-    SensorFormat.READSB: frozenset({"http", "https"}),
-    SensorFormat.COT: frozenset({"tcp", "tls"}),
-}
+FORMATS_OF_KIND: MappingProxyType[SensorKind, frozenset[SensorFormat]] = MappingProxyType(
+    {
+        SensorKind.RADAR: frozenset({SensorFormat.ASTERIX}),
+        SensorKind.AIRBORNE_RADAR: frozenset({SensorFormat.ASTERIX}),
+        SensorKind.CUAS: frozenset({SensorFormat.SAPIENT, SensorFormat.ASTERIX, SensorFormat.COT}),
+        SensorKind.ACOUSTIC: frozenset({SensorFormat.MQTT_ACOUSTIC}),
+        SensorKind.SIGHTING: frozenset({SensorFormat.SIGHTING_JSON, SensorFormat.COT}),
+        SensorKind.ADSB: frozenset({SensorFormat.SBS, SensorFormat.READSB, SensorFormat.ASTERIX}),
+    }
+)
+LISTEN_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
+    {
+        SensorFormat.ASTERIX: frozenset({"udp"}),
+        SensorFormat.SAPIENT: frozenset({"tcp"}),
+        SensorFormat.MQTT_ACOUSTIC: frozenset({"mqtt", "mqtts"}),
+        SensorFormat.SIGHTING_JSON: frozenset({"http", "https", "path"}),
+        SensorFormat.COT: frozenset({"tcp", "udp"}),
+        SensorFormat.SBS: frozenset({"tcp"}),
+        SensorFormat.READSB: frozenset(),
+    }
+)
+CONNECT_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
+    {
+        SensorFormat.SBS: frozenset({"tcp"}),
+        SensorFormat.READSB: frozenset({"http", "https"}),
+        SensorFormat.COT: frozenset({"tcp", "tls"}),
+    }
+)
 """Formats a node may read by calling the source (the source is the server)."""
 
 

@@ -71,6 +71,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, ClassVar
 
 from pydantic import ConfigDict, Field, OnErrorOmit, TypeAdapter, ValidationError
@@ -117,20 +118,22 @@ class AcousticClass(StrEnum):
     """Something was heard; the node does not classify."""
 
 
-OBJECT_CLASS: dict[AcousticClass, ObjectClass | None] = {
-    AcousticClass.SHAHED: ObjectClass.SHAHED,
-    AcousticClass.GERBERA: ObjectClass.GERBERA,
-    AcousticClass.JET: ObjectClass.JET_DRONE,
-    AcousticClass.ROTOR: ObjectClass.MULTIROTOR,
-    AcousticClass.CREWED: ObjectClass.CREWED,
-    AcousticClass.CLUTTER: ObjectClass.BIRD_CLUTTER,
-    AcousticClass.UNKNOWN: None,
-}
+OBJECT_CLASS: MappingProxyType[AcousticClass, ObjectClass | None] = MappingProxyType(
+    {
+        AcousticClass.SHAHED: ObjectClass.SHAHED,
+        AcousticClass.GERBERA: ObjectClass.GERBERA,
+        AcousticClass.JET: ObjectClass.JET_DRONE,
+        AcousticClass.ROTOR: ObjectClass.MULTIROTOR,
+        AcousticClass.CREWED: ObjectClass.CREWED,
+        AcousticClass.CLUTTER: ObjectClass.BIRD_CLUTTER,
+        AcousticClass.UNKNOWN: None,
+    }
+)
 """dronewarn's class for each ``cls``; ``unknown`` gives no class hint (it carries none)."""
 
-_ACOUSTIC_CLASS: dict[ObjectClass, AcousticClass] = {
-    obj: cls for cls, obj in OBJECT_CLASS.items() if obj is not None
-}
+_ACOUSTIC_CLASS: MappingProxyType[ObjectClass, AcousticClass] = MappingProxyType(
+    {obj: cls for cls, obj in OBJECT_CLASS.items() if obj is not None}
+)
 
 
 class OversizePayloadError(FieldValueError):

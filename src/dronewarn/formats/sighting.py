@@ -68,6 +68,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, ConfigDict, Field, OnErrorOmit, TypeAdapter, ValidationError
@@ -107,21 +108,25 @@ class SightingSound(StrEnum):
     OTHER = "other"
 
 
-KIND_CLASS: dict[SightingKind, ObjectClass | None] = {
-    SightingKind.SHAHED: ObjectClass.SHAHED,
-    SightingKind.GERBERA: ObjectClass.GERBERA,
-    SightingKind.JET: ObjectClass.JET_DRONE,
-    SightingKind.ROTOR: ObjectClass.MULTIROTOR,
-    SightingKind.CREWED: ObjectClass.CREWED,
-    SightingKind.UNKNOWN: None,
-}
-SOUND_CLASS: dict[SightingSound, ObjectClass | None] = {
-    SightingSound.MOPED: ObjectClass.SHAHED,
-    SightingSound.JET: ObjectClass.JET_DRONE,
-    SightingSound.BUZZ: ObjectClass.MULTIROTOR,
-    SightingSound.NONE: None,
-    SightingSound.OTHER: None,
-}
+KIND_CLASS: MappingProxyType[SightingKind, ObjectClass | None] = MappingProxyType(
+    {
+        SightingKind.SHAHED: ObjectClass.SHAHED,
+        SightingKind.GERBERA: ObjectClass.GERBERA,
+        SightingKind.JET: ObjectClass.JET_DRONE,
+        SightingKind.ROTOR: ObjectClass.MULTIROTOR,
+        SightingKind.CREWED: ObjectClass.CREWED,
+        SightingKind.UNKNOWN: None,
+    }
+)
+SOUND_CLASS: MappingProxyType[SightingSound, ObjectClass | None] = MappingProxyType(
+    {
+        SightingSound.MOPED: ObjectClass.SHAHED,
+        SightingSound.JET: ObjectClass.JET_DRONE,
+        SightingSound.BUZZ: ObjectClass.MULTIROTOR,
+        SightingSound.NONE: None,
+        SightingSound.OTHER: None,
+    }
+)
 
 
 class SightingTimeError(FieldValueError):

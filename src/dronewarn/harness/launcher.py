@@ -38,7 +38,7 @@ from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.model import NodeFile
 from dronewarn.domain.codec import warning_from_dict
 from dronewarn.harness.broker import Broker, mosquitto_binary
-from dronewarn.harness.night import NodeOutcome, Window, World
+from dronewarn.harness.in_process import NodeOutcome, SimulatedScenario, Window
 from dronewarn.harness.tak_bundle import TakBundle, make_tak_bundle
 from dronewarn.sim.deployment import (
     HOST,
@@ -234,7 +234,7 @@ class NightRun:
 
     def feed(
         self,
-        world: World,
+        world: SimulatedScenario,
         window: Window,
         speed: float | None,
         on_step: Callable[[float], None] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dronewarn.evaluation.warning_score import WarningScore, score_warnings
-from dronewarn.harness.night import NodeOutcome, Window, World
+from dronewarn.harness.in_process import NodeOutcome, SimulatedScenario, Window
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class NightSummary:
 
 
 def summarise(
-    world: World, outcomes: dict[str, NodeOutcome], window: Window, wall_s: float
+    world: SimulatedScenario, outcomes: dict[str, NodeOutcome], window: Window, wall_s: float
 ) -> NightSummary:
     watched = {wave.cross_into for wave in world.scenario.waves}
     scores: dict[str, WarningScore] = {}

@@ -55,9 +55,10 @@ from dronewarn.formats.asterix.encode062 import (
 from dronewarn.formats.cot.event import TakProtocol
 from dronewarn.formats.cot.tracks import CotOutConfig
 from dronewarn.formats.geojson import picture_collection
-from dronewarn.formats.sapient.encode import SapientClient, SapientClientConfig
+from dronewarn.formats.sapient.encode import SapientClientConfig
 from dronewarn.node.node import Node
 from dronewarn.node.tak_output import latest_open, picture_events
+from dronewarn.outputs.sapient_client import SapientClient
 from dronewarn.outputs.tak_client import TakClient, TakClientConfig
 from dronewarn.outputs.tak_feed import (
     TakFeed,

@@ -24,6 +24,7 @@ from dronewarn.api.board import NodeInfo, PictureBoard, WarningLedger
 from dronewarn.api.commands import CommandKind, CommandQueue, CommandRefusedError, OperatorCommand
 from dronewarn.api.picture import LEAD_S, PictureFrame, TrackFlag, TrackRow
 from dronewarn.api.warning_view import CLOSED_STATES
+from dronewarn.assess.prediction import predict_paths
 from dronewarn.domain.codec import warning_to_dict
 from dronewarn.domain.track import TrackState
 from dronewarn.geo.borders import countries_in_box
@@ -172,24 +173,21 @@ def own_rows(
     """The node's tracks as rows, with where each will be ``LEAD_S`` ahead (vectorised)."""
     frame = node.airspace.frame
     n = len(states)
-    pos = np.empty((n, 2))
     vel = np.empty((n, 2))
     cov = np.empty((n, 16))
     for i, t in enumerate(states):
-        pos[i] = t.east_m, t.north_m
         vel[i] = t.vel_east_mps, t.vel_north_mps
         cov[i] = t.cov_enu
     pos_var = (cov[:, 0] + cov[:, 5]) / 2.0
-    vel_var = (cov[:, 10] + cov[:, 15]) / 2.0
-    # the straight-line extrapolation's own uncertainty (position and velocity estimates);
-    # turns are the crossing assessment's business (its fan of headings and persistence)
-    lead_var = pos_var + vel_var * LEAD_S**2
-    lead = pos + vel * LEAD_S
-    lead_lat, lead_lon = frame.from_plane(lead[:, 0], lead[:, 1])
+    # the straight-line path and its uncertainty (position, velocity, their correlation and
+    # the white-acceleration noise, assess.prediction); turns are the crossing assessment's
+    # business (its fan of headings and persistence)
+    paths = predict_paths(states, now_s, horizon_s=LEAD_S, step_s=LEAD_S)
+    lead_lat, lead_lon = frame.from_plane(paths.east_m[:, -1], paths.north_m[:, -1])
     speed = np.hypot(vel[:, 0], vel[:, 1])
     course = np.degrees(np.arctan2(vel[:, 0], vel[:, 1])) % 360.0
     sigma = np.sqrt(pos_var)
-    lead_sigma = np.sqrt(lead_var)
+    lead_sigma = np.sqrt((paths.sigma_along_m[:, -1] ** 2 + paths.sigma_across_m[:, -1] ** 2) / 2.0)
     classes = node.classified
     rows: dict[str, TrackRow] = {}
     for i, t in enumerate(states):

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from dronewarn.api.app import Operations
+from dronewarn.api.routes.operations import Operations
 from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.load import Deployment
 from dronewarn.domain.codec import finite_or_none, json_safe, warning_to_dict

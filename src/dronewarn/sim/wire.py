@@ -42,7 +42,8 @@ from dronewarn.formats.asterix.encode048 import (
     encode_service_message,
 )
 from dronewarn.formats.asterix.encode062 import pack_datablocks, time_of_day_s
-from dronewarn.formats.sapient.encode import detection_message, frame, sensor_registration_message
+from dronewarn.formats.sapient.encode import detection_message, sensor_registration_message
+from dronewarn.formats.sapient.framing import encode_message as frame
 from dronewarn.formats.sighting import Sighting, encode_sightings
 from dronewarn.geo.geodesic import distance_m
 from dronewarn.sim.scenario import (

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from types import MappingProxyType
 
 import pyModeS
 
 from dronewarn.domain.errors import FieldValueError, TruncatedError
 from dronewarn.formats.adsb.position import MAX_ERROR_BYTES, AdsbConfig, AdsbPosition, AltitudeKind
 
-_CATEGORY_SET = {4: "A", 3: "B", 2: "C", 1: "D"}
+_CATEGORY_SET = MappingProxyType({4: "A", 3: "B", 2: "C", 1: "D"})
 """Identification type code -> emitter category set (DO-260B 2.2.3.2.5.2)."""
 
 

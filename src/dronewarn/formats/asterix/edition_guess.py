@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.report import GeoPoint
@@ -60,7 +61,7 @@ class EditionHint:
         return f"{text}: try {how}"
 
 
-_FIELDS = {48: "cat048", 62: "cat062", 21: "cat021", 15: "cat015", 34: "cat034"}
+_FIELDS = MappingProxyType({48: "cat048", 62: "cat062", 21: "cat021", 15: "cat015", 34: "cat034"})
 
 
 def _score(

@@ -16,6 +16,7 @@ libasterix for CAT034, 3.1 s with this.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,20 +31,23 @@ TIME_LSB_S = 1.0 / 128.0
 SECTOR_LSB_DEG = 360.0 / 256.0
 POSITION_LSB_DEG = 180.0 / (1 << 23)
 
-_FIXED_ITEMS = {"010": 2, "000": 1, "030": 3, "020": 1, "041": 2, "120": 8}
+_FIXED_ITEMS = MappingProxyType({"010": 2, "000": 1, "030": 3, "020": 1, "041": 2, "120": 8})
 
 # (item, subitem...) -> (bit offset, bit size, LSB, two's complement)
-_ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool]] = {
-    ("010", "SAC"): (0, 8, None, False),
-    ("010", "SIC"): (8, 8, None, False),
-    ("000",): (0, 8, None, False),
-    ("030",): (0, 24, TIME_LSB_S, False),
-    ("020",): (0, 8, SECTOR_LSB_DEG, False),
-    ("041",): (0, 16, TIME_LSB_S, False),
-    ("120", "HGT"): (0, 16, 1.0, True),
-    ("120", "LAT"): (16, 24, POSITION_LSB_DEG, True),
-    ("120", "LON"): (40, 24, POSITION_LSB_DEG, True),
-}
+_Element = tuple[int, int, float | None, bool]
+_ELEMENTS: MappingProxyType[tuple[str, ...], _Element] = MappingProxyType(
+    {
+        ("010", "SAC"): (0, 8, None, False),
+        ("010", "SIC"): (8, 8, None, False),
+        ("000",): (0, 8, None, False),
+        ("030",): (0, 24, TIME_LSB_S, False),
+        ("020",): (0, 8, SECTOR_LSB_DEG, False),
+        ("041",): (0, 16, TIME_LSB_S, False),
+        ("120", "HGT"): (0, 16, 1.0, True),
+        ("120", "LAT"): (16, 24, POSITION_LSB_DEG, True),
+        ("120", "LON"): (40, 24, POSITION_LSB_DEG, True),
+    }
+)
 
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:

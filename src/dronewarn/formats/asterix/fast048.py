@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -42,31 +43,35 @@ from dronewarn.formats.asterix.items import (
 )
 from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
 
-_FIXED_ITEMS = {"010": 2, "140": 3, "040": 4, "070": 2, "090": 2, "220": 3, "240": 6}
-_FIXED_ITEMS.update({"161": 2, "200": 4})
+_FIXED_ITEMS = MappingProxyType(
+    {"010": 2, "140": 3, "040": 4, "070": 2, "090": 2, "220": 3, "240": 6, "161": 2, "200": 4}
+)
 
 # (item, subitem...) -> (bit offset, bit size, LSB, two's complement); None = any signedness
-_ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool | None]] = {
-    ("010", "SAC"): (0, 8, None, False),
-    ("010", "SIC"): (8, 8, None, False),
-    ("140",): (0, 24, TIME_LSB_S, False),
-    ("020", "TYP"): (0, 3, None, False),
-    ("020", "SIM"): (3, 1, None, False),
-    ("020", "TST"): (8, 1, None, False),
-    ("040", "RHO"): (0, 16, RHO_LSB_NM, False),
-    ("040", "THETA"): (16, 16, THETA_LSB_DEG, False),
-    ("070", "V"): (0, 1, None, False),
-    ("070", "MODE3A"): (4, 12, None, False),
-    ("090", "V"): (0, 1, None, False),
-    ("090", "FL"): (2, 14, FL_LSB, None),
-    ("220",): (0, 24, None, False),
-    ("240",): (0, 48, None, False),
-    ("161", "TRN"): (4, 12, None, False),
-    ("200", "GSP"): (0, 16, GSP_LSB_NM_S, False),
-    ("200", "HDG"): (16, 16, THETA_LSB_DEG, False),
-    ("170", "CNF"): (0, 1, None, False),
-    ("170", "TRE"): (8, 1, None, False),
-}
+_Element = tuple[int, int, float | None, bool | None]
+_ELEMENTS: MappingProxyType[tuple[str, ...], _Element] = MappingProxyType(
+    {
+        ("010", "SAC"): (0, 8, None, False),
+        ("010", "SIC"): (8, 8, None, False),
+        ("140",): (0, 24, TIME_LSB_S, False),
+        ("020", "TYP"): (0, 3, None, False),
+        ("020", "SIM"): (3, 1, None, False),
+        ("020", "TST"): (8, 1, None, False),
+        ("040", "RHO"): (0, 16, RHO_LSB_NM, False),
+        ("040", "THETA"): (16, 16, THETA_LSB_DEG, False),
+        ("070", "V"): (0, 1, None, False),
+        ("070", "MODE3A"): (4, 12, None, False),
+        ("090", "V"): (0, 1, None, False),
+        ("090", "FL"): (2, 14, FL_LSB, None),
+        ("220",): (0, 24, None, False),
+        ("240",): (0, 48, None, False),
+        ("161", "TRN"): (4, 12, None, False),
+        ("200", "GSP"): (0, 16, GSP_LSB_NM_S, False),
+        ("200", "HDG"): (16, 16, THETA_LSB_DEG, False),
+        ("170", "CNF"): (0, 1, None, False),
+        ("170", "TRE"): (8, 1, None, False),
+    }
+)
 
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -131,48 +132,55 @@ DRAFT_LAYOUT = RecordLayout(
 )
 """CAT062 edition 0.17's UAP (see the module docstring)."""
 
-_FIXED_ITEMS = {"010": 2, "070": 3, "105": 8, "100": 6, "185": 4, "040": 2, "136": 2, "130": 2}
+_FIXED_ITEMS = MappingProxyType(
+    {"010": 2, "070": 3, "105": 8, "100": 6, "185": 4, "040": 2, "136": 2, "130": 2}
+)
 
 # (item, subitem...) -> (bit offset, bit size, LSB, two's complement)
-_ELEMENTS: dict[tuple[str, ...], tuple[int, int, float | None, bool]] = {
-    ("010", "SAC"): (0, 8, None, False),
-    ("010", "SIC"): (8, 8, None, False),
-    ("070",): (0, 24, TIME_LSB_S, False),
-    ("105", "LAT"): (0, 32, WGS84_LSB_DEG, True),
-    ("105", "LON"): (32, 32, WGS84_LSB_DEG, True),
-    ("100", "X"): (0, 24, XY_LSB_M, True),
-    ("100", "Y"): (24, 24, XY_LSB_M, True),
-    ("185", "VX"): (0, 16, V_LSB_MPS, True),
-    ("185", "VY"): (16, 16, V_LSB_MPS, True),
-    ("040",): (0, 16, None, False),
-    ("080", "CNF"): (6, 1, None, False),
-    ("080", "SIM"): (8, 1, None, False),
-    ("080", "TSE"): (9, 1, None, False),
-    ("080", "TSB"): (10, 1, None, False),
-    ("136",): (0, 16, FL_LSB, True),
-    ("130",): (0, 16, ALT_LSB_FT, True),
-    ("380", "ADR"): (0, 24, None, False),
-    ("380", "ID"): (0, 48, None, False),
-    ("380", "EMC"): (0, 8, None, False),
-    ("500", "APC", "X"): (0, 16, XY_LSB_M, False),
-    ("500", "APC", "Y"): (16, 16, XY_LSB_M, False),
-    ("500", "APW", "LAT"): (0, 16, WGS84_LSB_DEG, False),
-    ("500", "APW", "LON"): (16, 16, WGS84_LSB_DEG, False),
-    ("500", "AGA"): (0, 8, ALT_LSB_FT, False),
-    ("500", "ABA"): (0, 8, FL_LSB, False),
-    ("290", "TRK"): (0, 8, AGE_LSB_S, False),
-    ("290", "PSR"): (0, 8, AGE_LSB_S, False),
-    ("290", "SSR"): (0, 8, AGE_LSB_S, False),
-    ("290", "MDS"): (0, 8, AGE_LSB_S, False),
-    ("290", "ES"): (0, 8, AGE_LSB_S, False),
-}
+_Element = tuple[int, int, float | None, bool]
+_ELEMENTS: MappingProxyType[tuple[str, ...], _Element] = MappingProxyType(
+    {
+        ("010", "SAC"): (0, 8, None, False),
+        ("010", "SIC"): (8, 8, None, False),
+        ("070",): (0, 24, TIME_LSB_S, False),
+        ("105", "LAT"): (0, 32, WGS84_LSB_DEG, True),
+        ("105", "LON"): (32, 32, WGS84_LSB_DEG, True),
+        ("100", "X"): (0, 24, XY_LSB_M, True),
+        ("100", "Y"): (24, 24, XY_LSB_M, True),
+        ("185", "VX"): (0, 16, V_LSB_MPS, True),
+        ("185", "VY"): (16, 16, V_LSB_MPS, True),
+        ("040",): (0, 16, None, False),
+        ("080", "CNF"): (6, 1, None, False),
+        ("080", "SIM"): (8, 1, None, False),
+        ("080", "TSE"): (9, 1, None, False),
+        ("080", "TSB"): (10, 1, None, False),
+        ("136",): (0, 16, FL_LSB, True),
+        ("130",): (0, 16, ALT_LSB_FT, True),
+        ("380", "ADR"): (0, 24, None, False),
+        ("380", "ID"): (0, 48, None, False),
+        ("380", "EMC"): (0, 8, None, False),
+        ("500", "APC", "X"): (0, 16, XY_LSB_M, False),
+        ("500", "APC", "Y"): (16, 16, XY_LSB_M, False),
+        ("500", "APW", "LAT"): (0, 16, WGS84_LSB_DEG, False),
+        ("500", "APW", "LON"): (16, 16, WGS84_LSB_DEG, False),
+        ("500", "AGA"): (0, 8, ALT_LSB_FT, False),
+        ("500", "ABA"): (0, 8, FL_LSB, False),
+        ("290", "TRK"): (0, 8, AGE_LSB_S, False),
+        ("290", "PSR"): (0, 8, AGE_LSB_S, False),
+        ("290", "SSR"): (0, 8, AGE_LSB_S, False),
+        ("290", "MDS"): (0, 8, AGE_LSB_S, False),
+        ("290", "ES"): (0, 8, AGE_LSB_S, False),
+    }
+)
 
 # compound item -> (subfield name, its index, its fixed size)
-_SUBFIELDS: dict[str, tuple[tuple[str, int, int], ...]] = {
-    "380": (("ADR", 0, 3), ("ID", 1, 6), ("EMC", 20, 1)),
-    "500": (("APC", 0, 4), ("APW", 2, 4), ("AGA", 3, 1), ("ABA", 4, 1)),
-    "290": (("TRK", 0, 1), ("PSR", 1, 1), ("SSR", 2, 1), ("MDS", 3, 1), ("ES", 5, 1)),
-}
+_SUBFIELDS: MappingProxyType[str, tuple[tuple[str, int, int], ...]] = MappingProxyType(
+    {
+        "380": (("ADR", 0, 3), ("ID", 1, 6), ("EMC", 20, 1)),
+        "500": (("APC", 0, 4), ("APW", 2, 4), ("AGA", 3, 1), ("ABA", 4, 1)),
+        "290": (("TRK", 0, 1), ("PSR", 1, 1), ("SSR", 2, 1), ("MDS", 3, 1), ("ES", 5, 1)),
+    }
+)
 
 
 def check_edition(spec: Any, layout: RecordLayout) -> str | None:
@@ -203,12 +211,12 @@ _SUBFIELD_COLUMNS = (
 )  # fmt: skip
 """Row of ``walk_kernel``: the record's start, then these items, compound items and subfields
 ("velocity" is I185, or I180 in 0.17; 0.17's I290/ADB stands in ES's column)."""
-_SUBFIELD_INDEX = {
-    False: {"ADR": 0, "ID": 1, "EMC": 20, "APC": 0, "APW": 2, "AGA": 3, "ABA": 4, "TRK": 0,
-            "PSR": 1, "SSR": 2, "MDS": 3, "ES": 5},
+_SUBFIELD_INDEX = MappingProxyType({
+    False: MappingProxyType({"ADR": 0, "ID": 1, "EMC": 20, "APC": 0, "APW": 2, "AGA": 3,
+                             "ABA": 4, "TRK": 0, "PSR": 1, "SSR": 2, "MDS": 3, "ES": 5}),
     # 0.17's I290: PSR SSR MDA MFL MDS ADS ADB MD1 MD2; its I380: MB ADR ID COM ACS
-    True: {"ADR": 1, "ID": 2, "PSR": 0, "SSR": 1, "MDS": 4, "ES": 6},
-}  # fmt: skip
+    True: MappingProxyType({"ADR": 1, "ID": 2, "PSR": 0, "SSR": 1, "MDS": 4, "ES": 6}),
+})  # fmt: skip
 """Subfield indices (from 0) in each compound, for 1.x (False) and 0.17 (True)."""
 ROWS_PER_CALL = 64
 """Records walked per kernel call."""

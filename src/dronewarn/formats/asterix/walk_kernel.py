@@ -203,16 +203,6 @@ def walk_block(  # pragma: no cover - compiled
     return rows, DONE, pos
 
 
-_KINDS = {
-    FIXED: _K_FIXED,
-    EXTENDED: _K_EXTENDED,
-    REPETITIVE: _K_REP,
-    REPETITIVE_FX: _K_REP_FX,
-    EXPLICIT: _K_EXPLICIT,
-    COMPOUND: _K_COMPOUND,
-}
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class WalkTables:
     """A layout's length rules as ``walk_block`` reads them, with the columns a decoder wants."""

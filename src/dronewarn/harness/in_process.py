@@ -33,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class World:
+class SimulatedScenario:
     """Everything the simulator makes for a scenario: airspaces (countries and the nodes'
     zones, lon/lat), truth, the sensor stream."""
 
@@ -65,7 +65,7 @@ def scenario_airspaces(scenario: Scenario) -> tuple[AirspaceMap, dict[str, BaseG
     return airspace, {**borders, **zone_polygons(zones, borders, airspace, resolve)}
 
 
-def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
+def simulate_scenario(scenario: Scenario, progress: Progress | None = None) -> SimulatedScenario:
     # the nodes' protected zones join the countries as airspaces every node knows
     airspace, countries = scenario_airspaces(scenario)
     total = len(scenario.sensors) + 1
@@ -79,7 +79,9 @@ def make_world(scenario: Scenario, progress: Progress | None = None) -> World:
         deliveries.extend(emulate(scenario, truth, airspace, sensor))
     if progress:
         progress("wire formats", total, total)
-    return World(scenario, countries, airspace, truth, with_wire(scenario, merge(deliveries)))
+    return SimulatedScenario(
+        scenario, countries, airspace, truth, with_wire(scenario, merge(deliveries))
+    )
 
 
 def deliver(node: Node, delivery: Delivery, now_s: float) -> None:
@@ -99,10 +101,10 @@ class Window:
         return self.start_s <= time_s < self.end_s
 
 
-class Night:
+class InProcessNodes:
     """The scenario's nodes, wired to each other, fed by the simulator."""
 
-    def __init__(self, world: World, store_dir: Path | None = None) -> None:
+    def __init__(self, world: SimulatedScenario, store_dir: Path | None = None) -> None:
         self.world = world
         self.nodes: dict[str, Node] = {}
         for node_id, config in scenario_node_configs(world.scenario).items():

@@ -18,7 +18,7 @@ from dronewarn.sim.deployment import free_port, link_peers
 from dronewarn.sim.scenario import Scenario
 
 
-def prepare_homes(
+def provision_link_homes(
     scenario: Scenario, root: Path, host: str = "127.0.0.1", heartbeat_s: float = 2.0
 ) -> dict[str, LinkConfig]:
     peers = link_peers(scenario)
