@@ -15,7 +15,7 @@ from dronewarn.formats.sapient.encode import detection_message, sensor_registrat
 from dronewarn.formats.sapient.framing import encode_message as frame
 from dronewarn.sense.sensor_input import sensor_input
 from dronewarn.store.sqlite import UNDECODABLE_BYTES, SqliteStore
-from tests.sense.test_adsb import DOCUMENT, MSG3, NOW
+from tests.formats.test_adsb import DOCUMENT, MSG3, NOW
 
 T0 = 1_757_458_800.0
 

@@ -266,7 +266,7 @@ def walk_record(data: bytes, pos: int, end: int, layout: RecordLayout) -> tuple[
 def record_error(data: bytes, pos: int, end: int, layout: RecordLayout) -> DecodeError:
     """The DecodeError of the record at ``pos`` that a faster walk found bad: ``walk_record``
     names its fault exactly. If ``walk_record`` finds nothing wrong, the two walks disagree:
-    a FieldValueError says so (never seen: tests/sense/test_asterix_fast.py checks they agree).
+    a FieldValueError says so (never seen: tests/formats/test_asterix_fast.py checks they agree).
     """
     try:
         walk_record(data, pos, end, layout)

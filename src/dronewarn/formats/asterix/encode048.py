@@ -12,7 +12,7 @@ CAT048 record (UAP FRN in brackets), written by hand with ``struct``: libasterix
 Python, builds about 8,800 records a second with I010/I140/I020/I040 only and 2,800 with
 I130/I161/I170 too, where this encoder builds 660,000 and 410,000 (best of three runs on the
 development machine), and a simulated radar with hundreds of targets needs the difference.
-``tests/share/test_asterix_cat048.py`` decodes about 2,000 generated plots a run with
+``tests/formats/test_asterix_encode048.py`` decodes about 2,000 generated plots a run with
 libasterix and compares every field, and checks the bytes against libasterix's own encoding:
 
 * FSPEC: 1 octet (items of FRN 1-7), 2 when I161 or I170 is present.

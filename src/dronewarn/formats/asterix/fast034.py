@@ -8,7 +8,7 @@ Records are walked by ``walk_kernel`` with the length rules of libasterix's spec
 bit positions. ``Fast034.for_edition`` checks every position and LSB against libasterix's
 specification of the edition and refuses an edition where one differs (the caller then uses
 libasterix). Checked field for field against libasterix in
-``tests/sense/test_asterix_fast034.py``. Measured on NIGHT-0910, whose airborne radar sends a
+``tests/formats/test_asterix_fast034.py``. Measured on NIGHT-0910, whose airborne radar sends a
 sector crossing with each of its 60,000 plots: decoding that radar's input took 11.6 s with
 libasterix for CAT034, 3.1 s with this.
 """

@@ -44,7 +44,7 @@ HALF_HUNDREDTH = 0.005 + 1e-9
 
 @pytest.fixture(scope="module")
 def event_xsd() -> Path:
-    """MITRE's Event.xsd from the shared samples (the same place tests/sense reads)."""
+    """MITRE's Event.xsd from the shared samples (the same place the other format tests read)."""
     default = Path(__file__).resolve().parents[3] / "shared" / "samples"
     path = Path(os.environ.get("DRONEWARN_SAMPLES", default)) / "cot" / "Event.xsd"
     if not path.is_file():

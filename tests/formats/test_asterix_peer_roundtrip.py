@@ -2,7 +2,7 @@
 
 The peer is CroatiaControl's C++-backed ``asterix-decoder`` (PyPI, 0.7.11), which shares no
 code with libasterix. It imports as ``asterix`` like libasterix does, so it lives in its own
-virtual environment and runs ``tests/share/peer/asterix_peer_decode.py`` in a subprocess:
+virtual environment and runs ``tests/formats/peer/asterix_peer_decode.py`` in a subprocess:
 ``$DRONEWARN_ASTERIX_PEER`` names that environment's python, by default
 ``.venv-asterix-peer/bin/python`` at the repository root. Without it these tests skip.
 
@@ -43,8 +43,8 @@ from dronewarn.formats.asterix.encode062 import (
     Cat062Stream,
     pack_datablocks,
 )
-from tests.share.test_asterix_cat048 import Decoded048, check_plot, plots
-from tests.share.test_asterix_cat062 import (
+from tests.formats.test_asterix_encode048 import Decoded048, check_plot, plots
+from tests.formats.test_asterix_encode062 import (
     CONFIG,
     T0_S,
     Decoded062,

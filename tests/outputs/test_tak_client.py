@@ -11,7 +11,7 @@ from pathlib import Path
 from dronewarn.formats.cot.event import CotEvent
 from dronewarn.outputs.tak_client import TakClient, TakClientConfig
 from dronewarn.transports.tls import make_certificate
-from tests.share.test_cot_out import out_event
+from tests.formats.test_cot_tracks import out_event
 
 
 def _event() -> CotEvent:

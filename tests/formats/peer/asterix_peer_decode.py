@@ -6,7 +6,7 @@ package of the same name, hence the separate environment)::
 
     python3 -m venv .venv-asterix-peer
     .venv-asterix-peer/bin/pip install asterix-decoder==0.7.11
-    .venv-asterix-peer/bin/python tests/share/peer/asterix_peer_decode.py blocks.bin
+    .venv-asterix-peer/bin/python tests/formats/peer/asterix_peer_decode.py blocks.bin
 
 Input: raw ASTERIX data blocks (no pcap or other framing), from the file named as the only
 argument, or from stdin. Output (stdout), one JSON document::
