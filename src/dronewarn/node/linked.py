@@ -5,7 +5,7 @@ accepted; acting on a message is idempotent in the node's store (warning id and 
 feedback message id), so reading the inbox again after a crash acts on nothing twice.
 
 ``serve_link`` runs a node's link on its own (``dronewarn link serve``): the partner
-endpoint, the outbox couriers and the inbox into the node's store, and optionally a file of
+endpoint, the outbox deliveries and the inbox into the node's store, and optionally a file of
 warnings to send (each once, even across restarts) for integration tests and drills.
 """
 

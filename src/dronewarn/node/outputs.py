@@ -66,6 +66,7 @@ from dronewarn.outputs.tak_feed import (
     TakMulticastConfig,
     TakMulticastSender,
 )
+from dronewarn.transports.backoff import Backoff
 from dronewarn.transports.tls import TlsIdentity, server_context
 from dronewarn.transports.udp_sender import AsterixUdpSender, UdpTarget
 
@@ -425,13 +426,14 @@ class _SequenceClient:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff(0.5, 30.0)
         while not self._stop:
             try:
                 _, writer = await asyncio.wait_for(
                     asyncio.open_connection(self._target.host, self._target.port), 10.0
                 )
-                self.connected, self.error, backoff = True, "", 0.5
+                self.connected, self.error = True, ""
+                backoff.reset()
                 while not self._stop:
                     await self._wake.wait()
                     self._wake.clear()
@@ -445,7 +447,5 @@ class _SequenceClient:
                 self.error = f"{type(exc).__name__}: {exc}"
             self.connected = False
             if not self._stop:
-                with contextlib.suppress(TimeoutError):  # close() wakes it at once
-                    await asyncio.wait_for(self._wake.wait(), backoff)
+                await backoff.wait(self._wake)  # close() wakes it at once
                 self._wake.clear()
-                backoff = min(backoff * 2.0, 30.0)

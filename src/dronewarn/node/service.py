@@ -6,7 +6,7 @@ The composition root of a deployed node. ``NodeService`` builds, from the deploy
   (``DATA_DIR/node.sqlite``), resumed from what it held before a restart (tracker snapshot
   ``DATA_DIR/tracks.npz``, open warnings rebuilt from the store);
 * its sensor listeners (``node.listeners``) feeding one bounded queue per channel;
-* its partner link (``share.link_service``: endpoint, outbox couriers, audit log) and the
+* its partner link (``share.link_service``: endpoint, outbox deliveries, audit log) and the
   inbox it acts on;
 * its outputs (``node.outputs``: CoT, CAT062, SAPIENT, GeoJSON);
 * its operator API (``node.operator_picture``: picture, accounts, ``/healthz``, ``/readyz``,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import struct
 import time
 from collections import Counter, deque
@@ -40,6 +39,7 @@ from dronewarn.formats.sapient.encode import (
 )
 from dronewarn.formats.sapient.framing import MAX_MESSAGE_BYTES
 from dronewarn.formats.sapient.framing import encode_message as frame
+from dronewarn.transports.backoff import Backoff
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<I")
@@ -178,7 +178,7 @@ class SapientClient:
 
     async def run(self) -> None:
         """Connect, register and deliver; reconnect with backoff until ``close``."""
-        backoff = self.config.backoff_initial_s
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
         while not self._stop.is_set():
             registrations = self.stats.registrations
             try:
@@ -196,12 +196,8 @@ class SapientClient:
             if self._stop.is_set():
                 break
             if self.stats.registrations > registrations:  # it worked for a while: start over
-                backoff = self.config.backoff_initial_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stop.wait(), backoff * (0.5 + secrets.randbelow(1000) / 1000)
-                )
-            backoff = min(backoff * 2.0, self.config.backoff_max_s)
+                backoff.reset()
+            await backoff.wait(self._stop)
 
     async def _session(self) -> None:
         """One connection, until it fails or ``close``."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import ssl
 from collections import deque
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 
 from dronewarn.formats.cot.encode import encode
 from dronewarn.formats.cot.event import CotEvent, TakProtocol
+from dronewarn.transports.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,11 @@ class TakClient:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = self.config.backoff_initial_s
+        backoff = Backoff(self.config.backoff_initial_s, self.config.backoff_max_s)
         while not self._stop.is_set():
             try:
                 await self._session()
-                backoff = self.config.backoff_initial_s
+                backoff.reset()
             except (OSError, TimeoutError, ssl.SSLError, ConnectionError) as exc:
                 self.stats.failures += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
@@ -95,9 +95,7 @@ class TakClient:
                 self.stats.connected = False
             if self._stop.is_set():
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), backoff * random.uniform(0.5, 1.5))
-            backoff = min(backoff * 2.0, self.config.backoff_max_s)
+            await backoff.wait(self._stop)
 
     async def _session(self) -> None:
         reader, writer = await asyncio.wait_for(

@@ -1,4 +1,4 @@
-"""A node's side of all its partner links: endpoint, outbox couriers, store, audit.
+"""A node's side of all its partner links: endpoint, outbox deliveries, store, audit.
 
 ``LinkService`` is what the node talks to: ``send`` queues a signed message for a partner
 (durably, before returning), ``incoming`` gives the accepted partner messages in order,
@@ -31,7 +31,7 @@ from dronewarn.share.audit import FILE_NAME as AUDIT_FILE
 from dronewarn.share.audit import AuditLog, logged_ids, token_digest
 from dronewarn.share.envelope import SignedMessage, Signer, Verifier
 from dronewarn.share.link_store import LinkStore, Received
-from dronewarn.share.outbox_delivery import Courier, CourierConfig
+from dronewarn.share.outbox_delivery import DeliveryConfig, OutboxDelivery
 from dronewarn.share.partner_server import PartnerServer, Refusal
 from dronewarn.share.receiver import Receiver
 from dronewarn.share.trust import PartnerFiles, PartnerTrust, reread
@@ -181,10 +181,10 @@ class LinkService:
             self.receiver.handle,
             self._refused_connection,
         )
-        self.couriers = {
-            p.node_id: Courier(
+        self.deliveries = {
+            p.node_id: OutboxDelivery(
                 p.node_id,
-                CourierConfig(p.url, heartbeat_s=config.heartbeat_s, max_skew_s=config.max_skew_s),
+                DeliveryConfig(p.url, heartbeat_s=config.heartbeat_s, max_skew_s=config.max_skew_s),
                 client_context(identity, trusted[p.node_id].certs, required=False),
                 self.store,
                 self.signer,
@@ -205,8 +205,8 @@ class LinkService:
     def start(self) -> int:
         """Serve the partner endpoint and start delivering; return the bound port."""
         port = self.server.start()
-        for courier in self.couriers.values():
-            courier.start()
+        for delivery in self.deliveries.values():
+            delivery.start()
         return port
 
     def stop(self) -> None:
@@ -214,8 +214,8 @@ class LinkService:
         if self._stopped:
             return
         self._stopped = True
-        for courier in self.couriers.values():
-            courier.stop()
+        for delivery in self.deliveries.values():
+            delivery.stop()
         self.server.stop()
         self.audit.close()
         self.store.close()
@@ -268,7 +268,7 @@ class LinkService:
         self._verifier.set_keys(_keys_of(trusted))
         self.server.update_trust(server, _prints_of(trusted))
         for partner, context in contexts.items():
-            self.couriers[partner].use_context(context)
+            self.deliveries[partner].use_context(context)
         for partner, trust in sorted(trusted.items()):
             self.audit.record(
                 "trust",
@@ -289,8 +289,8 @@ class LinkService:
         self, partner: str, kind: str, body: Mapping[str, Any], dedupe_key: str | None = None
     ) -> str | None:
         """Queue a signed message; return its id (None: already queued under ``dedupe_key``)."""
-        courier = self.couriers.get(partner)
-        if courier is None:
+        delivery = self.deliveries.get(partner)
+        if delivery is None:
             raise ValueError(f"{partner} is not a partner of {self.node_id}")
         with self._lock:
             queued, dropped = self.store.enqueue(
@@ -313,7 +313,7 @@ class LinkService:
                 seq=queued.seq,
                 sha256=token_digest(queued.token),
             )
-        courier.notify()
+        delivery.notify()
         return queued.message_id
 
     def send_warning(self, warning: Warning) -> str | None:
@@ -326,7 +326,7 @@ class LinkService:
 
     def wait_delivered(self, timeout_s: float) -> bool:
         """Wait until every outbox is empty (delivered, expired or refused)."""
-        return all(c.wait_idle(timeout_s) for c in self.couriers.values())
+        return all(c.wait_idle(timeout_s) for c in self.deliveries.values())
 
     # ------------------------------------------------------------ receiving
 
@@ -337,7 +337,7 @@ class LinkService:
 
     def stats(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for partner, courier in self.couriers.items():
+        for partner, delivery in self.deliveries.items():
             counts = self.store.outbox_counts(partner)
             seen = self.receiver.health.get(partner)
             out[partner] = {
@@ -351,12 +351,12 @@ class LinkService:
                 "received": seen.accepted if seen else 0,
                 "duplicates_received": seen.duplicates if seen else 0,
                 "refused_on_receipt": dict(seen.refused) if seen else {},
-                "last_ack_s": courier.health.last_ack_s,
+                "last_ack_s": delivery.health.last_ack_s,
                 "last_heartbeat_in_s": seen.last_heartbeat_s if seen else float("nan"),
                 "last_message_in_s": seen.last_message_s if seen else float("nan"),
                 "partner_outbox_pending": seen.heartbeat_pending if seen else 0,
-                "consecutive_failures": courier.health.consecutive_failures,
-                "last_failure": courier.health.last_failure,
+                "consecutive_failures": delivery.health.consecutive_failures,
+                "last_failure": delivery.health.last_failure,
             }
         return out
 

@@ -33,7 +33,7 @@ TRANSIENT_REFUSALS = frozenset({"not_yet_valid"})
 
 
 @dataclass(frozen=True)
-class CourierConfig:
+class DeliveryConfig:
     url: str
     """The partner's endpoint, e.g. https://127.0.0.1:8443"""
     heartbeat_s: float = 5.0
@@ -44,7 +44,7 @@ class CourierConfig:
     batch: int = 64
     """At most this many messages per request."""
     linger_s: float = 0.02
-    """After bulk messages (air picture, feedback) wake the courier, wait this long for more
+    """After bulk messages (air picture, feedback) wake the delivery, wait this long for more
     to join the request: a batch shares one request's fixed cost (TLS records, HTTP framing,
     thread wake-ups). A warning is never held back."""
     snapshot_linger_s: float = 0.25
@@ -63,11 +63,11 @@ class LinkHealth:
     consecutive_failures: int = 0
 
 
-class Courier:
+class OutboxDelivery:
     def __init__(
         self,
         partner: str,
-        config: CourierConfig,
+        config: DeliveryConfig,
         context: ssl.SSLContext,
         store: LinkStore,
         signer: Signer,
@@ -88,7 +88,7 @@ class Courier:
         self._client = PartnerClient(config.url, context, config.timeout_s)
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"courier-{partner}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"delivery-{partner}", daemon=True)
         self._next_heartbeat_s = 0.0
         self._random = random.Random()
 
@@ -126,7 +126,7 @@ class Courier:
             try:
                 self._step()
             except Exception as exc:  # a bug or a broken store must not end the link
-                self.health.last_failure = f"courier: {type(exc).__name__}: {exc}"
+                self.health.last_failure = f"delivery: {type(exc).__name__}: {exc}"
                 self.health.consecutive_failures += 1
                 self._stop.wait(1.0)
 

@@ -1,4 +1,4 @@
-"""The courier's HTTP client: one kept-alive HTTPS connection to one partner, mutual TLS.
+"""The delivery's HTTP client: one kept-alive HTTPS connection to one partner, mutual TLS.
 
 The standard library's ``http.client`` over the pinned client context of ``transports.tls``. It
 replaced httpx here after a profile (yappi) of the NIGHT-0910 demo showed httpx's
