@@ -29,7 +29,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import ssl
 import threading
 import time
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dronewarn.deploy.endpoints import Endpoint, parse_endpoint
+from dronewarn.deploy.endpoints import parse_endpoint
 from dronewarn.deploy.load import Deployment
 from dronewarn.deploy.model import Asterix062Output, CotOutput, GeojsonOutput, Output, SapientOutput
 from dronewarn.domain.errors import DronewarnError
@@ -66,7 +65,8 @@ from dronewarn.outputs.tak_feed import (
     TakMulticastConfig,
     TakMulticastSender,
 )
-from dronewarn.transports.backoff import Backoff
+from dronewarn.store.atomic_file import write_atomically
+from dronewarn.transports.latest_sender import LatestSender
 from dronewarn.transports.tls import TlsIdentity, server_context
 from dronewarn.transports.udp_sender import AsterixUdpSender, UdpTarget
 
@@ -342,11 +342,11 @@ class Outputs:
             path = self.deployment.resolve(target.path)
 
             def write(node: Node, now_s: float) -> None:
-                _write_atomically(path, _collection_bytes(node))
+                write_atomically(path, _collection_bytes(node))
                 status.sent += 1
 
             return _Output(status, spec.period_s, write)
-        stream = _SequenceClient(target)
+        stream = LatestSender(target.host, target.port)
         self._run(stream.run())
 
         def send(node: Node, now_s: float) -> None:
@@ -395,57 +395,3 @@ def _collection_bytes(node: Node) -> bytes:
     warnings = latest_open([*node.warnings_out(), *node.warnings_in()])
     collection = picture_collection(states, warnings, node.node_id)
     return json.dumps(collection, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    scratch.write_bytes(data)
-    scratch.replace(path)
-
-
-class _SequenceClient:
-    """GeoJSON text sequences to one TCP server: the newest picture only, reconnecting."""
-
-    def __init__(self, target: Endpoint) -> None:
-        self._target = target
-        self._latest: bytes | None = None
-        self._wake = asyncio.Event()
-        self._stop = False
-        self.connected = False
-        self.sent = 0
-        self.error = ""
-
-    def offer(self, data: bytes) -> None:
-        self._latest = data
-        self._wake.set()
-
-    def close(self) -> None:
-        self._stop = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        backoff = Backoff(0.5, 30.0)
-        while not self._stop:
-            try:
-                _, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self._target.host, self._target.port), 10.0
-                )
-                self.connected, self.error = True, ""
-                backoff.reset()
-                while not self._stop:
-                    await self._wake.wait()
-                    self._wake.clear()
-                    if self._latest is not None:
-                        writer.write(self._latest)
-                        self._latest = None
-                        await asyncio.wait_for(writer.drain(), 10.0)
-                        self.sent += 1
-                writer.close()
-            except (OSError, ConnectionError, TimeoutError) as exc:
-                self.error = f"{type(exc).__name__}: {exc}"
-            self.connected = False
-            if not self._stop:
-                await backoff.wait(self._wake)  # close() wakes it at once
-                self._wake.clear()
