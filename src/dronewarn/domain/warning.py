@@ -58,6 +58,19 @@ class Warning:
     """The airspace the warning is about: the recipient's country (ISO alpha-3) or a zone id."""
     class_confidence: float = 0.0
 
+    def identity(self) -> dict[str, str | int]:
+        """Which warning this is, from whom to whom about what: the fields every record of a
+        warning (log line, GeoJSON feature) starts with."""
+        return {
+            "warning_id": self.warning_id,
+            "sequence": self.sequence,
+            "state": self.state.value,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "area": self.area,
+            "track_id": self.track_id,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class OperatorAction:

@@ -383,13 +383,7 @@ def _fields(warning: Warning) -> dict[str, object]:
     """A warning's log fields: ids and prediction, nothing a partner would not see."""
     entry = warning.entry
     return {
-        "warning_id": warning.warning_id,
-        "sequence": warning.sequence,
-        "state": warning.state.value,
-        "sender": warning.sender,
-        "recipient": warning.recipient,
-        "area": warning.area,
-        "track_id": warning.track_id,
+        **warning.identity(),
         "entry_s": None if entry is None else round(entry.time_s, 1),
         "probability": None if entry is None else round(entry.probability, 3),
     }

@@ -56,7 +56,6 @@ def check_edition(spec: Any, layout: RecordLayout) -> str | None:
 
 
 _COLUMNS = ("010", "000", "030", "020", "041", "120")
-ROWS_PER_CALL = 64
 
 
 def _signed(raw: int, bits: int) -> int:
@@ -75,8 +74,7 @@ class Fast034:
         """The decoder for the edition of libasterix's ``spec``; None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
-        columns = {layout.index(name): 1 + k for k, name in enumerate(_COLUMNS)}
-        tables = WalkTables.for_layout(layout, columns, {})
+        tables = WalkTables.for_columns(layout, _COLUMNS)
         return None if tables is None else cls(layout, tables)
 
     def decode_block(
@@ -86,7 +84,7 @@ class Fast034:
         block (as ``Fast048.decode_block``)."""
         tables = self.tables
         buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = np.empty((max(1, min(ROWS_PER_CALL, end - start)), tables.columns), np.int64)
+        rows_out = tables.row_buffer(start, end)
         new = object.__new__
         out: list[Cat034Message] = []
         pos = start

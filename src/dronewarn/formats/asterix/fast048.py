@@ -85,8 +85,6 @@ def check_edition(spec: Any, layout: RecordLayout) -> str | None:
 
 _COLUMNS = ("010", "140", "020", "040", "070", "090", "130", "220", "240", "161", "200", "170")
 """Items whose start ``walk_kernel`` reports, in row order after the record's start."""
-ROWS_PER_CALL = 64
-"""Records walked per kernel call (a data block of 1,400 octets holds about 30 plots)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +99,7 @@ class Fast048:
         """The decoder for the edition of libasterix's ``spec``; None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
-        columns = {layout.index(name): 1 + k for k, name in enumerate(_COLUMNS)}
-        tables = WalkTables.for_layout(layout, columns, {})
+        tables = WalkTables.for_columns(layout, _COLUMNS)
         return None if tables is None else cls(layout, tables)
 
     def decode_block(
@@ -114,7 +111,7 @@ class Fast048:
         """
         tables = self.tables
         buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = np.empty((max(1, min(ROWS_PER_CALL, end - start)), tables.columns), np.int64)
+        rows_out = tables.row_buffer(start, end)
         pair = _PAIR.unpack_from
         new = object.__new__
         (

@@ -218,8 +218,6 @@ _SUBFIELD_INDEX = MappingProxyType({
     True: MappingProxyType({"ADR": 1, "ID": 2, "PSR": 0, "SSR": 1, "MDS": 4, "ES": 6}),
 })  # fmt: skip
 """Subfield indices (from 0) in each compound, for 1.x (False) and 0.17 (True)."""
-ROWS_PER_CALL = 64
-"""Records walked per kernel call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +271,7 @@ class Fast062:
         tables = self.tables
         draft = self.is_draft
         buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = np.empty((max(1, min(ROWS_PER_CALL, end - start)), tables.columns), np.int64)
+        rows_out = tables.row_buffer(start, end)
         wgs84 = _WGS84.unpack_from
         pair = _PAIR.unpack_from
         signed_pair = _SIGNED_PAIR.unpack_from

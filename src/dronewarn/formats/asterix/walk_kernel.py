@@ -24,6 +24,7 @@ the block.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,6 +204,10 @@ def walk_block(  # pragma: no cover - compiled
     return rows, DONE, pos
 
 
+ROWS_PER_CALL = 64
+"""Records walked per kernel call (a data block of 1,400 octets holds about 30 plots)."""
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class WalkTables:
     """A layout's length rules as ``walk_block`` reads them, with the columns a decoder wants."""
@@ -213,6 +218,17 @@ class WalkTables:
     parts: IntTable
     columns: int
     """Columns of a row: the record start and one per wanted item or subfield."""
+
+    @classmethod
+    def for_columns(cls, layout: RecordLayout, names: Sequence[str]) -> WalkTables | None:
+        """Tables reporting where each of the items ``names`` starts, in that column order
+        after the record's start (no subfields)."""
+        columns = {layout.index(name): 1 + k for k, name in enumerate(names)}
+        return cls.for_layout(layout, columns, {})
+
+    def row_buffer(self, start: int, end: int) -> npt.NDArray[np.int64]:
+        """Room for the rows of one ``walk_rows`` call over ``[start, end)``."""
+        return np.empty((max(1, min(ROWS_PER_CALL, end - start)), self.columns), np.int64)
 
     @classmethod
     def for_layout(
