@@ -1,6 +1,10 @@
-"""Shared fixtures: the NIGHT-0910 scenario and its simulated world, built once per session."""
+"""Shared fixtures: the NIGHT-0910 scenario and its simulated world, built once per session,
+and where the real captures are."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +29,19 @@ def night_world(night: Scenario) -> SimulatedScenario:
 def region() -> AirspaceMap:
     """Poland, Belarus, Ukraine and Lithuania around the Bug river."""
     return AirspaceMap(LocalFrame(51.8, 23.5), load_countries(["POL", "BLR", "UKR", "LTU"]))
+
+
+_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+"""The real captures shared beside the repository (``../shared/samples``)."""
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """``$DRONEWARN_SAMPLES`` or ``../shared/samples`` next to the repository; skip if absent.
+
+    The captures are other people's data: tests read them where they are, never copied in.
+    """
+    path = Path(os.environ.get("DRONEWARN_SAMPLES", _SAMPLES))
+    if not path.is_dir():
+        pytest.skip(f"real captures not found at {path} (set DRONEWARN_SAMPLES)")
+    return path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 from dronewarn.domain.errors import FieldValueError
 from dronewarn.domain.report import ClassHint, GeoPoint, ObjectClass, PositionMeasurement, Report
@@ -100,3 +102,26 @@ def test_the_store_keeps_the_start_of_undecodable_input() -> None:
     kind, message, kept = rows[0]
     assert kind == "bad_field" and message.endswith("at offset 7")
     assert len(kept) == 2 * UNDECODABLE_BYTES
+
+
+def test_raw_mode_s_lines_become_reports_dated_on_arrival(samples_dir: Path) -> None:
+    """AVR lines (``*hex;``) of one aircraft, cut anywhere between chunks: the positions are
+    the ones ``ModeSDecoder`` finds, each dated by its chunk's arrival; noise is counted."""
+    with (samples_dir / "adsb" / "sample_data_adsb.csv").open() as handle:
+        messages = [row[1] for row in csv.reader(handle)][:60]
+    modes = sensor_input(SensorConfig("rx", SensorKind.ADSB, wire=WireFormat.MODES))
+    text = "".join(f"*{m};\r\n" for m in messages).encode() + b"*ZZZZ;\n"
+    found: list[Report] = []
+    errors = 0
+    for k, start in enumerate(range(0, len(text), 97)):  # chunks that split lines
+        decoded = modes.decode(text[start : start + 97], T0 + k)
+        found.extend(decoded.reports)
+        errors += len(decoded.errors)
+    assert errors == 1  # the line that is no hex
+    assert len(found) >= 2 and {r.source for r in found} == {"icao:406B90"}
+    first = found[0].measurement
+    assert isinstance(first, PositionMeasurement)
+    assert abs(first.point.lat_deg - 51.1484) < 1e-3 and abs(first.point.lon_deg - 7.2279) < 1e-3
+    assert all(T0 <= r.time_s <= T0 + len(text) / 97 + 1 for r in found)
+    (too_long,) = modes.decode(b"*" + b"0" * 400, T0).errors  # no unbounded buffering
+    assert isinstance(too_long, FieldValueError) and too_long.field == "line"

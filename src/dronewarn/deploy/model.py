@@ -41,6 +41,8 @@ class SensorFormat(StrEnum):
     COT = "cot"
     SBS = "sbs"
     READSB = "readsb"
+    MODES = "modes"
+    """Raw Mode S / ADS-B, AVR lines (``*8D4840D6202CC371C32CE0576098;``), port 30002."""
 
 
 FORMATS_OF_KIND: MappingProxyType[SensorKind, frozenset[SensorFormat]] = MappingProxyType(
@@ -50,7 +52,9 @@ FORMATS_OF_KIND: MappingProxyType[SensorKind, frozenset[SensorFormat]] = Mapping
         SensorKind.CUAS: frozenset({SensorFormat.SAPIENT, SensorFormat.ASTERIX, SensorFormat.COT}),
         SensorKind.ACOUSTIC: frozenset({SensorFormat.MQTT_ACOUSTIC}),
         SensorKind.SIGHTING: frozenset({SensorFormat.SIGHTING_JSON, SensorFormat.COT}),
-        SensorKind.ADSB: frozenset({SensorFormat.SBS, SensorFormat.READSB, SensorFormat.ASTERIX}),
+        SensorKind.ADSB: frozenset(
+            {SensorFormat.SBS, SensorFormat.MODES, SensorFormat.READSB, SensorFormat.ASTERIX}
+        ),
     }
 )
 LISTEN_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
@@ -61,12 +65,14 @@ LISTEN_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyTyp
         SensorFormat.SIGHTING_JSON: frozenset({"http", "https", "path"}),
         SensorFormat.COT: frozenset({"tcp", "udp"}),
         SensorFormat.SBS: frozenset({"tcp"}),
+        SensorFormat.MODES: frozenset({"tcp"}),
         SensorFormat.READSB: frozenset(),
     }
 )
 CONNECT_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
     {
         SensorFormat.SBS: frozenset({"tcp"}),
+        SensorFormat.MODES: frozenset({"tcp"}),
         SensorFormat.READSB: frozenset({"http", "https"}),
         SensorFormat.COT: frozenset({"tcp", "tls"}),
     }
@@ -84,6 +90,7 @@ def wire_format(sensor_format: SensorFormat, endpoint: Endpoint) -> WireFormat:
         SensorFormat.MQTT_ACOUSTIC: WireFormat.ACOUSTIC_JSON,
         SensorFormat.SIGHTING_JSON: WireFormat.SIGHTING_JSON,
         SensorFormat.SBS: WireFormat.SBS,
+        SensorFormat.MODES: WireFormat.MODES,
         SensorFormat.READSB: WireFormat.READSB,
     }[sensor_format]
 

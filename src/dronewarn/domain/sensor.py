@@ -36,6 +36,8 @@ class WireFormat(StrEnum):
     """ADS-B as SBS/BaseStation lines."""
     READSB = "readsb"
     """ADS-B as readsb/dump1090 aircraft.json."""
+    MODES = "modes"
+    """ADS-B as raw Mode S messages, one ``*hex;`` (AVR) line each (dump1090/readsb port 30002)."""
 
 
 @dataclass(frozen=True, slots=True)

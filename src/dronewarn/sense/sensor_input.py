@@ -16,9 +16,10 @@ frame) and nothing else.
 | acoustic_json | one MQTT message body (a detection or a batch) | ``formats.acoustic`` |
 | sighting_json | one HTTP request body (a sighting or a list) | ``formats.sighting`` |
 | sbs | a chunk of SBS/BaseStation text (lines; a line may span chunks) | ``formats.adsb.sbs`` |
+| modes | a chunk of raw Mode S AVR lines (``*hex;``), dated on arrival | ``formats.adsb.modes`` |
 | readsb | one ``aircraft.json`` document (a poll) | ``formats.adsb.readsb`` |
 
-Stream inputs (sapient, cot, sbs) keep a partial message between payloads; ``finish`` reports
+Stream inputs (sapient, cot, sbs, modes) keep a partial message between payloads; ``finish`` reports
 what was left unfinished when the stream ends.
 """
 
@@ -40,6 +41,7 @@ from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, WireFormat
 from dronewarn.formats.acoustic import AcousticConfig, decode_payload
 from dronewarn.formats.acoustic import to_report as acoustic_report
+from dronewarn.formats.adsb.modes import ModeSDecoder
 from dronewarn.formats.adsb.position import AdsbConfig
 from dronewarn.formats.adsb.position import to_report as adsb_report
 from dronewarn.formats.adsb.readsb import AircraftJsonFeed
@@ -389,6 +391,33 @@ class SightingInput:
         return Decoded(tuple(sighting_report(s, self._config) for s in sightings), ())
 
 
+class _Lines:
+    """Complete lines of a text stream; a partial one waits for the next chunk (bounded)."""
+
+    def __init__(self, max_line_bytes: int, what: str) -> None:
+        self._max = max_line_bytes
+        self._what = what
+        self._partial = b""
+
+    def feed(self, payload: bytes) -> tuple[list[bytes], list[InputError]]:
+        *lines, self._partial = (self._partial + payload).split(b"\n")
+        errors: list[InputError] = []
+        if len(self._partial) > self._max:
+            errors.append(
+                FieldValueError(
+                    f"{self._what} line longer than {self._max} octets",
+                    data=self._partial[:64],
+                    field="line",
+                )
+            )
+            self._partial = b""
+        return [line.rstrip(b"\r") for line in lines if line.strip()], errors
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._partial.strip())
+
+
 class SbsInput:
     """SBS/BaseStation text (port 30003): complete lines decode, a partial one waits."""
 
@@ -397,28 +426,14 @@ class SbsInput:
     def __init__(self, sensor: SensorConfig) -> None:
         self.sensor_id = sensor.sensor_id
         self._config = AdsbConfig(sensor.sensor_id)
-        self._partial = b""
+        self._lines = _Lines(self.MAX_LINE_BYTES, "an SBS")
 
     def decode(self, payload: bytes, received_s: float) -> Decoded:
-        *lines, self._partial = (self._partial + payload).split(b"\n")
-        errors: list[InputError] = []
-        if len(self._partial) > self.MAX_LINE_BYTES:
-            errors.append(
-                FieldValueError(
-                    f"an SBS line longer than {self.MAX_LINE_BYTES} octets",
-                    data=self._partial[:64],
-                    field="line",
-                )
-            )
-            self._partial = b""
+        lines, errors = self._lines.feed(payload)
         reports: list[Report] = []
         for line in lines:
-            if not line.strip():
-                continue
             try:
-                message = decode_sbs_line(
-                    line.rstrip(b"\r"), clock_zone=self._config.sbs_clock_zone
-                )
+                message = decode_sbs_line(line, clock_zone=self._config.sbs_clock_zone)
             except DecodeError as error:
                 errors.append(error)
                 continue
@@ -429,9 +444,47 @@ class SbsInput:
 
     def finish(self) -> Decoded:
         """A last line without its line end still counts."""
-        if not self._partial.strip():
+        if not self._lines.waiting:
             return Decoded((), ())
         return self.decode(b"\n", 0.0)
+
+
+class ModesInput:
+    """Raw Mode S / ADS-B in AVR lines (``*hex;``, dump1090/readsb port 30002), as they arrive.
+
+    AVR lines carry no time: each message is dated by its arrival (``received_s``). One
+    ``ModeSDecoder`` per stream keeps the CPR pairs and what each aircraft declared (emitter
+    category, NACp), so positions come as soon as an even/odd pair agrees.
+    """
+
+    MAX_LINE_BYTES = 256
+
+    def __init__(self, sensor: SensorConfig) -> None:
+        self.sensor_id = sensor.sensor_id
+        self._config = AdsbConfig(sensor.sensor_id)
+        self._decoder = ModeSDecoder(self._config)
+        self._lines = _Lines(self.MAX_LINE_BYTES, "a Mode S")
+        self._received_s = 0.0
+
+    def decode(self, payload: bytes, received_s: float) -> Decoded:
+        self._received_s = received_s
+        lines, errors = self._lines.feed(payload)
+        reports: list[Report] = []
+        for line in lines:
+            try:
+                position = self._decoder.decode(line, received_s)
+            except DecodeError as error:
+                errors.append(error)
+                continue
+            if position is not None:
+                reports.append(adsb_report(position, self._config))
+        return Decoded(tuple(reports), tuple(errors))
+
+    def finish(self) -> Decoded:
+        """A last line without its line end still counts (dated by the last arrival)."""
+        if not self._lines.waiting:
+            return Decoded((), ())
+        return self.decode(b"\n", self._received_s)
 
 
 class ReadsbInput:
@@ -480,6 +533,8 @@ def sensor_input(sensor: SensorConfig) -> SensorInput:
             return SightingInput(sensor)
         case WireFormat.SBS:
             return SbsInput(sensor)
+        case WireFormat.MODES:
+            return ModesInput(sensor)
         case WireFormat.READSB:
             return ReadsbInput(sensor)
         case _:
