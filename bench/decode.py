@@ -6,7 +6,7 @@ them), every CAT062 block of ``cat_062_065.pcap`` and ``cat062cat065.raw`` (4 re
 edition 1.x, rich ones: I380, I290, I295, I340...), and the 100 CAT062 edition-0.17 records of
 ``asterix.pcap``. Each block is one payload given to ``decode_datablocks``.
 
-Paths, both giving the same ``Cat048Plot``/``Cat062Track`` values (tests/sense/
+Paths, both giving the same ``Cat048Plot``/``Cat062Track`` values (tests/formats/
 test_asterix_fast.py):
 
 * libasterix alone: ``DecodePlan.for_editions(fast=False)``, libasterix's strict record parse

@@ -123,7 +123,7 @@ BROKEN = [
         'kind = "acoustic"',
         'kind = "adsb"',
         22,
-        r"sensors\[1\]: an adsb sensor sends asterix, readsb, sbs, not mqtt-acoustic",
+        r"sensors\[1\]: an adsb sensor sends asterix, modes, readsb, sbs, not mqtt-acoustic",
     ),
     ('kind = "asterix062"', 'kind = "asterix63"', 37, r"outputs\[0\]: Input tag 'asterix63'"),
     ("sac = 2\nsic = 1\n", "sac = 2\n", 12, r"sensors\[0\]: sac and sic go together"),

@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,21 +24,20 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dronewarn.cli.options import parse_speed
-from dronewarn.cli.pictures import print_pictures
-from dronewarn.cli.views import live_picture, summary_panel
 from dronewarn.domain.errors import DronewarnError
 from dronewarn.domain.time import iso, parse_iso
-from dronewarn.harness.in_process import (
-    InProcessNodes,
-    NodeOutcome,
-    SimulatedScenario,
-    Window,
-    simulate_scenario,
-)
-from dronewarn.harness.launcher import NightRun, outcome_of
-from dronewarn.harness.summary import NightSummary, summarise
-from dronewarn.sim.scenario import Scenario, load_scenario
-from dronewarn.sim.stream import ReplayClock
+
+if TYPE_CHECKING:
+    from dronewarn.harness.in_process import (
+        InProcessNodes,
+        NodeOutcome,
+        SimulatedScenario,
+        Window,
+    )
+    from dronewarn.harness.summary import NightSummary
+    from dronewarn.sim.scenario import Scenario
+    from dronewarn.sim.stream import ReplayClock
+
 
 T = TypeVar("T")
 
@@ -48,6 +47,8 @@ def _stderr() -> Console:
 
 
 def _window(scenario: Scenario, start: str | None, hours: float | None) -> Window:
+    from dronewarn.harness.in_process import Window
+
     try:
         start_s = parse_iso(start.replace("Z", "+00:00")) if start else scenario.start_s
     except (ValueError, DronewarnError) as exc:
@@ -61,6 +62,8 @@ def _window(scenario: Scenario, start: str | None, hours: float | None) -> Windo
 
 
 def build_world(scenario: Scenario, quiet: bool) -> SimulatedScenario:
+    from dronewarn.harness.in_process import simulate_scenario
+
     with Progress(
         TextColumn("[bold]simulating[/] {task.description}"),
         BarColumn(),
@@ -112,6 +115,8 @@ def run_night(
     data_dir: Path | None = None,
 ) -> tuple[SimulatedScenario, dict[str, NodeOutcome], float]:
     """The night through ``dronewarn node run`` processes, headless; (world, outcomes, wall)."""
+    from dronewarn.harness.launcher import NightRun
+
     wall0 = time.perf_counter()
     with NightRun(scenario, data_dir) as run:
         run.start()  # the nodes start while the simulator works
@@ -162,6 +167,10 @@ def demo(
     after the night for replay, until Ctrl-C. --headless prints a summary and exits;
     --terminal shows one node's picture as a table (the nodes then run in this process).
     """
+    from dronewarn.cli.views import summary_panel
+    from dronewarn.harness.summary import summarise
+    from dronewarn.sim.scenario import load_scenario
+
     scenario = load_scenario(scenario_name)
     window = _window(scenario, start, hours)
     pace = parse_speed(speed)
@@ -186,6 +195,11 @@ def demo(
 
 
 def _terminal(scenario: Scenario, window: Window, pace: float | None, node_id: str) -> None:
+    from dronewarn.cli.views import summary_panel
+    from dronewarn.harness.in_process import InProcessNodes, Window
+    from dronewarn.harness.summary import summarise
+    from dronewarn.sim.stream import ReplayClock
+
     world = build_world(scenario, quiet=False)
     wall0 = time.perf_counter()
     night = InProcessNodes(world)
@@ -211,6 +225,11 @@ def _serve_pictures(
     tak: bool,
 ) -> None:
     """The demo with web pictures (and TAK feeds): the night, then replay until Ctrl-C."""
+    from dronewarn.cli.pictures import print_pictures
+    from dronewarn.cli.views import summary_panel
+    from dronewarn.harness.launcher import NightRun
+    from dronewarn.harness.summary import summarise
+
     console = _stderr()
 
     def stop(signum: int, frame: object) -> None:
@@ -246,6 +265,8 @@ def _serve_pictures(
 
 
 def _run_live(night: InProcessNodes, window: Window, clock: ReplayClock, node_id: str) -> None:
+    from dronewarn.cli.views import live_picture
+
     label = "max" if clock.speed is None else f"x{clock.speed:g}"
     with Live(live_picture(night, node_id, window.start_s, label), refresh_per_second=4) as live:
         shown = [time.monotonic()]
@@ -289,6 +310,9 @@ def evaluate(
 ) -> None:
     """Run a scenario headless (its nodes as processes) and score its warnings."""
     from dronewarn.evaluation.night_map import draw_night_map
+    from dronewarn.harness.in_process import Window
+    from dronewarn.harness.summary import summarise
+    from dronewarn.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_name)
     window = Window(scenario.start_s, scenario.end_s)
@@ -374,6 +398,7 @@ def sim_write(
 ) -> None:
     """Simulate a scenario and write its ground truth and sensor output to files."""
     from dronewarn.sim.output import write_drones, write_reports, write_truth
+    from dronewarn.sim.scenario import load_scenario
 
     if truth_step_s <= 0:
         raise typer.BadParameter("--truth-step-s must be positive")
@@ -407,7 +432,7 @@ def sim_configs(
     `dronewarn node run FOLDER/<node>.toml`, then `dronewarn sim feed`."""
     from dronewarn.harness.broker import write_broker_config
     from dronewarn.sim.deployment import PortPlan, free_port, node_files, write_configs
-    from dronewarn.sim.scenario import AcousticGridSensor, AcousticStripSensor
+    from dronewarn.sim.scenario import AcousticGridSensor, AcousticStripSensor, load_scenario
 
     scenario = load_scenario(scenario_name)
     folder = folder.resolve()
@@ -436,8 +461,14 @@ def sim_feed(
 ) -> None:
     """Feed the scenario's night to nodes started by hand from `sim configs` files (their
     replay clocks), then print how their warnings did."""
+    from dronewarn.cli.views import summary_panel
     from dronewarn.deploy.load import DeploymentError, load_deployment
+    from dronewarn.harness.in_process import Window
+    from dronewarn.harness.launcher import outcome_of
+    from dronewarn.harness.summary import summarise
     from dronewarn.sim.feeder import Feeder, FeederError
+    from dronewarn.sim.scenario import load_scenario
+    from dronewarn.sim.stream import ReplayClock
 
     scenario = load_scenario(scenario_name)
     window = Window(scenario.start_s, scenario.end_s)

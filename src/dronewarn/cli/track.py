@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -31,6 +30,8 @@ def track(
     gospa_c_m: Annotated[float, typer.Option(help="GOSPA cut-off distance, metres")] = 1000.0,
 ) -> None:
     """Track plain position detections (no map, no node) and optionally score them."""
+    import numpy as np
+
     from dronewarn.cli.track_files import (
         ReadErrors,
         read_batches,
