@@ -70,13 +70,26 @@ def test_garbage_is_counted_not_fatal_and_a_missing_file_is(tmp_path: Path) -> N
     assert code == 2 and "cannot read" in err
 
 
-def test_the_wrong_edition_fails_and_names_the_right_one(samples: Path) -> None:
+def test_the_edition_nobody_chose_is_detected_and_said(samples: Path) -> None:
+    """asterix.pcap is CAT062 0.17 (a 2005-2008 draft): no flag is needed, the choice is said."""
     code, lines, err = _run(str(samples / "asterix" / "asterix.pcap"))
+    assert code == 0 and len(lines) == 100
+    assert (
+        "CAT062 read as edition 0.17, detected: 100 of 100 records give plausible reports "
+        "(0 as the default 1.20)" in " ".join(err.split())
+    )
+
+
+def test_a_chosen_wrong_edition_fails_and_names_the_right_one(samples: Path) -> None:
+    """A chosen edition is never overridden: nothing decodes, and the hint names 0.17."""
+    code, lines, err = _run(str(samples / "asterix" / "asterix.pcap"), "--edition", "62:1.20")
     assert code == 1 and lines == []
+    text = " ".join(err.split())
     assert (
         "0 of 100 CAT062 records decode as edition 1.20; 100 decode as 0.17: try --edition "
-        "62:0.17" in " ".join(err.split())
+        "62:0.17" in text
     )
+    assert "implausible_value" in text  # the records that parse under 1.20 are refused
 
 
 def test_bad_edition_is_a_usage_error(tmp_path: Path) -> None:

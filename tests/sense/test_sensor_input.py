@@ -125,3 +125,42 @@ def test_raw_mode_s_lines_become_reports_dated_on_arrival(samples_dir: Path) -> 
     assert all(T0 <= r.time_s <= T0 + len(text) / 97 + 1 for r in found)
     (too_long,) = modes.decode(b"*" + b"0" * 400, T0).errors  # no unbounded buffering
     assert isinstance(too_long, FieldValueError) and too_long.field == "line"
+
+
+def _draft_payloads(samples_dir: Path) -> list[tuple[bytes, float]]:
+    """asterix.pcap: 100 CAT062 records of the 0.17 draft, one per packet (SAC/SIC 25/100)."""
+    from dronewarn.formats.capture import read_capture
+
+    return [
+        (c.payload, c.timestamp_s or T0)
+        for c in read_capture(samples_dir / "asterix" / "asterix.pcap")
+    ]
+
+
+def test_a_feed_of_an_unconfigured_edition_is_detected_and_said(samples_dir: Path) -> None:
+    payloads = _draft_payloads(samples_dir)
+    radar = SensorConfig(
+        "sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX, asterix_source=(25, 100)
+    )
+    feed = sensor_input(radar)
+    results = [feed.decode(payload, t) for payload, t in payloads]
+    first_good = next(k for k, r in enumerate(results) if r.reports)
+    assert first_good <= 10  # a few payloads refused (counted), then read as 0.17
+    assert all(len(r.reports) == 1 for r in results[first_good:])
+    hint = getattr(feed, "edition_hint")()  # noqa: B009 (not part of the SensorInput protocol)
+    assert "CAT062 read as edition 0.17, detected" in hint
+
+
+def test_a_configured_edition_is_never_overridden(samples_dir: Path) -> None:
+    payloads = _draft_payloads(samples_dir)
+    radar = SensorConfig(
+        "sdps",
+        SensorKind.RADAR,
+        wire=WireFormat.ASTERIX,
+        asterix_source=(25, 100),
+        asterix_editions=("62:1.20",),
+    )
+    feed = sensor_input(radar)
+    assert not any(feed.decode(payload, t).reports for payload, t in payloads)
+    hint = getattr(feed, "edition_hint")()  # noqa: B009
+    assert "detected" not in hint and "50 decode as 0.17" in hint  # the last 50 failing

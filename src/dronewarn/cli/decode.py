@@ -104,7 +104,12 @@ def decode_command(
 ) -> None:
     """Decode a sensor capture: one JSON line per Report on stdout, errors on stderr."""
     # the decoders are imported here, not at the top: ``dronewarn --help`` stays fast
-    from dronewarn.cli.decode_files import asterix_hints, nothing_decoded, run_decode
+    from dronewarn.cli.decode_files import (
+        asterix_hints,
+        detect_asterix_editions,
+        nothing_decoded,
+        run_decode,
+    )
     from dronewarn.domain.time import parse_iso
     from dronewarn.formats.asterix.editions import parse_editions
 
@@ -114,20 +119,25 @@ def decode_command(
         reference_s = parse_iso(at) if at else time.time()
     except (DronewarnError, ValueError) as error:
         raise typer.BadParameter(str(error)) from None
+    err = _stderr()
     try:
+        asterix = fmt in (DecodeFormat.ASTERIX, DecodeFormat.PCAP) or (
+            fmt is DecodeFormat.AUTO
+            and guess_format(path.read_bytes()[:512], path.name)
+            in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
+        )
+        if asterix:
+            detection = detect_asterix_editions(path, editions)
+            for line in detection.describe():
+                err.print(line, highlight=False, soft_wrap=True)
+            editions = detection.editions
         counts = run_decode(path, fmt, editions, radar_site, reference_s)
     except OSError as error:
-        _stderr().print(f"[red]cannot read {path}: {error.strerror or error}[/red]")
+        err.print(f"[red]cannot read {path}: {error.strerror or error}[/red]")
         raise typer.Exit(2) from None
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items())) or "nothing"
-    err = _stderr()
     err.print(f"{path.name}: {summary}", highlight=False)
     errors = sum(n for kind, n in counts.items() if kind.startswith("error:"))
-    asterix = fmt in (DecodeFormat.ASTERIX, DecodeFormat.PCAP) or (
-        fmt is DecodeFormat.AUTO
-        and guess_format(path.read_bytes()[:512], path.name)
-        in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
-    )
     hints = asterix_hints(path, editions) if asterix and errors else []
     for hint in hints:
         if hint.better or nothing_decoded(counts):

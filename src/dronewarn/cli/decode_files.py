@@ -26,7 +26,12 @@ from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
-from dronewarn.formats.asterix.edition_guess import EditionHint, edition_hints
+from dronewarn.formats.asterix.edition_guess import (
+    Detection,
+    EditionHint,
+    detect_editions,
+    edition_hints,
+)
 from dronewarn.formats.asterix.editions import Editions
 from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
 from dronewarn.formats.capture import read_capture
@@ -231,8 +236,8 @@ def run_decode(
     return counts
 
 
-def asterix_hints(path: Path, editions: Editions, sample: int = 200) -> list[EditionHint]:
-    """Edition hints from the first ``sample`` payloads of an ASTERIX recording."""
+def _sample(path: Path, sample: int) -> list[tuple[bytes, float]]:
+    """The first ``sample`` payloads of an ASTERIX recording with their capture times."""
     payloads: list[tuple[bytes, float]] = []
     errors: list[DecodeError] = []
     try:
@@ -242,7 +247,20 @@ def asterix_hints(path: Path, editions: Editions, sample: int = 200) -> list[Edi
                 break
     except DecodeError:
         pass
-    return edition_hints(payloads, editions)
+    return payloads
+
+
+def asterix_hints(path: Path, editions: Editions, sample: int = 200) -> list[EditionHint]:
+    """Edition hints from the first ``sample`` payloads of an ASTERIX recording."""
+    return edition_hints(_sample(path, sample), editions)
+
+
+def detect_asterix_editions(path: Path, editions: Editions, sample: int = 200) -> Detection:
+    """The editions of the categories ``editions`` does not fix, detected on the first
+    ``sample`` payloads (``edition_guess.detect_editions``)."""
+    if all(category in editions.explicit for category in editions):
+        return Detection(editions, ())
+    return detect_editions(_sample(path, sample), editions)
 
 
 def nothing_decoded(counts: Counter[str]) -> bool:

@@ -71,6 +71,14 @@ class FieldValueError(DecodeError):
     kind = "bad_field"
 
 
+class ImplausibleValueError(FieldValueError):
+    """A decoded value no real target can have (a latitude of 215 degrees, a height of 90 km):
+    the record is refused and never becomes a Report. The message names the item and the
+    likely cause (usually the wrong edition for the category)."""
+
+    kind = "implausible_value"
+
+
 class UnsupportedError(DecodeError):
     """Well-formed input of a category, edition or message type dronewarn does not read."""
 

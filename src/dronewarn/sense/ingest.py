@@ -18,6 +18,7 @@ from dronewarn.domain.errors import (
     TimeOrderError,
     UnknownSensorError,
 )
+from dronewarn.domain.limits import MAX_ALT_M, MAX_RANGE_M, MIN_ALT_M, RANGE_MARGIN
 from dronewarn.domain.report import (
     BearingMeasurement,
     GeoPoint,
@@ -28,12 +29,6 @@ from dronewarn.domain.report import (
 )
 from dronewarn.domain.sensor import SensorConfig
 from dronewarn.domain.time import MAX_FUTURE_S
-
-MAX_RANGE_M = 1_000_000.0
-"""No sensor dronewarn knows sees farther than 1,000 km."""
-MAX_ALT_M = 30_000.0
-RANGE_MARGIN = 1.2
-"""A plot up to 20 % beyond a radar's configured range is still believed (ducting)."""
 
 RejectSink = Callable[[Report, InputError], None]
 UndecodableSink = Callable[[str, float, Sequence[InputError]], None]
@@ -55,7 +50,7 @@ def _check_point(point: GeoPoint, field: str) -> None:
         raise ImplausibleReportError(
             f"{point.lon_deg} outside [-180, 180]", field=f"{field}.lon_deg"
         )
-    if point.alt_m is not None and not -1000.0 <= point.alt_m <= MAX_ALT_M:
+    if point.alt_m is not None and not MIN_ALT_M <= point.alt_m <= MAX_ALT_M:
         raise ImplausibleReportError(f"{point.alt_m} m is no altitude", field=f"{field}.alt_m")
 
 

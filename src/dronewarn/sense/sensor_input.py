@@ -34,9 +34,11 @@ from dronewarn.domain.errors import (
     ConfigError,
     DecodeError,
     FieldValueError,
+    ImplausibleValueError,
     InputError,
     UnknownSensorError,
 )
+from dronewarn.domain.limits import RANGE_MARGIN
 from dronewarn.domain.report import GeoPoint, Report
 from dronewarn.domain.sensor import SensorConfig, WireFormat
 from dronewarn.formats.acoustic import AcousticConfig, decode_payload
@@ -52,8 +54,9 @@ from dronewarn.formats.asterix.cat034 import Cat034Message
 from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
-from dronewarn.formats.asterix.edition_guess import edition_hints
+from dronewarn.formats.asterix.edition_guess import detect_editions, edition_hints
 from dronewarn.formats.asterix.editions import parse_editions
+from dronewarn.formats.asterix.plausibility import implausible
 from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
     NotAMeasurementError,
@@ -82,6 +85,8 @@ from dronewarn.formats.sighting import SightingConfig, decode_sightings
 from dronewarn.formats.sighting import to_report as sighting_report
 
 HINT_SAMPLE = 50
+DETECT_AFTER = 5
+"""Failing payloads of a feed before its editions are first detected (then after 10, 20...)."""
 """Failing ASTERIX payloads kept to tell which edition would read them."""
 
 
@@ -135,6 +140,9 @@ class AsterixInput:
                 base,
                 sigma_range_m=sensor.sigma_range_m or base.sigma_range_m,
                 sigma_azimuth_deg=sensor.sigma_bearing_deg or base.sigma_azimuth_deg,
+                max_range_m=None
+                if sensor.max_range_m is None
+                else sensor.max_range_m * RANGE_MARGIN,
             )
             if sensor.asterix_source is None:
                 if self._wildcard is not None:
@@ -151,14 +159,49 @@ class AsterixInput:
         """Recent payloads with records that did not decode, for ``edition_hint``."""
         self.decoded_records = 0
         self.failed_payloads = 0
+        self.detected: tuple[str, ...] = ()
+        """What edition detection chose for the categories nobody configured (node health)."""
+        self._detect_at = DETECT_AFTER
 
     def edition_hint(self) -> str:
         """When records keep failing: which edition would read them ("" when none would
-        do better, or nothing fails)."""
-        if self.failed_payloads < HINT_SAMPLE // 5 or not self.failing:
-            return ""
-        hints = edition_hints(list(self.failing), self._editions)
-        return "; ".join(h.describe(option=False) for h in hints if h.better)
+        do better, or nothing fails); and what was detected."""
+        said = list(self.detected)
+        if self.failed_payloads >= HINT_SAMPLE // 5 and self.failing:
+            hints = edition_hints(list(self.failing), self._editions)
+            said += [h.describe(option=False) for h in hints if h.better]
+        return "; ".join(said)
+
+    def _detect(self) -> None:
+        """Records of a category whose edition nobody configured keep failing: decode the
+        failing payloads with each edition and switch to the one that reads them (module
+        ``formats.asterix.edition_guess``); a configured edition is never overridden."""
+        self._detect_at = self.failed_payloads * 2  # look again later, less and less often
+        detection = detect_editions(list(self.failing), self._editions)
+        if detection.switched:
+            self._editions = detection.editions
+            self._plan = DecodePlan.for_editions(detection.editions)
+            self._configs = {
+                code: replace(config, editions=detection.editions)
+                for code, config in self._configs.items()
+            }
+            if self._wildcard is not None:
+                self._wildcard = replace(self._wildcard, editions=detection.editions)
+            self.detected = (*self.detected, *detection.describe())
+            self.failing.clear()
+
+    def _count_failure(
+        self, payload: bytes, received_s: float, batch: AsterixBatch, refused: list[InputError]
+    ) -> None:
+        """A payload whose records failed to decode or were implausible is kept as evidence
+        for edition detection and hints."""
+        if not (batch.errors or any(isinstance(e, ImplausibleValueError) for e in refused)):
+            return
+        self.failed_payloads += 1
+        self.failing.append((payload, received_s))
+        undetermined = any(c not in self._editions.explicit for c in self._editions)
+        if undetermined and self.failed_payloads >= self._detect_at:
+            self._detect()
 
     def _configs_for(self, batch: AsterixBatch) -> dict[tuple[int, int], AsterixSensorConfig]:
         """The configured sources, plus the wildcard sensor as each unclaimed SAC/SIC."""
@@ -182,14 +225,13 @@ class AsterixInput:
         batch = decode_datablocks(payload, self._plan, reference_s=received_s)
         errors: list[InputError] = list(batch.errors)
         self.decoded_records += batch.records
-        if batch.errors:
-            self.failed_payloads += 1
-            self.failing.append((payload, received_s))
         configs = self._configs_for(batch)
         placed = all(c.site is not None for c in configs.values())
         if placed or (not batch.cat048 and not batch.cat034):
             reports, refused = reports_from_batch(batch, configs.values())
+            self._count_failure(payload, received_s, batch, refused)
             return Decoded(tuple(reports), (*errors, *refused))
+        self._count_failure(payload, received_s, batch, [])
         # a moving radar: plots and service messages in payload order
         ordered: list[Cat048Plot | Cat034Message] = sorted(
             (*batch.cat048, *batch.cat034), key=lambda record: record.offset
@@ -234,6 +276,12 @@ class AsterixInput:
                         field="I048/020",
                     )
                 )
+            elif (
+                refusal := implausible(
+                    48, record, str(config.editions[48]), max_range_m=config.max_range_m
+                )
+            ) is not None:
+                errors.append(refusal)
             else:
                 try:
                     located = replace(config, site=site)

@@ -8,8 +8,11 @@ clearly more than the configured one, is the hint::
 
     0 of 100 CAT062 records decode as edition 1.20; 100 decode as 0.17: try --edition 62:0.17
 
-``dronewarn decode`` prints it when nothing decodes, and a node's ``/readyz`` shows it for a
-channel whose records fail.
+``detect_editions`` goes one step further for the categories whose edition nobody chose: it
+takes the best edition when it gives clearly more plausible Reports than the default, and says
+so (``dronewarn decode`` prints the choice; ``--edition`` and a sensor's ``editions`` override).
+``dronewarn decode`` prints the hints that remain when nothing decodes, and a node's
+``/readyz`` shows them for a channel whose records fail.
 """
 
 from __future__ import annotations
@@ -136,3 +139,35 @@ def edition_hints(
             EditionHint(category, records, current, scores[current][1], best, scores[best][1])
         )
     return hints
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The editions to decode with, and for each category switched from its default, why."""
+
+    editions: Editions
+    switched: tuple[EditionHint, ...]
+
+    def describe(self) -> list[str]:
+        return [
+            f"CAT{h.category:03d} read as edition {h.best}, detected: {h.best_ok} of "
+            f"{h.records} records give plausible reports ({h.configured_ok} as the default "
+            f"{h.configured}); --edition {h.category}:X.Y chooses another"
+            for h in self.switched
+        ]
+
+
+def detect_editions(payloads: Sequence[tuple[bytes, float]], configured: Editions) -> Detection:
+    """``configured`` with every category it does not fix set to the edition that gives the
+    most plausible Reports on ``payloads``, when that is more than its default gives."""
+    if not payloads:
+        return Detection(configured, ())
+    switched = tuple(
+        hint
+        for hint in edition_hints(payloads, configured)
+        if hint.better and hint.category not in configured.explicit
+    )
+    if not switched:
+        return Detection(configured, ())
+    chosen = configured.chosen() | {hint.category: hint.best for hint in switched}
+    return Detection(Editions(chosen), switched)

@@ -90,7 +90,7 @@ class Editions(Mapping[int, Edition]):
     Immutable; iterating gives every category dronewarn reads.
     """
 
-    __slots__ = ("_by_category",)
+    __slots__ = ("_by_category", "explicit")
 
     def __init__(self, chosen: Mapping[int, Edition] | None = None) -> None:
         merged = dict(DEFAULTS)
@@ -98,6 +98,13 @@ class Editions(Mapping[int, Edition]):
             check_supported(category, edition)
             merged[category] = edition
         self._by_category: Mapping[int, Edition] = MappingProxyType(merged)
+        self.explicit: frozenset[int] = frozenset(chosen or {})
+        """The categories whose edition was chosen (the others have their default, and may
+        be detected from the data: ``edition_guess.detect_editions``)."""
+
+    def chosen(self) -> dict[int, Edition]:
+        """The editions that were chosen, not defaulted."""
+        return {category: self._by_category[category] for category in self.explicit}
 
     def __getitem__(self, category: int) -> Edition:
         return self._by_category[category]

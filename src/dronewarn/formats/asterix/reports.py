@@ -52,6 +52,7 @@ from dronewarn.formats.asterix.cat062 import EMITTER_UAV, Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch
 from dronewarn.formats.asterix.editions import Editions
 from dronewarn.formats.asterix.items import FT_M
+from dronewarn.formats.asterix.plausibility import implausible
 
 DAY_S = 86400.0
 MAX_TIME_OF_DAY_S = 86401.0
@@ -94,6 +95,9 @@ class AsterixSensorConfig:
     """Confidence of a class hint from a declared emitter category."""
     cat015_classes: Mapping[int, ObjectClass] = field(default_factory=lambda: MappingProxyType({}))
     """I015/300 class code -> class, from the sensor's interface control document."""
+    max_range_m: float | None = None
+    """How far the radar can see, margin for ducting included (``domain.limits.RANGE_MARGIN``
+    times its configured range): a CAT048 plot beyond it is refused as implausible."""
 
 
 def time_of_day_to_s(tod_s: float, reference_s: float) -> float:
@@ -332,7 +336,8 @@ def reports_from_batch(
     Records that are not measurements of a real target give no Report but a
     ``NotAMeasurementError`` (kind ``not_a_measurement``): CAT048 reports of type "no
     detection" (I020 TYP 0: a track coasting without a plot), simulated (SIM) or test (TST)
-    target reports, and CAT062 simulated tracks (I080 SIM).
+    target reports, and CAT062 simulated tracks (I080 SIM). A record with a value no real
+    target can have gives an ``ImplausibleValueError`` (``formats.asterix.plausibility``).
     """
     by_code = {(sensor.sac, sensor.sic): sensor for sensor in sensors}
     reports: list[Report] = []
@@ -358,6 +363,15 @@ def reports_from_batch(
                     f"CAT{category} record from unconfigured SAC/SIC {record.sac}/{record.sic}"
                 )
             )
+            continue
+        refusal = implausible(
+            int(category),
+            record,
+            str(config.editions[int(category)]),
+            max_range_m=config.max_range_m,
+        )
+        if refusal is not None:
+            errors.append(refusal)
             continue
         try:
             if isinstance(record, Cat048Plot):
