@@ -5,7 +5,9 @@ answers it without a node: it reads the file with the same decoders a node uses 
 each Report (``sim.output.report_record`` form), and each record that cannot become one on its
 own (a CAT034 service message; a CAT048 plot when no ``--site`` says where the radar is) as a
 line with its ``record`` kind. Every error goes to stderr with its kind and offset, and a
-count per kind closes the run. The exit status is non-zero only when the file cannot be read.
+count per kind closes the run. Exit status: 0 when something decodes, 1 when nothing does (with
+the edition hint when one would help), 2 when the file cannot be read. ASTERIX editions nobody
+chose with ``--edition`` are detected from the file's first payloads and said on stderr.
 
 Formats (``--format auto`` guesses from the first octets, then the name):
 

@@ -10,7 +10,9 @@ Formats (told apart by their first four octets):
   Blocks with timestamps in the interface's resolution. Read with ``dpkt.pcapng.Reader``, which
   takes the link type and resolution of the first interface for every packet.
 * anything else: a raw ASTERIX recording, data blocks back to back (``.ast``, ``.raw``), with no
-  timestamps; each data block is one payload.
+  timestamps; each data block is one payload. Recorders' framings are recognised from the
+  first 64 KiB (``formats.asterix.wrapping``): ARTAS replay files (8 octets before each
+  block), length-and-time headers (6 before), trailers after each block.
 
 Link layers: Ethernet (with VLAN tags), Linux cooked capture v1 and v2, raw IP, BSD loopback.
 Network: IPv4 (fragments are refused: UnsupportedError) and IPv6 (extension headers skipped);
@@ -41,6 +43,7 @@ from dronewarn.domain.errors import (
     TruncatedError,
     UnsupportedError,
 )
+from dronewarn.formats.asterix.wrapping import PLAIN, detect_wrapping
 
 _PCAP_MAGICS = MappingProxyType(
     {
@@ -51,6 +54,8 @@ _PCAP_MAGICS = MappingProxyType(
     }
 )
 _PCAPNG_MAGIC = bytes.fromhex("0a0d0d0a")
+RAW_SAMPLE_OCTETS = 1 << 16
+"""The start of a raw recording that tells how its recorder framed the blocks."""
 _MAX_CAPLEN = 1 << 18
 """No link layer dronewarn reads has frames over 256 KiB; a larger captured length is corrupt."""
 
@@ -118,13 +123,34 @@ def iter_capture(
 
 
 def _raw(stream: IO[bytes], head: bytes, name: str) -> Iterator[CapturedPayload]:
+    sample = head + stream.read(RAW_SAMPLE_OCTETS - len(head))
+    longer = len(sample) == RAW_SAMPLE_OCTETS  # the file goes on past the sample
+    wrapping = detect_wrapping(sample, sample=longer) or PLAIN
     offset = 0
-    carry = head
+    carry = sample
+
+    def take(count: int) -> bytes:
+        nonlocal carry
+        got, carry = carry[:count], carry[count:]
+        if len(got) < count:
+            got += stream.read(count - len(got))
+        return got
+
     while True:
-        header = carry[:3]
-        carry = carry[3:]
-        if len(header) < 3:
-            header += stream.read(3 - len(header))
+        if wrapping.before:
+            before = take(wrapping.before)
+            if not before:
+                return
+            if len(before) < wrapping.before:
+                raise TruncatedError(
+                    f"{name}: file ends inside the recorder's {wrapping.before}-octet header "
+                    "of a data block",
+                    data=before,
+                    offset=offset,
+                    field="header",
+                )
+            offset += wrapping.before
+        header = take(3)
         if not header:
             return
         if len(header) < 3:
@@ -142,9 +168,7 @@ def _raw(stream: IO[bytes], head: bytes, name: str) -> Iterator[CapturedPayload]
                 offset=offset,
                 field="LEN",
             )
-        body = carry[: length - 3]
-        carry = carry[length - 3 :]
-        body += stream.read(length - 3 - len(body))
+        body = take(length - 3)
         if len(body) < length - 3:
             raise TruncatedError(
                 f"{name}: file ends inside a data block of LEN {length}",
@@ -154,6 +178,8 @@ def _raw(stream: IO[bytes], head: bytes, name: str) -> Iterator[CapturedPayload]
             )
         yield CapturedPayload(None, header + body, offset, f"{name}@{offset}")
         offset += length
+        if wrapping.after:
+            offset += len(take(wrapping.after))
 
 
 def _pcap(

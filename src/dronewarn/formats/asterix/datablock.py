@@ -31,6 +31,7 @@ from typing import Any
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, TruncatedError, UnsupportedError
 from dronewarn.formats.asterix.items import frozen_builder
+from dronewarn.formats.asterix.wrapping import chain, detect_wrapping
 
 HEADER_LEN = 3
 """CAT and LEN."""
@@ -92,7 +93,9 @@ def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
 
     A LEN below 3 or beyond the payload, or a payload ending inside a block header, ends the
     split (``block_error``): the next block cannot be found without a good LEN. The blocks
-    before it are returned.
+    before it are returned, unless the whole payload is blocks wrapped in a recorder's octets
+    (``wrapping.detect_wrapping``: a length and time stamp before each, a trailer after): then
+    those blocks, and no error.
     """
     blocks: list[DataBlock] = []
     pos = 0
@@ -100,7 +103,14 @@ def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
     while pos < size:
         error = block_error(data, pos)
         if error is not None:
-            return blocks, error
+            wrapping = detect_wrapping(data)
+            if wrapping is None or wrapping.plain:
+                return blocks, error
+            # a recorder's octets around each block (``wrapping``): the blocks between them
+            found = [
+                _BLOCK((data[start], start, length)) for start, length in chain(data, wrapping)
+            ]
+            return found, None
         length = (data[pos + 1] << 8) | data[pos + 2]
         blocks.append(_BLOCK((data[pos], pos, length)))
         pos += length

@@ -43,6 +43,7 @@ from dronewarn.formats.asterix.fast034 import Fast034
 from dronewarn.formats.asterix.fast048 import Fast048
 from dronewarn.formats.asterix.fast062 import Fast062
 from dronewarn.formats.asterix.items import frozen_builder
+from dronewarn.formats.asterix.wrapping import chain, detect_wrapping
 
 AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
 FastDecoder = Fast034 | Fast048 | Fast062
@@ -193,20 +194,28 @@ def decode_datablocks(
     blocks = 0
     size = len(data)
     pos = 0
+    spans: list[tuple[int, int]] = []
     # the split of datablock.split_datablocks, inlined: this runs once per datagram
     while pos < size:
         if size - pos < HEADER_LEN or (
             (length := (data[pos + 1] << 8) | data[pos + 2]) < HEADER_LEN or pos + length > size
         ):
+            wrapping = detect_wrapping(data)
+            if wrapping is not None and not wrapping.plain:
+                # a recorder's octets around each block: decode the blocks between them
+                spans = [(start, start + length) for start, length in chain(data, wrapping)]
+                break
             error = block_error(data, pos)
             if error is not None:  # always: the condition above is block_error's
                 errors.append(error)
                 skipped += size - pos
                 blocks += 1
             break
+        spans.append((pos, pos + length))
+        pos += length
+    for pos, end in spans:
         blocks += 1
         category = data[pos]
-        end = pos + length
         category_plan = table[category]
         if category_plan is None:
             errors.append(
@@ -217,8 +226,7 @@ def decode_datablocks(
                     field="CAT",
                 )
             )
-            skipped += length
-            pos = end
+            skipped += end - pos
             continue
         records: list[Any]
         fast = category_plan.fast
@@ -235,7 +243,6 @@ def decode_datablocks(
             out[category] = records
         else:
             found.extend(records)
-        pos = end
     get = out.get
     return _BATCH(
         (

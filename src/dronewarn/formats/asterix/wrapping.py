@@ -1,0 +1,96 @@
+"""How recorders wrap ASTERIX data blocks, detected from the data: octets before or after
+each block that are not ASTERIX.
+
+A UDP payload or a raw recording is, by ASTERIX Part 1 section 4, data blocks back to back
+(``CAT | LEN | records``). Recorders add their own octets around each block:
+
+* ARTAS replay files: a 4-octet length and 4 further octets before each block (8 before);
+* radar recorders that write a 2-octet record length and a 4-octet time stamp before each
+  block (6 before: the ``cat_001_002.pcap`` sample, whose UDP payloads hold CAT001/CAT002
+  blocks each behind ``00 4e 02 bb 40 35``: length 0x004e = the block's 72 + 6, then a time);
+* recorders that append a trailer after each block (8 octets after is common).
+
+No recorder writes its framing into the file, so ``detect_wrapping`` tries every (before,
+after) of up to ``MAX_WRAP_OCTETS`` octets, smallest first, and keeps the first under which
+the data is a chain of data blocks whose categories are all categories EUROCONTROL defines
+(category 0 is never one), ending exactly at the data's end (or, for a sample of a longer
+file, running past it): the chance that octets which are not such a chain still look like
+one over several blocks is negligible, so a framing needs at least two blocks to be believed
+(three in a sample), one block and a "trailer" to the end proving nothing. Plain blocks
+(0, 0) are always tried first, so data that is already plain never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+MAX_WRAP_OCTETS: Final = 16
+DEFINED_CATEGORIES: Final = frozenset(
+    {1, 2, 3, 4, 7, 8, 9, 10, 11, 15, 16, 17, 18, 19, 20, 21, 23, 25, 30, 31, 32, 34, 48,
+     62, 63, 65, 150, 151, 152, 153, 204, 205, 206, 208, 221, 240, 247, 252}
+)  # fmt: skip
+"""The ASTERIX categories EUROCONTROL has assigned (Part 1 and the category list)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Wrapping:
+    """Octets a recorder puts before and after each data block."""
+
+    before: int = 0
+    after: int = 0
+
+    @property
+    def plain(self) -> bool:
+        return self.before == 0 and self.after == 0
+
+    def describe(self) -> str:
+        if self.plain:
+            return "plain data blocks"
+        parts = []
+        if self.before:
+            parts.append(f"{self.before} octet(s) before")
+        if self.after:
+            parts.append(f"{self.after} octet(s) after")
+        return f"data blocks with {' and '.join(parts)} each (a recorder's framing)"
+
+
+PLAIN: Final = Wrapping()
+
+
+def chain(data: bytes, wrapping: Wrapping, *, sample: bool = False) -> list[tuple[int, int]]:
+    """(offset, LEN) of each data block under ``wrapping``, or [] unless they reach the end
+    of ``data`` exactly (with ``sample``: or the last one runs past it)."""
+    blocks: list[tuple[int, int]] = []
+    pos, size = 0, len(data)
+    while pos < size:
+        start = pos + wrapping.before
+        if start + 3 > size:
+            return blocks if sample and blocks else []
+        category = data[start]
+        length = (data[start + 1] << 8) | data[start + 2]
+        if category not in DEFINED_CATEGORIES or length < 3:
+            return []
+        end = start + length + wrapping.after
+        if end > size:
+            return blocks if sample and blocks else []
+        blocks.append((start, length))
+        pos = end
+    return blocks
+
+
+def detect_wrapping(data: bytes, *, sample: bool = False) -> Wrapping | None:
+    """The wrapping under which ``data`` is a chain of data blocks (module docstring); None
+    if there is none. ``sample``: ``data`` is the start of a longer file."""
+    if not data:
+        return None
+    for total in range(2 * MAX_WRAP_OCTETS + 1):
+        for before in range(min(total, MAX_WRAP_OCTETS), -1, -1):
+            after = total - before
+            if after > MAX_WRAP_OCTETS:
+                continue
+            candidate = Wrapping(before, after)
+            blocks = chain(data, candidate, sample=sample)
+            if blocks and (candidate.plain or len(blocks) >= (3 if sample else 2)):
+                return candidate
+    return None
