@@ -145,12 +145,12 @@ def test_fx_set_in_the_last_extent(plan: DecodePlan) -> None:
 
 
 def test_unsupported_category_is_counted_and_skipped(plan: DecodePlan) -> None:
-    cat065 = bytes.fromhex("410006800102")
-    batch = decode_datablocks(cat065 + PLOT, plan, reference_s=0.0)
+    cat240 = bytes.fromhex("f00006800102")  # radar video: no category dronewarn reads
+    batch = decode_datablocks(cat240 + PLOT, plan, reference_s=0.0)
     assert len(batch.cat048) == 1
     (error,) = batch.errors
     assert isinstance(error, UnsupportedError)
-    assert (error.field, error.offset, error.data) == ("CAT", 0, cat065)
+    assert (error.field, error.offset, error.data) == ("CAT", 0, cat240)
     assert batch.error_counts() == {"unsupported": 1}
 
 
@@ -174,7 +174,7 @@ def test_edition_strings() -> None:
         parse_edition("48:1.14")
     assert unknown_edition.value.field == "edition"
     with pytest.raises(UnsupportedError) as unknown_category:
-        parse_edition("65:1.4")
+        parse_edition("240:1.3")
     assert unknown_category.value.field == "category"
     for text in ("48", "48:1", "cat48:1.31", "48:1.31.2", ""):
         with pytest.raises(FieldValueError):
@@ -182,7 +182,7 @@ def test_edition_strings() -> None:
     with pytest.raises(FieldValueError):
         parse_editions("48:1.31,48:1.27")
     with pytest.raises(UnsupportedError):
-        Editions().edition(65)
+        Editions().edition(240)
     with pytest.raises(UnsupportedError):
         libasterix_spec(62, Edition(0, 17))  # decoded by fast062 alone
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from dronewarn.domain.errors import FieldValueError, TruncatedError, UnsupportedError
+from dronewarn.domain.errors import FieldValueError, TruncatedError
 from dronewarn.domain.report import GeoPoint, ObjectClass, PolarMeasurement, PositionMeasurement
 from dronewarn.formats.asterix.cat034 import Cat034MessageType
 from dronewarn.formats.asterix.cat048 import Cat048Plot
@@ -214,11 +214,10 @@ def test_cat034_raw(samples_dir: Path, plan: DecodePlan) -> None:
 def test_cat062cat065_raw(samples_dir: Path, plan: DecodePlan) -> None:
     data = (samples_dir / "asterix" / "cat062cat065.raw").read_bytes()
     batch = decode_datablocks(data, plan, reference_s=0.0)
-    assert len(batch.cat062) == 2
-    (error,) = batch.errors
-    assert isinstance(error, UnsupportedError) and error.field == "CAT"
-    assert error.offset == 0xB7 and error.data[0] == 65  # the CAT065 block after 183 octets
-    assert batch.skipped_octets == 12
+    assert len(batch.cat062) == 2 and batch.errors == ()
+    (status,) = batch.status  # the CAT065 block after 183 octets: the SDPS's status
+    assert status.category == 65 and status.offset == 0xB7 + 3
+    assert batch.skipped_octets == 0
     track = batch.cat062[0]
     # 3e00b7 bfcffd02 | 1964 | 04 | 3c5fd5 | 007f3e9b 0025188d | f8b42a fcc2fc | ff33 02a8 |
     # ... | 1374 | 11030118 | 70 1d00ff | ... | 0274 | 1b10 | ...
@@ -240,7 +239,7 @@ def test_cat062cat065_raw(samples_dir: Path, plan: DecodePlan) -> None:
 def test_cat_062_065_pcap(samples_dir: Path, plan: DecodePlan) -> None:
     (packet,) = _packets(samples_dir, "cat_062_065.pcap")
     batch = decode_datablocks(packet.payload, plan, reference_s=packet.timestamp_s or 0.0)
-    assert batch.error_counts() == {"unsupported": 1}
+    assert batch.error_counts() == {} and [s.category for s in batch.status] == [65]
     assert len(batch.cat062) == 2
     track = batch.cat062[0]
     # 3e00a1 bfdffd02 | 1964 | 01 | 5981b3 | 007518fc 002caed9 | ... | c120 4ca7a8 4994b1df40e0

@@ -89,8 +89,10 @@ def test_a_feed_in_the_wrong_edition_gets_a_hint() -> None:
     capture = SAMPLES / "asterix" / "asterix.pcap"
     if not capture.exists():
         return
-    sensor = SensorConfig("sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX)
-    wire = AsterixInput(sensor)
+    sensor = SensorConfig(
+        "sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX, asterix_editions=("62:1.20",)
+    )
+    wire = AsterixInput(sensor)  # configured wrong: never overridden, the hint names 0.17
     for item in read_capture(capture):
         wire.decode(item.payload, item.timestamp_s or 0.0)
     hint = wire.edition_hint()
@@ -98,6 +100,10 @@ def test_a_feed_in_the_wrong_edition_gets_a_hint() -> None:
         "0 of 50 CAT062 records decode as edition 1.20; 50 decode as 0.17: try "
         'editions = {"62" = "0.17"}'
     )  # the 50 most recent failing datagrams
+    unset = AsterixInput(SensorConfig("sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX))
+    for item in read_capture(capture):
+        unset.decode(item.payload, item.timestamp_s or 0.0)
+    assert unset.edition_hint().startswith("CAT062 read as edition 0.17, detected")
     right = AsterixInput(
         SensorConfig(
             "sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX, asterix_editions=("62:0.17",)

@@ -164,3 +164,13 @@ def test_a_configured_edition_is_never_overridden(samples_dir: Path) -> None:
     assert not any(feed.decode(payload, t).reports for payload, t in payloads)
     hint = getattr(feed, "edition_hint")()  # noqa: B009
     assert "detected" not in hint and "50 decode as 0.17" in hint  # the last 50 failing
+
+
+def test_the_sources_status_messages_are_kept_for_the_channel(samples_dir: Path) -> None:
+    """cat062cat065.raw: two CAT062 tracks and the SDPS's CAT065 status after them."""
+    data = (samples_dir / "asterix" / "cat062cat065.raw").read_bytes()
+    sdps = sensor_input(SensorConfig("sdps", SensorKind.RADAR, wire=WireFormat.ASTERIX))
+    decoded = sdps.decode(data, T0)
+    assert len(decoded.reports) == 2 and decoded.errors == ()
+    (status,) = getattr(sdps, "source_status")()  # noqa: B009 (not part of SensorInput)
+    assert status["category"] == 65 and status["sac"] is not None

@@ -21,10 +21,6 @@ from dronewarn.formats.adsb.position import AdsbConfig
 from dronewarn.formats.adsb.position import to_report as adsb_report
 from dronewarn.formats.adsb.readsb import aircraft_positions, decode_aircraft_json
 from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
-from dronewarn.formats.asterix.cat015 import Cat015Report
-from dronewarn.formats.asterix.cat021 import Cat021Report
-from dronewarn.formats.asterix.cat048 import Cat048Plot
-from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.edition_guess import (
     Detection,
@@ -33,7 +29,11 @@ from dronewarn.formats.asterix.edition_guess import (
     edition_hints,
 )
 from dronewarn.formats.asterix.editions import Editions
-from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
+from dronewarn.formats.asterix.reports import (
+    AsterixSensorConfig,
+    PositionRecord,
+    reports_from_batch,
+)
 from dronewarn.formats.capture import read_capture
 from dronewarn.sense.sensor_input import CotInput, SapientInput
 from dronewarn.sim.output import report_record
@@ -56,11 +56,13 @@ class _AsterixReader:
         batch = decode_datablocks(payload, self._plan, reference_s=reference_s)
         yield from batch.errors
         yield from self._service(batch)
-        records: list[Cat048Plot | Cat062Track | Cat021Report | Cat015Report] = [
+        records: list[PositionRecord] = [
             *batch.cat048,
             *batch.cat062,
             *batch.cat021,
             *batch.cat015,
+            *batch.cat010,
+            *batch.cat020,
         ]
         for record in records:
             if record.sac is not None and record.sic is not None:
@@ -77,6 +79,8 @@ class _AsterixReader:
     def _service(self, batch: AsterixBatch) -> Iterator[Line]:
         for message in batch.cat034:
             yield {"record": "cat034", **asdict(message)}
+        for status in batch.status:
+            yield {"record": f"cat{status.category:03d}", **asdict(status)}
 
     def _sensor(self, sac: int, sic: int) -> None:
         if (sac, sic) not in self._sensors:

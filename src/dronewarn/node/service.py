@@ -495,6 +495,9 @@ class NodeService:
         hint = self._hints.get(channel_id, "")
         if hint:
             out["hint"] = hint
+        status_of = getattr(self.node.inputs.get(channel_id), "source_status", None)
+        if callable(status_of) and (status := status_of()):
+            out["source_status"] = status
         if channel_id in self._silent:
             out["silent"] = True
         return out

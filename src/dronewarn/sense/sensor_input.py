@@ -48,11 +48,8 @@ from dronewarn.formats.adsb.position import AdsbConfig
 from dronewarn.formats.adsb.position import to_report as adsb_report
 from dronewarn.formats.adsb.readsb import AircraftJsonFeed
 from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
-from dronewarn.formats.asterix.cat015 import Cat015Report
-from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat034 import Cat034Message
 from dronewarn.formats.asterix.cat048 import Cat048Plot
-from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.edition_guess import detect_editions, edition_hints
 from dronewarn.formats.asterix.editions import parse_editions
@@ -60,10 +57,12 @@ from dronewarn.formats.asterix.plausibility import implausible
 from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
     NotAMeasurementError,
+    PositionRecord,
     is_measurement,
     plot_report,
     reports_from_batch,
 )
+from dronewarn.formats.asterix.status import AsterixStatus
 from dronewarn.formats.cot.decode import decode_datagram
 from dronewarn.formats.cot.event import CotEvent
 from dronewarn.formats.cot.reports import cot_report
@@ -159,6 +158,7 @@ class AsterixInput:
         """Recent payloads with records that did not decode, for ``edition_hint``."""
         self.decoded_records = 0
         self.failed_payloads = 0
+        self._status: dict[tuple[int, int | None, int | None], AsterixStatus] = {}
         self.detected: tuple[str, ...] = ()
         """What edition detection chose for the categories nobody configured (node health)."""
         self._detect_at = DETECT_AFTER
@@ -171,6 +171,23 @@ class AsterixInput:
             hints = edition_hints(list(self.failing), self._editions)
             said += [h.describe(option=False) for h in hints if h.better]
         return "; ".join(said)
+
+    def source_status(self) -> list[dict[str, object]]:
+        """The latest status or service message of each source on this feed (CAT002, 019,
+        023, 025, 063, 065; CAT004 safety-net messages): what the sources say about
+        themselves, for the channel's health."""
+        return [
+            {
+                "category": category,
+                "sac": sac,
+                "sic": sic,
+                "time_of_day_s": status.time_of_day_s,
+                "message_type": status.message_type,
+            }
+            for (category, sac, sic), status in sorted(
+                self._status.items(), key=lambda item: str(item[0])
+            )
+        ]
 
     def _detect(self) -> None:
         """Records of a category whose edition nobody configured keep failing: decode the
@@ -208,12 +225,14 @@ class AsterixInput:
         if self._wildcard is None:
             return self._configs
         found = dict(self._configs)
-        records: list[Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report] = [
+        records: list[PositionRecord | Cat034Message] = [
             *batch.cat048,
             *batch.cat034,
             *batch.cat062,
             *batch.cat021,
             *batch.cat015,
+            *batch.cat010,
+            *batch.cat020,
         ]
         for record in records:
             code = (record.sac, record.sic)
@@ -225,6 +244,8 @@ class AsterixInput:
         batch = decode_datablocks(payload, self._plan, reference_s=received_s)
         errors: list[InputError] = list(batch.errors)
         self.decoded_records += batch.records
+        for status in batch.status:
+            self._status[(status.category, status.sac, status.sic)] = status
         configs = self._configs_for(batch)
         placed = all(c.site is not None for c in configs.values())
         if placed or (not batch.cat048 and not batch.cat034):

@@ -23,8 +23,12 @@ from types import MappingProxyType
 from typing import Any
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, UnsupportedError
+from dronewarn.formats.asterix.cat010 import Cat010Report
+from dronewarn.formats.asterix.cat010 import report_from_libasterix as cat010_from_libasterix
 from dronewarn.formats.asterix.cat015 import Cat015Report
 from dronewarn.formats.asterix.cat015 import report_from_libasterix as cat015_from_libasterix
+from dronewarn.formats.asterix.cat020 import Cat020Report
+from dronewarn.formats.asterix.cat020 import report_from_libasterix as cat020_from_libasterix
 from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat021 import report_from_libasterix as cat021_from_libasterix
 from dronewarn.formats.asterix.cat034 import Cat034Message, message_from_libasterix
@@ -43,9 +47,19 @@ from dronewarn.formats.asterix.fast034 import Fast034
 from dronewarn.formats.asterix.fast048 import Fast048
 from dronewarn.formats.asterix.fast062 import Fast062
 from dronewarn.formats.asterix.items import frozen_builder
+from dronewarn.formats.asterix.status import STATUS_ITEMS, AsterixStatus, status_from_libasterix
 from dronewarn.formats.asterix.wrapping import chain, detect_wrapping
 
-AsterixRecord = Cat048Plot | Cat034Message | Cat062Track | Cat021Report | Cat015Report
+AsterixRecord = (
+    Cat048Plot
+    | Cat034Message
+    | Cat062Track
+    | Cat021Report
+    | Cat015Report
+    | Cat010Report
+    | Cat020Report
+    | AsterixStatus
+)
 FastDecoder = Fast034 | Fast048 | Fast062
 
 
@@ -114,6 +128,10 @@ class AsterixBatch:
     cat062: tuple[Cat062Track, ...]
     cat021: tuple[Cat021Report, ...]
     cat015: tuple[Cat015Report, ...]
+    cat010: tuple[Cat010Report, ...]
+    cat020: tuple[Cat020Report, ...]
+    status: tuple[AsterixStatus, ...]
+    """Status and service messages (CAT002, 004, 019, 023, 025, 063, 065: ``status``)."""
     errors: tuple[DecodeError, ...]
     blocks: int
     """Data blocks found (including those that failed)."""
@@ -129,6 +147,9 @@ class AsterixBatch:
             + len(self.cat062)
             + len(self.cat021)
             + len(self.cat015)
+            + len(self.cat010)
+            + len(self.cat020)
+            + len(self.status)
         )
 
     def error_counts(self) -> Counter[str]:
@@ -146,6 +167,12 @@ def _mapper(category: int, edition: Edition) -> Callable[[Any, int], AsterixReco
     if category == 21:
         major = edition.major
         return lambda record, offset: cat021_from_libasterix(record, offset, major)
+    if category == 10:
+        return cat010_from_libasterix
+    if category == 20:
+        return cat020_from_libasterix
+    if category in STATUS_ITEMS:
+        return lambda record, offset: status_from_libasterix(category, record, offset)
     return cat015_from_libasterix
 
 
@@ -252,6 +279,9 @@ def decode_datablocks(
             tuple(get(62, ())),
             tuple(get(21, ())),
             tuple(get(15, ())),
+            tuple(get(10, ())),
+            tuple(get(20, ())),
+            tuple(r for c in STATUS_ITEMS for r in get(c, ())),
             tuple(errors),
             blocks,
             skipped,

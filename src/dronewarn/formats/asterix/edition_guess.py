@@ -28,6 +28,7 @@ from dronewarn.formats.asterix.datablock import split_datablocks
 from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.editions import SUPPORTED, Edition, Editions
 from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
+from dronewarn.formats.asterix.status import STATUS_ITEMS
 
 PLACEHOLDER_SITE = GeoPoint(0.0, 0.0, 0.0)
 """CAT048 plots need a radar site to become Reports; any site shows whether they decode."""
@@ -64,7 +65,12 @@ class EditionHint:
         return f"{text}: try {how}"
 
 
-_FIELDS = MappingProxyType({48: "cat048", 62: "cat062", 21: "cat021", 15: "cat015", 34: "cat034"})
+_FIELDS = MappingProxyType(
+    {48: "cat048", 62: "cat062", 21: "cat021", 15: "cat015", 34: "cat034", 10: "cat010",
+     20: "cat020"} | {category: "status" for category in STATUS_ITEMS}
+)  # fmt: skip
+_COUNTED = frozenset({34, *STATUS_ITEMS})
+"""Categories whose records give no Report: a record that decodes counts as good."""
 
 
 def _score(
@@ -83,8 +89,10 @@ def _score(
         except DronewarnError:
             continue
         records = getattr(batch, name)
+        if name == "status":
+            records = tuple(r for r in records if r.category == category)
         decoded += len(records)
-        if category == 34:
+        if category in _COUNTED:
             good += len(records)
             continue
         only = _only(batch, category)
@@ -106,6 +114,9 @@ def _only(batch: AsterixBatch, category: int) -> AsterixBatch:
         cat062=batch.cat062 if category == 62 else (),
         cat021=batch.cat021 if category == 21 else (),
         cat015=batch.cat015 if category == 15 else (),
+        cat010=batch.cat010 if category == 10 else (),
+        cat020=batch.cat020 if category == 20 else (),
+        status=tuple(r for r in batch.status if r.category == category),
     )
 
 

@@ -63,6 +63,15 @@ SUPPORTED: Mapping[int, tuple[Edition, ...]] = MappingProxyType(
             "0.23", "0.24", "0.25", "0.26", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7"
         ),
         15: _editions("1.0", "1.1", "1.2"),
+        10: _editions("1.1"),
+        20: _editions("1.9", "1.10", "1.11"),
+        2: _editions("1.0", "1.1", "1.2"),
+        4: _editions("1.12", "1.13"),
+        19: _editions("1.3"),
+        23: _editions("1.2", "1.3"),
+        25: _editions("1.5", "1.6"),
+        63: _editions("1.6", "1.7"),
+        65: _editions("1.4", "1.5", "1.6"),
     }
 )
 """Every (category, edition) dronewarn decodes."""
@@ -74,6 +83,15 @@ DEFAULTS: Mapping[int, Edition] = MappingProxyType(
         62: Edition(1, 20),
         21: Edition(2, 7),
         15: Edition(1, 2),
+        10: Edition(1, 1),
+        20: Edition(1, 10),
+        2: Edition(1, 2),
+        4: Edition(1, 13),
+        19: Edition(1, 3),
+        23: Edition(1, 3),
+        25: Edition(1, 6),
+        63: Edition(1, 7),
+        65: Edition(1, 6),
     }
 )
 """The edition assumed for a category nobody configured (see the module docstring)."""

@@ -122,6 +122,18 @@ def lib_quantity(node: Any) -> float:
     return float(node.variation.content.as_quantity())
 
 
+def lib_value(item: Any, name: str | None = None) -> float | None:
+    """The quantity ``item`` (or its subitem ``name``) holds, None when absent."""
+    node = item if name is None or item is None else lib_sub(item, name)
+    return None if node is None else lib_quantity(node)
+
+
+def lib_flag(item: Any, name: str) -> bool | None:
+    """The one-bit subitem ``name`` of ``item`` as a bool, None when absent."""
+    node = lib_sub(item, name)
+    return None if node is None else bool(lib_uint(node))
+
+
 def lib_string(node: Any) -> str:
     """A libasterix string element (six-bit ICAO, octal, ASCII), trailing spaces removed."""
     return str(node.variation.content.as_string()).rstrip(" ")

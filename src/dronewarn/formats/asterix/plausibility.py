@@ -17,6 +17,8 @@ CAT062 track               I070 time; I105 latitude, longitude; I130 height; I13
 CAT021 report              I073/I071/I077/I140 times; I130/I131 latitude, longitude; I140
                            geometric height; I145 flight level
 CAT015 report              I145 time; I600 latitude, longitude; I625 height; I627 speed
+CAT010, CAT020 report      I140 time; I041 latitude, longitude; I090 flight level; I091 or
+                           I105 height; I202 speed
 =========================  ==================================================================
 """
 
@@ -32,13 +34,15 @@ from dronewarn.domain.limits import (
     MAX_TIME_OF_DAY_S,
     MIN_ALT_M,
 )
+from dronewarn.formats.asterix.cat010 import Cat010Report
 from dronewarn.formats.asterix.cat015 import Cat015Report
+from dronewarn.formats.asterix.cat020 import Cat020Report
 from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.items import FT_M
 
-Record = Cat048Plot | Cat062Track | Cat021Report | Cat015Report
+Record = Cat048Plot | Cat062Track | Cat021Report | Cat015Report | Cat010Report | Cat020Report
 Check = tuple[str, str, float | None, float, float, str]
 """(item, what, value, lowest, highest, unit)"""
 
@@ -84,6 +88,25 @@ def _checks(record: Record, max_range_m: float) -> list[Check]:
              "m"),
             ("I021/145", "flight level height", None if fl is None else fl * FT_M,
              MIN_ALT_M, MAX_ALT_M, "m"),
+        ]  # fmt: skip
+    if isinstance(record, Cat010Report | Cat020Report):
+        cat = "I010" if isinstance(record, Cat010Report) else "I020"
+        fl = record.flight_level_ft
+        height = (
+            record.measured_height_m
+            if isinstance(record, Cat010Report)
+            else record.geometric_height_m
+        )
+        return [
+            (f"{cat}/140", "time of day", record.time_of_day_s, 0.0, MAX_TIME_OF_DAY_S, "s"),
+            (f"{cat}/041", "latitude", record.lat_deg, -90.0, 90.0, "deg"),
+            (f"{cat}/041", "longitude", record.lon_deg, -180.0, 180.0, "deg"),
+            (f"{cat}/090", "flight level height", None if fl is None else fl * FT_M,
+             MIN_ALT_M, MAX_ALT_M, "m"),
+            (f"{cat}/105" if cat == "I020" else f"{cat}/091", "height", height, MIN_ALT_M,
+             MAX_ALT_M, "m"),
+            (f"{cat}/202", "speed", _speed(record.vx_mps, record.vy_mps), 0.0, MAX_SPEED_MPS,
+             "m/s"),
         ]  # fmt: skip
     return [
         ("I015/145", "time of applicability", record.time_of_applicability_s, 0.0,

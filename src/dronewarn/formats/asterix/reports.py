@@ -12,6 +12,11 @@
   class hint from I020 ECAT.
 * CAT015 report -> ``PositionMeasurement``: sigma from I600/HPP; class hint from I300 through
   the sensor's ``cat015_classes`` (CAT015 leaves class codes to each sensor's ICD).
+* CAT010 surface movement target report -> ``PositionMeasurement`` from I041 (WGS-84), sigma
+  from I500 DEVX/DEVY; its status messages (I000 2-4) give none.
+* CAT020 multilateration target report -> ``PositionMeasurement`` from I041, height from I105
+  (geometric) else I090.
+* Status categories (CAT002, 004, 019, 023, 025, 063, 065; ``status``) give no Report.
 
 Emitter categories (I062/380/EMC, I021/020) 1-6, 10-12 and 15 are crewed aircraft ->
 ``ClassHint(CREWED)``; 13 is an unmanned aerial vehicle -> ``ClassHint(uav_class)``
@@ -45,7 +50,9 @@ from dronewarn.domain.report import (
     Report,
 )
 from dronewarn.formats.adsb.accuracy import NACP_EPU_M, NUCP_RC_M
+from dronewarn.formats.asterix.cat010 import Cat010Report
 from dronewarn.formats.asterix.cat015 import Cat015Report
+from dronewarn.formats.asterix.cat020 import Cat020Report
 from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import EMITTER_UAV, Cat062Track
@@ -285,6 +292,56 @@ def incs_report(
     )
 
 
+def _wgs84_report(
+    record: Cat010Report | Cat020Report,
+    config: AsterixSensorConfig,
+    sigma_h_m: float,
+    height: tuple[float | None, float | None],
+    *,
+    reference_s: float,
+    source: str,
+) -> Report:
+    cat = "I010" if isinstance(record, Cat010Report) else "I020"
+    if record.time_of_day_s is None:
+        raise _missing(f"{cat}/140", record.offset)
+    if record.lat_deg is None or record.lon_deg is None:
+        raise _missing(f"{cat}/041", record.offset)
+    return Report(
+        sensor_id=config.sensor_id,
+        time_s=time_of_day_to_s(record.time_of_day_s, reference_s),
+        measurement=PositionMeasurement(
+            point=GeoPoint(record.lat_deg, record.lon_deg, height[0]),
+            sigma_h_m=max(sigma_h_m, MIN_SIGMA_M),
+            sigma_v_m=height[1],
+        ),
+        source=_source(source, record.offset),
+    )
+
+
+def surface_report(
+    report: Cat010Report, config: AsterixSensorConfig, *, reference_s: float, source: str = ""
+) -> Report:
+    """A CAT010 surface movement target report (I041 WGS-84) as a position measurement; the
+    sigma from I500 DEVX/DEVY when sent. A report with only I042 (Cartesian from the sensor)
+    is refused: read the WGS-84 position, which every surface sensor of the spec can send."""
+    if report.sd_x_m is not None and report.sd_y_m is not None:
+        sigma_h = math.sqrt((report.sd_x_m**2 + report.sd_y_m**2) / 2.0)
+    else:
+        sigma_h = config.default_sigma_h_m
+    height = _height(report.measured_height_m, None, report.flight_level_ft, config)
+    return _wgs84_report(report, config, sigma_h, height, reference_s=reference_s, source=source)
+
+
+def mlat_report(
+    report: Cat020Report, config: AsterixSensorConfig, *, reference_s: float, source: str = ""
+) -> Report:
+    """A CAT020 multilateration target report (I041 WGS-84) as a position measurement."""
+    height = _height(report.geometric_height_m, None, report.flight_level_ft, config)
+    return _wgs84_report(
+        report, config, config.default_sigma_h_m, height, reference_s=reference_s, source=source
+    )
+
+
 class NotAMeasurementError(InputError):
     """A well-formed record that measures no real target (see ``is_measurement``): it gives no
     Report, and is counted under its own kind rather than dropped unseen."""
@@ -298,9 +355,20 @@ class NotAMeasurementError(InputError):
         super().__init__(message)
 
 
-def _not_a_measurement(
-    record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report,
-) -> NotAMeasurementError:
+def _not_a_measurement(record: PositionRecord) -> NotAMeasurementError:
+    if isinstance(record, Cat010Report):
+        why = (
+            f"status message (I000 {record.message_type})"
+            if record.message_type not in (None, 1)
+            else "a simulated or test target report (I020 SIM/TST)"
+        )
+        return NotAMeasurementError(f"CAT010 {why}", offset=record.offset, field="I010/000")
+    if isinstance(record, Cat020Report):
+        return NotAMeasurementError(
+            "CAT020 simulated or test target report (I020 SIM/TST)",
+            offset=record.offset,
+            field="I020/020",
+        )
     if isinstance(record, Cat048Plot):
         why = (
             "no detection (I020 TYP 0: a track coasting)"
@@ -313,7 +381,13 @@ def _not_a_measurement(
     )
 
 
-def is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Report) -> bool:
+PositionRecord = (
+    Cat048Plot | Cat062Track | Cat021Report | Cat015Report | Cat010Report | Cat020Report
+)
+"""The records that can give a Report."""
+
+
+def is_measurement(record: PositionRecord) -> bool:
     """False for records that measure no real target: CAT048 "no detection" (I020 TYP 0, a
     track coasting without a plot), simulated (SIM) or test (TST) reports; CAT062 simulated
     tracks (I080 SIM). ``reports_from_batch`` gives no Report for them but a
@@ -322,6 +396,10 @@ def is_measurement(record: Cat048Plot | Cat062Track | Cat021Report | Cat015Repor
         return not (record.report_type == 0 or record.simulated or record.test_target)
     if isinstance(record, Cat062Track):
         return not record.simulated
+    if isinstance(record, Cat010Report):
+        return record.message_type in (None, 1) and not (record.simulated or record.test_target)
+    if isinstance(record, Cat020Report):
+        return not (record.simulated or record.test_target)
     return True
 
 
@@ -343,11 +421,13 @@ def reports_from_batch(
     reports: list[Report] = []
     errors: list[InputError] = []
     reference_s = batch.reference_s
-    records: list[tuple[str, Cat048Plot | Cat062Track | Cat021Report | Cat015Report]] = [
+    records: list[tuple[str, PositionRecord]] = [
         *(("048", record) for record in batch.cat048),
         *(("062", record) for record in batch.cat062),
         *(("021", record) for record in batch.cat021),
         *(("015", record) for record in batch.cat015),
+        *(("010", record) for record in batch.cat010),
+        *(("020", record) for record in batch.cat020),
     ]
     for category, record in records:
         if not is_measurement(record):
@@ -380,6 +460,10 @@ def reports_from_batch(
                 report = track_report(record, config, reference_s=reference_s, source=source)
             elif isinstance(record, Cat021Report):
                 report = adsb_report(record, config, reference_s=reference_s, source=source)
+            elif isinstance(record, Cat010Report):
+                report = surface_report(record, config, reference_s=reference_s, source=source)
+            elif isinstance(record, Cat020Report):
+                report = mlat_report(record, config, reference_s=reference_s, source=source)
             else:
                 report = incs_report(record, config, reference_s=reference_s, source=source)
         except FieldValueError as error:

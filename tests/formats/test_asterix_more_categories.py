@@ -1,0 +1,96 @@
+"""CAT010 (surface movement), CAT020 (multilateration) and the status categories (CAT002, 004,
+019, 023, 025, 063, 065), encoded by libasterix (an independent encoder) and read back: the
+position categories give Reports, status messages are records, none is "not read"."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dronewarn.cli.app import app
+from dronewarn.domain.errors import ImplausibleValueError
+from dronewarn.domain.report import PositionMeasurement
+from dronewarn.formats.asterix.decoder import decode_datablocks
+from dronewarn.formats.asterix.editions import Editions
+from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
+
+T0 = 1_757_458_800.0  # 2025-09-09T23:00:00Z
+POSITION = (("LAT", (52.1, "°")), ("LON", (23.5, "°")))
+
+
+def _encoded(spec_name: str, *records: dict[str, Any]) -> bytes:
+    from asterix import generated
+
+    spec = getattr(generated, spec_name)
+    return bytes(spec.create([spec.cv_record.create(r) for r in records]).unparse().to_bytes())
+
+
+def _reports(data: bytes) -> tuple[list[Any], list[Any]]:
+    batch = decode_datablocks(data, Editions(), reference_s=T0)
+    assert batch.errors == ()
+    return reports_from_batch(batch, [AsterixSensorConfig("s", 1, 2)])
+
+
+def test_surface_movement_targets_become_positions_and_status_messages_do_not() -> None:
+    spread = (("DEVX", (5.0, "m")), ("DEVY", (7.0, "m")), ("COVXY", (0.0, "m")))
+    target = {"010": (1, 2), "000": 1, "140": (82800.5, "s"), "041": POSITION, "161": (0, 7),
+              "500": spread}  # fmt: skip
+    cycle = {"010": (1, 2), "000": 2, "140": (82800.0, "s")}
+    reports, errors = _reports(_encoded("Cat_010_1_1", target, cycle))
+    (report,) = reports
+    assert isinstance(report.measurement, PositionMeasurement)
+    assert report.measurement.point.lat_deg == pytest.approx(52.1, abs=1e-6)
+    assert report.measurement.sigma_h_m == pytest.approx((37.0) ** 0.5)
+    assert report.time_s == pytest.approx(T0 + 0.5)
+    assert [e.kind for e in errors] == ["not_a_measurement"]  # the start of update cycle
+
+
+def test_multilateration_targets_become_positions_with_their_height() -> None:
+    target = {"010": (1, 2), "140": (82801.0, "s"), "041": POSITION, "161": (0, 77),
+              "105": (1000.0, "ft")}  # fmt: skip
+    (report,), errors = _reports(_encoded("Cat_020_1_10", target))
+    assert errors == []
+    assert report.measurement.point.alt_m == pytest.approx(304.8)
+
+
+def test_an_mlat_position_off_the_globe_is_implausible() -> None:
+    target = {"010": (1, 2), "140": (82801.0, "s"), "041": POSITION, "161": (0, 77)}
+    batch = decode_datablocks(_encoded("Cat_020_1_10", target), Editions(), reference_s=T0)
+    bad = replace(batch.cat020[0], lat_deg=123.0)  # as a wrong edition would read it
+    _, errors = reports_from_batch(replace(batch, cat020=(bad,)), [AsterixSensorConfig("s", 1, 2)])
+    (error,) = errors
+    assert isinstance(error, ImplausibleValueError) and error.field == "I020/041"
+
+
+@pytest.mark.parametrize(
+    ("spec", "items", "category"),
+    [
+        ("Cat_002_1_2", {"010": (1, 2), "000": 1, "030": (3600.0, "s")}, 2),
+        ("Cat_019_1_3", {"010": (1, 2), "000": 1, "140": (3600.0, "s")}, 19),
+        ("Cat_063_1_7", {"010": (1, 2), "015": 3, "030": (3600.0, "s"), "050": (5, 6)}, 63),
+        ("Cat_065_1_6", {"010": (1, 2), "000": 2, "015": 3, "030": (3600.0, "s")}, 65),
+    ],
+)
+def test_status_messages_are_records(spec: str, items: dict[str, Any], category: int) -> None:
+    batch = decode_datablocks(_encoded(spec, items), Editions(), reference_s=T0)
+    assert batch.errors == ()
+    (status,) = batch.status
+    assert (status.category, status.sac, status.sic, status.time_of_day_s) == (
+        category, 1, 2, 3600.0,
+    )  # fmt: skip
+
+
+def test_decode_prints_them(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.ast"
+    target = {"010": (1, 2), "140": (82801.0, "s"), "041": POSITION, "161": (0, 77)}
+    status = {"010": (1, 2), "000": 2, "015": 3, "030": (82800.0, "s")}
+    path.write_bytes(_encoded("Cat_020_1_10", target) + _encoded("Cat_065_1_6", status))
+    result = CliRunner().invoke(app, ["decode", str(path), "--time", "2025-09-09T23:00:00Z"])
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0
+    assert [line.get("record", line.get("kind")) for line in lines] == ["position", "cat065"]
