@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dronewarn.cli.app import app
 from dronewarn.domain.errors import ImplausibleValueError
-from dronewarn.domain.report import PositionMeasurement
+from dronewarn.domain.report import GeoPoint, PositionMeasurement
 from dronewarn.formats.asterix.decoder import decode_datablocks
 from dronewarn.formats.asterix.editions import Editions
 from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
@@ -94,3 +94,39 @@ def test_decode_prints_them(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 0
     assert [line.get("record", line.get("kind")) for line in lines] == ["position", "cat065"]
+
+
+def test_old_radars_cat001_plots_and_tracks_from_the_real_capture(samples_dir: Path) -> None:
+    """cat_001_002.pcap: CAT001 tracks and a CAT002 sector message, each block behind its
+    recorder's 6-octet header; the truncated times land on the capture's day and minute."""
+    from dronewarn.formats.capture import read_capture
+
+    (captured,) = list(read_capture(samples_dir / "asterix" / "cat_001_002.pcap"))
+    reference = captured.timestamp_s or T0
+    batch = decode_datablocks(captured.payload, Editions(), reference_s=reference)
+    assert batch.errors == () and len(batch.cat001) == 7 and len(batch.status) == 1
+    assert all(r.is_track for r in batch.cat001) and batch.status[0].category == 2
+    site = AsterixSensorConfig("radar", 25, 201, site=GeoPoint(45.8, 16.0, 100.0))
+    reports, errors = reports_from_batch(batch, [site])
+    assert errors == [] and len(reports) == 7
+    assert all(abs(r.time_s - reference) < 10.0 for r in reports)  # 512 s wrap resolved
+    first = batch.cat001[0]
+    assert first.range_m is not None and 0 < first.range_m < 512 * 1852.0
+
+
+@pytest.mark.parametrize(
+    ("truncated", "reference", "expected"),
+    [
+        (256.4375, 45_826.1, 45_824.4375),  # the sample: 12:43:44.44 against 12:43:46.1
+        (10.0, 45_820.0, 45_568.0 + 10.0),  # 45,568 s is 89 x 512
+        (500.0, 45_583.0, 45_568.0 - 12.0),  # just before the counter wraps
+        (3.0, 86_398.0, 3.0),  # the counter starts again at midnight: tomorrow's 00:00:03
+        (380.0, 5.0, 86_016.0 + 380.0),  # the day's last 384 s: yesterday's 23:59:56
+    ],
+)
+def test_truncated_times_are_placed_nearest_the_reference(
+    truncated: float, reference: float, expected: float
+) -> None:
+    from dronewarn.formats.asterix.cat001 import full_time_of_day
+
+    assert full_time_of_day(truncated, reference) == pytest.approx(expected)

@@ -35,7 +35,8 @@ def _blank(cls: type, **values: Any) -> Any:
 
 def _batch(**records: tuple[Any, ...]) -> AsterixBatch:
     parts: dict[str, tuple[Any, ...]] = {
-        c: () for c in ("cat048", "cat062", "cat021", "cat015", "cat010", "cat020", "status")
+        c: ()
+        for c in ("cat048", "cat062", "cat021", "cat015", "cat010", "cat001", "cat020", "status")
     }
     parts.update(records)
     return AsterixBatch(T0, cat034=(), errors=(), blocks=1, skipped_octets=0, **parts)

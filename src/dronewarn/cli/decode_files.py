@@ -63,15 +63,17 @@ class _AsterixReader:
             *batch.cat015,
             *batch.cat010,
             *batch.cat020,
+            *batch.cat001,
         ]
         for record in records:
             if record.sac is not None and record.sic is not None:
                 self._sensor(record.sac, record.sic)
-        plots_without_site = self._site is None and batch.cat048
-        if plots_without_site:
+        if self._site is None and (batch.cat048 or batch.cat001):  # plots need the radar site
             for plot in batch.cat048:
                 yield {"record": "cat048", "source": source, **asdict(plot)}
-            batch = replace(batch, cat048=())
+            for old in batch.cat001:
+                yield {"record": "cat001", "source": source, **asdict(old)}
+            batch = replace(batch, cat048=(), cat001=())
         reports, errors = reports_from_batch(batch, self._sensors.values(), source=source)
         yield from reports
         yield from errors

@@ -233,6 +233,7 @@ class AsterixInput:
             *batch.cat015,
             *batch.cat010,
             *batch.cat020,
+            *batch.cat001,
         ]
         for record in records:
             code = (record.sac, record.sic)

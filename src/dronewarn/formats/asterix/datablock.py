@@ -562,7 +562,8 @@ def libasterix_records(
     """
     from asterix import base
 
-    record_class = spec.cv_uap.cv_record
+    uap = spec.cv_uap
+    record_class = getattr(uap, "cv_record", None)
     data = bytes(data)
     pos = start
     while pos < end:
@@ -571,7 +572,10 @@ def libasterix_records(
             record_end, _ = walk_record(data, pos, end, layout)
         bits = base.Bits(data, pos * 8, record_end * 8)
         try:
-            result = record_class.parse(base.ParsingMode.StrictParsing, bits)
+            if record_class is None:  # several UAPs: the record's own item chooses (CAT001)
+                result = _parse_selected(uap, bits, base)
+            else:
+                result = record_class.parse(base.ParsingMode.StrictParsing, bits)
         except Exception as exc:  # libasterix boundary: any failure is bad input
             raise FieldValueError(
                 f"libasterix failed on the record: {exc!r}",
@@ -599,6 +603,23 @@ def libasterix_records(
             )
         yield pos, record
         pos = rest.bit_offset1 // 8 if layout is None else record_end
+
+
+def _parse_selected(uap: Any, bits: Any, base: Any) -> Any:
+    """Parse a record of a category with several UAPs: with the first, read the selecting
+    item (``cv_selector``: CAT001's I020 TYP, plot or track), then with the UAP it names."""
+    (item, sub), choices = uap.cv_selector
+    classes = uap.cv_uaps
+    first = next(iter(classes.values()))
+    result = first.parse(base.ParsingMode.StrictParsing, bits)
+    if isinstance(result, ValueError):
+        return result
+    record, _ = result
+    selector = record.get_item(item)
+    if selector is None:
+        return ValueError(f"no I{item} to choose the UAP with")
+    chosen = classes[choices[int(selector.variation.get_item(sub).as_uint())]]
+    return result if chosen is first else chosen.parse(base.ParsingMode.StrictParsing, bits)
 
 
 Element = tuple[int, int, float | None, bool | None]

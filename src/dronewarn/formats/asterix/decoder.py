@@ -23,6 +23,8 @@ from types import MappingProxyType
 from typing import Any
 
 from dronewarn.domain.errors import DecodeError, FieldValueError, UnsupportedError
+from dronewarn.formats.asterix.cat001 import Cat001Report
+from dronewarn.formats.asterix.cat001 import report_from_libasterix as cat001_from_libasterix
 from dronewarn.formats.asterix.cat010 import Cat010Report
 from dronewarn.formats.asterix.cat010 import report_from_libasterix as cat010_from_libasterix
 from dronewarn.formats.asterix.cat015 import Cat015Report
@@ -57,6 +59,7 @@ AsterixRecord = (
     | Cat021Report
     | Cat015Report
     | Cat010Report
+    | Cat001Report
     | Cat020Report
     | AsterixStatus
 )
@@ -129,6 +132,7 @@ class AsterixBatch:
     cat021: tuple[Cat021Report, ...]
     cat015: tuple[Cat015Report, ...]
     cat010: tuple[Cat010Report, ...]
+    cat001: tuple[Cat001Report, ...]
     cat020: tuple[Cat020Report, ...]
     status: tuple[AsterixStatus, ...]
     """Status and service messages (CAT002, 004, 019, 023, 025, 063, 065: ``status``)."""
@@ -148,6 +152,7 @@ class AsterixBatch:
             + len(self.cat021)
             + len(self.cat015)
             + len(self.cat010)
+            + len(self.cat001)
             + len(self.cat020)
             + len(self.status)
         )
@@ -169,6 +174,8 @@ def _mapper(category: int, edition: Edition) -> Callable[[Any, int], AsterixReco
         return lambda record, offset: cat021_from_libasterix(record, offset, major)
     if category == 10:
         return cat010_from_libasterix
+    if category == 1:
+        return cat001_from_libasterix
     if category == 20:
         return cat020_from_libasterix
     if category in STATUS_ITEMS:
@@ -280,6 +287,7 @@ def decode_datablocks(
             tuple(get(21, ())),
             tuple(get(15, ())),
             tuple(get(10, ())),
+            tuple(get(1, ())),
             tuple(get(20, ())),
             tuple(r for c in STATUS_ITEMS for r in get(c, ())),
             tuple(errors),

@@ -31,7 +31,8 @@ from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_
 from dronewarn.formats.asterix.status import STATUS_ITEMS
 
 PLACEHOLDER_SITE = GeoPoint(0.0, 0.0, 0.0)
-"""CAT048 plots need a radar site to become Reports; any site shows whether they decode."""
+"""CAT048 and CAT001 plots need a radar site to become Reports; any site shows whether they
+decode."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class EditionHint:
 
 _FIELDS = MappingProxyType(
     {48: "cat048", 62: "cat062", 21: "cat021", 15: "cat015", 34: "cat034", 10: "cat010",
-     20: "cat020"} | {category: "status" for category in STATUS_ITEMS}
+     20: "cat020", 1: "cat001"} | {category: "status" for category in STATUS_ITEMS}
 )  # fmt: skip
 _COUNTED = frozenset({34, *STATUS_ITEMS})
 """Categories whose records give no Report: a record that decodes counts as good."""
@@ -115,6 +116,7 @@ def _only(batch: AsterixBatch, category: int) -> AsterixBatch:
         cat021=batch.cat021 if category == 21 else (),
         cat015=batch.cat015 if category == 15 else (),
         cat010=batch.cat010 if category == 10 else (),
+        cat001=batch.cat001 if category == 1 else (),
         cat020=batch.cat020 if category == 20 else (),
         status=tuple(r for r in batch.status if r.category == category),
     )

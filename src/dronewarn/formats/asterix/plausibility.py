@@ -10,6 +10,7 @@ bounds and the likely cause, with the edition it was read as.
 =========================  ==================================================================
 record                     checked
 =========================  ==================================================================
+CAT001 plot or track       I141 truncated time; I040 range and azimuth; I090 Mode C height
 CAT048 plot                I140 time of day; I040 range (within the radar's configured reach,
                            else 1,000 km) and azimuth; I090 flight level; I200 ground speed
 CAT062 track               I070 time; I105 latitude, longitude; I130 height; I136 flight
@@ -34,6 +35,7 @@ from dronewarn.domain.limits import (
     MAX_TIME_OF_DAY_S,
     MIN_ALT_M,
 )
+from dronewarn.formats.asterix.cat001 import Cat001Report
 from dronewarn.formats.asterix.cat010 import Cat010Report
 from dronewarn.formats.asterix.cat015 import Cat015Report
 from dronewarn.formats.asterix.cat020 import Cat020Report
@@ -42,12 +44,29 @@ from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.items import FT_M
 
-Record = Cat048Plot | Cat062Track | Cat021Report | Cat015Report | Cat010Report | Cat020Report
+Record = (
+    Cat001Report
+    | Cat048Plot
+    | Cat062Track
+    | Cat021Report
+    | Cat015Report
+    | Cat010Report
+    | Cat020Report
+)
 Check = tuple[str, str, float | None, float, float, str]
 """(item, what, value, lowest, highest, unit)"""
 
 
 def _checks(record: Record, max_range_m: float) -> list[Check]:
+    if isinstance(record, Cat001Report):
+        fl = record.flight_level_ft
+        return [
+            ("I001/141", "truncated time", record.truncated_time_s, 0.0, 512.0, "s"),
+            ("I001/040", "range", record.range_m, 0.0, max_range_m, "m"),
+            ("I001/040", "azimuth", record.azimuth_deg, 0.0, 360.0, "deg"),
+            ("I001/090", "Mode C height", None if fl is None else fl * FT_M,
+             MIN_ALT_M, MAX_ALT_M, "m"),
+        ]  # fmt: skip
     if isinstance(record, Cat048Plot):
         fl = record.flight_level_ft
         return [

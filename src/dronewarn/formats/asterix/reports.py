@@ -16,6 +16,8 @@
   from I500 DEVX/DEVY; its status messages (I000 2-4) give none.
 * CAT020 multilateration target report -> ``PositionMeasurement`` from I041, height from I105
   (geometric) else I090.
+* CAT001 plot or track (old radars) -> ``PolarMeasurement`` from the configured site, like
+  CAT048; its time of day is truncated to 512 s and placed nearest the reference.
 * Status categories (CAT002, 004, 019, 023, 025, 063, 065; ``status``) give no Report.
 
 Emitter categories (I062/380/EMC, I021/020) 1-6, 10-12 and 15 are crewed aircraft ->
@@ -50,6 +52,7 @@ from dronewarn.domain.report import (
     Report,
 )
 from dronewarn.formats.adsb.accuracy import NACP_EPU_M, NUCP_RC_M
+from dronewarn.formats.asterix.cat001 import Cat001Report, full_time_of_day
 from dronewarn.formats.asterix.cat010 import Cat010Report
 from dronewarn.formats.asterix.cat015 import Cat015Report
 from dronewarn.formats.asterix.cat020 import Cat020Report
@@ -292,6 +295,32 @@ def incs_report(
     )
 
 
+def old_plot_report(
+    report: Cat001Report, config: AsterixSensorConfig, *, reference_s: float, source: str = ""
+) -> Report:
+    """A CAT001 plot or track as a range/bearing measurement from the configured radar site;
+    its truncated time (I141, modulo 512 s) placed nearest the reference time."""
+    if config.site is None:
+        raise ConfigError(f"ASTERIX sensor {config.sensor_id}: CAT001 needs the radar site")
+    if report.truncated_time_s is None:
+        raise _missing("I001/141", report.offset)
+    if report.range_m is None or report.azimuth_deg is None:
+        raise _missing("I001/040", report.offset)
+    tod = full_time_of_day(report.truncated_time_s, reference_s % DAY_S)
+    return Report(
+        sensor_id=config.sensor_id,
+        time_s=time_of_day_to_s(tod, reference_s),
+        measurement=PolarMeasurement(
+            site=config.site,
+            range_m=report.range_m,
+            bearing_deg=report.azimuth_deg,
+            sigma_range_m=config.sigma_range_m,
+            sigma_bearing_deg=config.sigma_azimuth_deg,
+        ),
+        source=_source(source, report.offset),
+    )
+
+
 def _wgs84_report(
     record: Cat010Report | Cat020Report,
     config: AsterixSensorConfig,
@@ -363,6 +392,12 @@ def _not_a_measurement(record: PositionRecord) -> NotAMeasurementError:
             else "a simulated or test target report (I020 SIM/TST)"
         )
         return NotAMeasurementError(f"CAT010 {why}", offset=record.offset, field="I010/000")
+    if isinstance(record, Cat001Report):
+        return NotAMeasurementError(
+            "CAT001 simulated or test target report (I020 SIM/TST)",
+            offset=record.offset,
+            field="I001/020",
+        )
     if isinstance(record, Cat020Report):
         return NotAMeasurementError(
             "CAT020 simulated or test target report (I020 SIM/TST)",
@@ -382,7 +417,13 @@ def _not_a_measurement(record: PositionRecord) -> NotAMeasurementError:
 
 
 PositionRecord = (
-    Cat048Plot | Cat062Track | Cat021Report | Cat015Report | Cat010Report | Cat020Report
+    Cat001Report
+    | Cat048Plot
+    | Cat062Track
+    | Cat021Report
+    | Cat015Report
+    | Cat010Report
+    | Cat020Report
 )
 """The records that can give a Report."""
 
@@ -398,7 +439,7 @@ def is_measurement(record: PositionRecord) -> bool:
         return not record.simulated
     if isinstance(record, Cat010Report):
         return record.message_type in (None, 1) and not (record.simulated or record.test_target)
-    if isinstance(record, Cat020Report):
+    if isinstance(record, Cat020Report | Cat001Report):
         return not (record.simulated or record.test_target)
     return True
 
@@ -428,6 +469,7 @@ def reports_from_batch(
         *(("015", record) for record in batch.cat015),
         *(("010", record) for record in batch.cat010),
         *(("020", record) for record in batch.cat020),
+        *(("001", record) for record in batch.cat001),
     ]
     for category, record in records:
         if not is_measurement(record):
@@ -464,6 +506,8 @@ def reports_from_batch(
                 report = surface_report(record, config, reference_s=reference_s, source=source)
             elif isinstance(record, Cat020Report):
                 report = mlat_report(record, config, reference_s=reference_s, source=source)
+            elif isinstance(record, Cat001Report):
+                report = old_plot_report(record, config, reference_s=reference_s, source=source)
             else:
                 report = incs_report(record, config, reference_s=reference_s, source=source)
         except FieldValueError as error:
