@@ -29,9 +29,9 @@ from dronewarn.formats.asterix.edition_guess import (
     edition_hints,
 )
 from dronewarn.formats.asterix.editions import Editions
+from dronewarn.formats.asterix.records import PositionRecord
 from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
-    PositionRecord,
     reports_from_batch,
 )
 from dronewarn.formats.capture import read_capture

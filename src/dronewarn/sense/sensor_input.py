@@ -54,10 +54,10 @@ from dronewarn.formats.asterix.decoder import AsterixBatch, DecodePlan, decode_d
 from dronewarn.formats.asterix.edition_guess import detect_editions, edition_hints
 from dronewarn.formats.asterix.editions import parse_editions
 from dronewarn.formats.asterix.plausibility import implausible
+from dronewarn.formats.asterix.records import PositionRecord
 from dronewarn.formats.asterix.reports import (
     AsterixSensorConfig,
     NotAMeasurementError,
-    PositionRecord,
     is_measurement,
     plot_report,
     reports_from_batch,

@@ -20,7 +20,7 @@ from dronewarn.formats.asterix.items import (
     NM_M,
     lib_flag,
     lib_item,
-    lib_sub,
+    lib_source,
     lib_uint,
     lib_value,
 )
@@ -68,7 +68,7 @@ def full_time_of_day(truncated_s: float, reference_tod_s: float) -> float:
 
 def report_from_libasterix(record: Any, offset: int) -> Cat001Report:
     """The dronewarn fields of a libasterix CAT001 record (either UAP)."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i020 = lib_item(record, "020")
     i040 = lib_item(record, "040")
     i161 = lib_item(record, "161") if _has(record, "161") else None
@@ -76,8 +76,8 @@ def report_from_libasterix(record: Any, offset: int) -> Cat001Report:
     fl = lib_value(lib_item(record, "090"), "HGT")
     return Cat001Report(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         is_track=None if i020 is None else lib_flag(i020, "TYP"),
         simulated=None if i020 is None else lib_flag(i020, "SIM"),
         test_target=None if i020 is None else lib_flag(i020, "TST"),

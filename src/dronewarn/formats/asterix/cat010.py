@@ -21,6 +21,7 @@ from dronewarn.formats.asterix.items import (
     FT_M,
     lib_flag,
     lib_item,
+    lib_source,
     lib_sub,
     lib_uint,
     lib_value,
@@ -59,7 +60,7 @@ class Cat010Report:
 
 def report_from_libasterix(record: Any, offset: int) -> Cat010Report:
     """The dronewarn fields of a libasterix CAT010 record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i000 = lib_item(record, "000")
     i020 = lib_item(record, "020")
     i041 = lib_item(record, "041")
@@ -73,8 +74,8 @@ def report_from_libasterix(record: Any, offset: int) -> Cat010Report:
     height = lib_value(i091)
     return Cat010Report(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         message_type=None if i000 is None else lib_uint(i000),
         report_type=None if i020 is None else lib_uint(lib_sub(i020, "TYP")),
         simulated=None if i020 is None else lib_flag(i020, "SIM"),

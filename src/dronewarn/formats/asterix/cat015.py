@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_sub, lib_uint
+from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_source, lib_sub, lib_uint
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ def _q(item: Any, *path: str) -> float | None:
 
 def report_from_libasterix(record: Any, offset: int) -> Cat015Report:
     """The dronewarn fields of a libasterix CAT015 record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i000 = lib_item(record, "000")
     i145 = lib_item(record, "145")
     i161 = lib_item(record, "161")
@@ -85,8 +85,8 @@ def report_from_libasterix(record: Any, offset: int) -> Cat015Report:
         )
     return Cat015Report(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         message_type=None if i000 is None else lib_uint(lib_sub(i000, "MT")),
         time_of_applicability_s=None if i145 is None else lib_quantity(i145),
         track_number=None if i161 is None else lib_uint(i161),

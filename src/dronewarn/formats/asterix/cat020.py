@@ -17,6 +17,7 @@ from dronewarn.formats.asterix.items import (
     FT_M,
     lib_flag,
     lib_item,
+    lib_source,
     lib_sub,
     lib_uint,
     lib_value,
@@ -44,7 +45,7 @@ class Cat020Report:
 
 def report_from_libasterix(record: Any, offset: int) -> Cat020Report:
     """The dronewarn fields of a libasterix CAT020 record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i020 = lib_item(record, "020")
     i041 = lib_item(record, "041")
     i161 = lib_item(record, "161")
@@ -53,8 +54,8 @@ def report_from_libasterix(record: Any, offset: int) -> Cat020Report:
     height = lib_value(lib_item(record, "105"))
     return Cat020Report(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         simulated=None if i020 is None else lib_flag(i020, "SIM"),
         test_target=None if i020 is None else lib_flag(i020, "TST"),
         time_of_day_s=lib_value(lib_item(record, "140")),

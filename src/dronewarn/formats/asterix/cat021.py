@@ -28,6 +28,7 @@ from dronewarn.formats.asterix.items import (
     FT_M,
     lib_item,
     lib_quantity,
+    lib_source,
     lib_string,
     lib_sub,
     lib_uint,
@@ -82,7 +83,7 @@ def _seconds(record: Any, name: str) -> float | None:
 
 def report_from_libasterix(record: Any, offset: int, major: int) -> Cat021Report:
     """The dronewarn fields of a libasterix CAT021 record of an edition ``major``.x."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i130 = lib_item(record, "130")
     i131 = lib_item(record, "131") if major >= 2 else None
     position = i131 if i131 is not None else i130
@@ -103,8 +104,8 @@ def report_from_libasterix(record: Any, offset: int, major: int) -> Cat021Report
         nucp_nic = None if pa is None else lib_uint(pa)
     return Cat021Report(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         time_of_day_s=_seconds(record, "030") if major < 2 else None,
         time_applicability_position_s=_seconds(record, "071") if major >= 2 else None,
         time_reception_position_s=_seconds(record, "073") if major >= 2 else None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_sub, lib_uint
+from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_source, lib_sub, lib_uint
 
 
 class Cat034MessageType(IntEnum):
@@ -55,7 +55,7 @@ class Cat034Message:
 
 def message_from_libasterix(record: Any, offset: int) -> Cat034Message:
     """The dronewarn fields of a libasterix CAT034 record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i000 = lib_item(record, "000")
     i030 = lib_item(record, "030")
     i020 = lib_item(record, "020")
@@ -63,8 +63,8 @@ def message_from_libasterix(record: Any, offset: int) -> Cat034Message:
     i120 = lib_item(record, "120")
     return Cat034Message(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         message_type=None if i000 is None else lib_uint(i000),
         time_of_day_s=None if i030 is None else lib_quantity(i030),
         sector_azimuth_deg=None if i020 is None else lib_quantity(i020),

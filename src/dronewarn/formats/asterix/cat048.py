@@ -27,6 +27,7 @@ from dronewarn.formats.asterix.items import (
     NM_M,
     lib_item,
     lib_quantity,
+    lib_source,
     lib_string,
     lib_sub,
     lib_uint,
@@ -93,7 +94,7 @@ def _bit(node: Any) -> bool | None:
 
 def plot_from_libasterix(record: Any, offset: int) -> Cat048Plot:
     """The dronewarn fields of a libasterix CAT048 record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i140 = lib_item(record, "140")
     i020 = lib_item(record, "020")
     i040 = lib_item(record, "040")
@@ -106,8 +107,8 @@ def plot_from_libasterix(record: Any, offset: int) -> Cat048Plot:
     i170 = lib_item(record, "170")
     return Cat048Plot(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         time_of_day_s=None if i140 is None else lib_quantity(i140),
         report_type=None if i020 is None else lib_uint(lib_sub(i020, "TYP")),
         simulated=_bit(lib_sub(i020, "SIM")),

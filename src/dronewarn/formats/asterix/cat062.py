@@ -27,6 +27,7 @@ from dronewarn.formats.asterix.items import (
     FT_M,
     lib_item,
     lib_quantity,
+    lib_source,
     lib_string,
     lib_sub,
     lib_uint,
@@ -131,7 +132,7 @@ def _bit(node: Any) -> bool | None:
 
 def track_from_libasterix(record: Any, offset: int) -> Cat062Track:
     """The dronewarn fields of a libasterix CAT062 (1.16-1.21) record."""
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     i070 = lib_item(record, "070")
     i105 = lib_item(record, "105")
     i100 = lib_item(record, "100")
@@ -169,8 +170,8 @@ def track_from_libasterix(record: Any, offset: int) -> Cat062Track:
         )
     return Cat062Track(
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         time_of_track_s=None if i070 is None else lib_quantity(i070),
         lat_deg=_q(i105, "LAT"),
         lon_deg=_q(i105, "LON"),

@@ -122,6 +122,14 @@ def lib_quantity(node: Any) -> float:
     return float(node.variation.content.as_quantity())
 
 
+def lib_source(record: Any) -> tuple[int | None, int | None]:
+    """(SAC, SIC) of a libasterix record's I010 data source identifier; Nones when absent."""
+    i010 = record.get_item("010")
+    if i010 is None:
+        return None, None
+    return lib_uint(lib_sub(i010, "SAC")), lib_uint(lib_sub(i010, "SIC"))
+
+
 def lib_value(item: Any, name: str | None = None) -> float | None:
     """The quantity ``item`` (or its subitem ``name``) holds, None when absent."""
     node = item if name is None or item is None else lib_sub(item, name)

@@ -37,22 +37,14 @@ from dronewarn.domain.limits import (
 )
 from dronewarn.formats.asterix.cat001 import Cat001Report
 from dronewarn.formats.asterix.cat010 import Cat010Report
-from dronewarn.formats.asterix.cat015 import Cat015Report
 from dronewarn.formats.asterix.cat020 import Cat020Report
 from dronewarn.formats.asterix.cat021 import Cat021Report
 from dronewarn.formats.asterix.cat048 import Cat048Plot
 from dronewarn.formats.asterix.cat062 import Cat062Track
 from dronewarn.formats.asterix.items import FT_M
+from dronewarn.formats.asterix.records import PositionRecord
 
-Record = (
-    Cat001Report
-    | Cat048Plot
-    | Cat062Track
-    | Cat021Report
-    | Cat015Report
-    | Cat010Report
-    | Cat020Report
-)
+Record = PositionRecord
 Check = tuple[str, str, float | None, float, float, str]
 """(item, what, value, lowest, highest, unit)"""
 

@@ -63,6 +63,7 @@ from dronewarn.formats.asterix.decoder import AsterixBatch
 from dronewarn.formats.asterix.editions import Editions
 from dronewarn.formats.asterix.items import FT_M
 from dronewarn.formats.asterix.plausibility import implausible
+from dronewarn.formats.asterix.records import PositionRecord
 
 DAY_S = 86400.0
 MAX_TIME_OF_DAY_S = 86401.0
@@ -414,18 +415,6 @@ def _not_a_measurement(record: PositionRecord) -> NotAMeasurementError:
     return NotAMeasurementError(
         "CAT062 simulated track (I080 SIM)", offset=record.offset, field="I062/080"
     )
-
-
-PositionRecord = (
-    Cat001Report
-    | Cat048Plot
-    | Cat062Track
-    | Cat021Report
-    | Cat015Report
-    | Cat010Report
-    | Cat020Report
-)
-"""The records that can give a Report."""
 
 
 def is_measurement(record: PositionRecord) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_sub, lib_uint
+from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_source, lib_uint
 
 STATUS_ITEMS: Final = MappingProxyType(
     {2: ("030", "000"), 4: ("020", "000"), 19: ("140", "000"), 23: ("070", "000"),
@@ -56,13 +56,13 @@ def _uint(item: Any) -> int | None:
 def status_from_libasterix(category: int, record: Any, offset: int) -> AsterixStatus:
     """The status fields of a libasterix record of a status category."""
     time_item, type_item = STATUS_ITEMS[category]
-    i010 = lib_item(record, "010")
+    sac, sic = lib_source(record)
     when = lib_item(record, time_item)
     return AsterixStatus(
         category=category,
         offset=offset,
-        sac=None if i010 is None else lib_uint(lib_sub(i010, "SAC")),
-        sic=None if i010 is None else lib_uint(lib_sub(i010, "SIC")),
+        sac=sac,
+        sic=sic,
         time_of_day_s=None if when is None else lib_quantity(when),
         message_type=None if type_item is None else _uint(lib_item(record, type_item)),
     )
