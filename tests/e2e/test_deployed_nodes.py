@@ -113,6 +113,15 @@ class NodeProcess:
             )
         wait_until(self.ready, f"{self.config.name} ready (log: {self.log.read_text()[-2000:]})")
 
+    def nothing_pending(self) -> bool:
+        """Every message in the node's outbox acknowledged by its partner (``/readyz``)."""
+        try:
+            body = httpx.get(f"{self.api}/readyz", timeout=1.0).json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        partners = body.get("link", {}).get("partners", {})
+        return bool(partners) and all(p["pending"] == 0 for p in partners.values())
+
     def ready(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
@@ -328,6 +337,11 @@ def _night(
                 ]
 
             wait_until(carried_on, "the warning's next message after the restart")
+        # nothing new to send, then everything sent: what BY queued after the wait above
+        # (a track batch, a warning update) must reach PL before the stop, not stay pending
+        if replay.poll() is None:
+            replay.kill()
+        wait_until(lambda: by.nothing_pending(), "BY's outbox delivered before the stop")
         assert by.stop() < 5.0 and pl.stop() < 5.0
     finally:
         if replay.poll() is None:
