@@ -130,3 +130,47 @@ def test_truncated_times_are_placed_nearest_the_reference(
     from dronewarn.formats.asterix.cat001 import full_time_of_day
 
     assert full_time_of_day(truncated, reference) == pytest.approx(expected)
+
+
+def _cat001_block(*records: bytes) -> bytes:
+    body = b"".join(records)
+    return bytes([1, (len(body) + 3) >> 8, (len(body) + 3) & 0xFF]) + body
+
+
+# a CAT001 track: I010, I020 (TYP 1), I161, I040, I042, I200; FRN 17 (I100, Mode C code and
+# confidence) is a track item where the plot UAP has a spare: the record chooses its UAP
+_TRACK_ITEMS = bytes.fromhex("01028000050500400000001000")
+_TRACK = bytes([0xF3, 0x40]) + _TRACK_ITEMS
+_TRACK_WITH_I100 = bytes([0xF3, 0x41, 0x20]) + _TRACK_ITEMS + bytes(4)
+
+
+def test_cat001_tracks_with_track_only_items_decode() -> None:
+    for data in (_cat001_block(_TRACK), _cat001_block(_TRACK_WITH_I100, _TRACK_WITH_I100)):
+        batch = decode_datablocks(data, Editions(), reference_s=T0)
+        assert batch.errors == () and batch.cat001 and all(r.is_track for r in batch.cat001)
+
+
+def test_a_cat001_plot_without_a_site_is_refused_not_raised() -> None:
+    from dronewarn.domain.errors import FieldValueError
+    from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
+    from dronewarn.sense.sensor_input import sensor_input
+
+    feed = sensor_input(SensorConfig("old", SensorKind.RADAR, wire=WireFormat.ASTERIX))
+    decoded = feed.decode(_cat001_block(_TRACK), T0)
+    assert decoded.reports == ()
+    (error,) = decoded.errors
+    assert isinstance(error, FieldValueError) and "site" in str(error)
+
+
+def test_plain_blocks_before_a_broken_one_stay_plain() -> None:
+    """A whole CAT048 block, then a CAT062 block cut short: one plot and a TruncatedError, not
+    a recorder's framing guessed from the rest."""
+    from dronewarn.domain.errors import TruncatedError
+
+    data = bytes.fromhex(
+        "300030fdf70219cc356d79a0e3ba999c020004683c48c50854b7e7656001be800030f40000400c9006"
+        "7be71c410020f53e0037bb3d42196459fb7a00721e2f560d1aa3056e0528092f5e8b000000011053884346"
+    )
+    batch = decode_datablocks(data, Editions(), reference_s=T0)
+    assert len(batch.cat048) == 1
+    assert [type(e) for e in batch.errors] == [TruncatedError]

@@ -125,8 +125,7 @@ def decode_command(
     try:
         asterix = fmt in (DecodeFormat.ASTERIX, DecodeFormat.PCAP) or (
             fmt is DecodeFormat.AUTO
-            and guess_format(path.read_bytes()[:512], path.name)
-            in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
+            and guess_format(_head(path), path.name) in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
         )
         if asterix:
             detection = detect_asterix_editions(path, editions)
@@ -148,6 +147,12 @@ def decode_command(
         if not hints:
             err.print(f"nothing in {path.name} decodes ({fmt.value})", highlight=False)
         raise typer.Exit(1)
+
+
+def _head(path: Path) -> bytes:
+    """The first octets of a file, to guess its format (not the whole file)."""
+    with path.open("rb") as handle:
+        return handle.read(512)
 
 
 def _site(text: str) -> GeoPoint:

@@ -84,9 +84,9 @@ from dronewarn.formats.sighting import SightingConfig, decode_sightings
 from dronewarn.formats.sighting import to_report as sighting_report
 
 HINT_SAMPLE = 50
+"""Failing ASTERIX payloads kept to tell which edition would read them."""
 DETECT_AFTER = 5
 """Failing payloads of a feed before its editions are first detected (then after 10, 20...)."""
-"""Failing ASTERIX payloads kept to tell which edition would read them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +156,8 @@ class AsterixInput:
         self._editions = chosen
         self.failing: deque[tuple[bytes, float]] = deque(maxlen=HINT_SAMPLE)
         """Recent payloads with records that did not decode, for ``edition_hint``."""
+        self._recent: deque[tuple[bytes, float]] = deque(maxlen=HINT_SAMPLE)
+        """Recent payloads, failing or not: what edition detection weighs."""
         self.decoded_records = 0
         self.failed_payloads = 0
         self._status: dict[tuple[int, int | None, int | None], AsterixStatus] = {}
@@ -194,7 +196,7 @@ class AsterixInput:
         failing payloads with each edition and switch to the one that reads them (module
         ``formats.asterix.edition_guess``); a configured edition is never overridden."""
         self._detect_at = self.failed_payloads * 2  # look again later, less and less often
-        detection = detect_editions(list(self.failing), self._editions)
+        detection = detect_editions(list(self._recent), self._editions)
         if detection.switched:
             self._editions = detection.editions
             self._plan = DecodePlan.for_editions(detection.editions)
@@ -212,6 +214,7 @@ class AsterixInput:
     ) -> None:
         """A payload whose records failed to decode or were implausible is kept as evidence
         for edition detection and hints."""
+        self._recent.append((payload, received_s))
         if not (batch.errors or any(isinstance(e, ImplausibleValueError) for e in refused)):
             return
         self.failed_payloads += 1
@@ -253,7 +256,6 @@ class AsterixInput:
             reports, refused = reports_from_batch(batch, configs.values())
             self._count_failure(payload, received_s, batch, refused)
             return Decoded(tuple(reports), (*errors, *refused))
-        self._count_failure(payload, received_s, batch, [])
         # a moving radar: plots and service messages in payload order
         ordered: list[Cat048Plot | Cat034Message] = sorted(
             (*batch.cat048, *batch.cat034), key=lambda record: record.offset
@@ -312,6 +314,7 @@ class AsterixInput:
                     errors.append(error)
         others = replace(batch, cat048=(), cat034=())
         more, refused = reports_from_batch(others, configs.values())
+        self._count_failure(payload, received_s, batch, [*errors, *refused])
         return Decoded((*reports, *more), (*errors, *refused))
 
 

@@ -103,7 +103,9 @@ def split_datablocks(data: bytes) -> tuple[list[DataBlock], DecodeError | None]:
     while pos < size:
         error = block_error(data, pos)
         if error is not None:
-            wrapping = detect_wrapping(data)
+            # only a payload whose very first block does not fit can be a recorder's framing:
+            # plain blocks followed by a broken one are plain blocks and an error
+            wrapping = detect_wrapping(data) if pos == 0 else None
             if wrapping is None or wrapping.plain:
                 return blocks, error
             # a recorder's octets around each block (``wrapping``): the blocks between them
@@ -573,7 +575,7 @@ def libasterix_records(
         bits = base.Bits(data, pos * 8, record_end * 8)
         try:
             if record_class is None:  # several UAPs: the record's own item chooses (CAT001)
-                result = _parse_selected(uap, bits, base)
+                result = _parse_selected(uap, data, pos, bits, base)
             else:
                 result = record_class.parse(base.ParsingMode.StrictParsing, bits)
         except Exception as exc:  # libasterix boundary: any failure is bad input
@@ -605,21 +607,24 @@ def libasterix_records(
         pos = rest.bit_offset1 // 8 if layout is None else record_end
 
 
-def _parse_selected(uap: Any, bits: Any, base: Any) -> Any:
-    """Parse a record of a category with several UAPs: with the first, read the selecting
-    item (``cv_selector``: CAT001's I020 TYP, plot or track), then with the UAP it names."""
+def _parse_selected(uap: Any, data: bytes, pos: int, bits: Any, base: Any) -> Any:
+    """Parse a record of a category with several UAPs (CAT001: plot or track), with the UAP
+    the record's own I020 TYP names. TYP is read from the octets, before any UAP is applied:
+    the UAPs share only FRN 1 (I010, 2 octets) and FRN 2 (I020, TYP its first bit), and
+    parsing with the wrong one first would refuse items the other one defines."""
     (item, sub), choices = uap.cv_selector
-    classes = uap.cv_uaps
-    first = next(iter(classes.values()))
-    result = first.parse(base.ParsingMode.StrictParsing, bits)
-    if isinstance(result, ValueError):
-        return result
-    record, _ = result
-    selector = record.get_item(item)
-    if selector is None:
-        return ValueError(f"no I{item} to choose the UAP with")
-    chosen = classes[choices[int(selector.variation.get_item(sub).as_uint())]]
-    return result if chosen is first else chosen.parse(base.ParsingMode.StrictParsing, bits)
+    if (item, sub) != ("020", "TYP"):
+        return ValueError(f"UAP chosen by I{item}/{sub}: not read")
+    fspec_end = pos
+    while fspec_end < len(data) and data[fspec_end] & 1:
+        fspec_end += 1
+    if fspec_end >= len(data) or not data[pos] & 0x40:
+        return ValueError("no I020 to choose the UAP (plot or track) with")
+    at = fspec_end + 1 + (2 if data[pos] & 0x80 else 0)
+    if at >= len(data):
+        return ValueError("insufficient data: the record ends before its I020")
+    chosen = uap.cv_uaps[choices[data[at] >> 7]]
+    return chosen.parse(base.ParsingMode.StrictParsing, bits)
 
 
 Element = tuple[int, int, float | None, bool | None]

@@ -234,7 +234,7 @@ def decode_datablocks(
         if size - pos < HEADER_LEN or (
             (length := (data[pos + 1] << 8) | data[pos + 2]) < HEADER_LEN or pos + length > size
         ):
-            wrapping = detect_wrapping(data)
+            wrapping = detect_wrapping(data) if pos == 0 else None
             if wrapping is not None and not wrapping.plain:
                 # a recorder's octets around each block: decode the blocks between them
                 spans = [(start, start + length) for start, length in chain(data, wrapping)]

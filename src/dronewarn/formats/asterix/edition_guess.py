@@ -30,6 +30,8 @@ from dronewarn.formats.asterix.editions import SUPPORTED, Edition, Editions
 from dronewarn.formats.asterix.reports import AsterixSensorConfig, reports_from_batch
 from dronewarn.formats.asterix.status import STATUS_ITEMS
 
+MIN_EVIDENCE = 3
+"""Plausible Reports an edition must give on the sample before it replaces another."""
 PLACEHOLDER_SITE = GeoPoint(0.0, 0.0, 0.0)
 """CAT048 and CAT001 plots need a radar site to become Reports; any site shows whether they
 decode."""
@@ -178,9 +180,16 @@ def detect_editions(payloads: Sequence[tuple[bytes, float]], configured: Edition
     switched = tuple(
         hint
         for hint in edition_hints(payloads, configured)
-        if hint.better and hint.category not in configured.explicit
+        if hint.category not in configured.explicit and clearly_better(hint)
     )
     if not switched:
         return Detection(configured, ())
     chosen = configured.chosen() | {hint.category: hint.best for hint in switched}
-    return Detection(Editions(chosen), switched)
+    return Detection(Editions(chosen, explicit=configured.explicit), switched)
+
+
+def clearly_better(hint: EditionHint) -> bool:
+    """Switch only on clear evidence: the other edition gives at least ``MIN_EVIDENCE``
+    plausible Reports and more than twice what the current one gives (a few corrupt records
+    never move a working edition)."""
+    return hint.better and hint.best_ok >= max(MIN_EVIDENCE, 2 * hint.configured_ok + 1)

@@ -112,19 +112,25 @@ class Editions(Mapping[int, Edition]):
 
     __slots__ = ("_by_category", "explicit")
 
-    def __init__(self, chosen: Mapping[int, Edition] | None = None) -> None:
+    def __init__(
+        self, chosen: Mapping[int, Edition] | None = None, *, explicit: Iterable[int] | None = None
+    ) -> None:
         merged = dict(DEFAULTS)
         for category, edition in (chosen or {}).items():
             check_supported(category, edition)
             merged[category] = edition
         self._by_category: Mapping[int, Edition] = MappingProxyType(merged)
-        self.explicit: frozenset[int] = frozenset(chosen or {})
-        """The categories whose edition was chosen (the others have their default, and may
-        be detected from the data: ``edition_guess.detect_editions``)."""
+        self.explicit: frozenset[int] = frozenset(chosen or {} if explicit is None else explicit)
+        """The categories whose edition a user chose (the others have their default or a
+        detected one, and may be detected again: ``edition_guess.detect_editions``)."""
 
     def chosen(self) -> dict[int, Edition]:
-        """The editions that were chosen, not defaulted."""
-        return {category: self._by_category[category] for category in self.explicit}
+        """The editions that differ from the defaults or were chosen."""
+        return {
+            category: edition
+            for category, edition in self._by_category.items()
+            if category in self.explicit or edition != DEFAULTS.get(category)
+        }
 
     def __getitem__(self, category: int) -> Edition:
         return self._by_category[category]

@@ -302,7 +302,14 @@ def old_plot_report(
     """A CAT001 plot or track as a range/bearing measurement from the configured radar site;
     its truncated time (I141, modulo 512 s) placed nearest the reference time."""
     if config.site is None:
-        raise ConfigError(f"ASTERIX sensor {config.sensor_id}: CAT001 needs the radar site")
+        raise FieldValueError(
+            f"{config.sensor_id}: a CAT001 plot needs the radar's site (configure the sensor's "
+            "site)",
+            offset=report.offset,
+            field="I001/040",
+        )
+    if not math.isfinite(reference_s):
+        raise FieldValueError(f"reference time {reference_s} is not finite", field="reference")
     if report.truncated_time_s is None:
         raise _missing("I001/141", report.offset)
     if report.range_m is None or report.azimuth_deg is None:

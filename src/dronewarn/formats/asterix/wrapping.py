@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from typing import Final
 
 MAX_WRAP_OCTETS: Final = 16
+DETECTION_BUDGET_BLOCKS: Final = 20_000
+"""Blocks walked, over all candidates, before detection gives up (a 64 KiB payload of the
+smallest blocks holds about 22,000)."""
 DEFINED_CATEGORIES: Final = frozenset(
     {1, 2, 3, 4, 7, 8, 9, 10, 11, 15, 16, 17, 18, 19, 20, 21, 23, 25, 30, 31, 32, 34, 48,
      62, 63, 65, 150, 151, 152, 153, 204, 205, 206, 208, 221, 240, 247, 252}
@@ -58,24 +61,35 @@ class Wrapping:
 PLAIN: Final = Wrapping()
 
 
-def chain(data: bytes, wrapping: Wrapping, *, sample: bool = False) -> list[tuple[int, int]]:
-    """(offset, LEN) of each data block under ``wrapping``, or [] unless they reach the end
-    of ``data`` exactly (with ``sample``: or the last one runs past it)."""
+def _walk(
+    data: bytes, wrapping: Wrapping, sample: bool, limit: int
+) -> tuple[list[tuple[int, int]], int]:
+    """The blocks under ``wrapping`` ([] unless they reach the end: ``chain``), and how many
+    block headers were read (at most ``limit``)."""
     blocks: list[tuple[int, int]] = []
     pos, size = 0, len(data)
     while pos < size:
+        if len(blocks) >= limit:
+            return [], len(blocks)
         start = pos + wrapping.before
         if start + 3 > size:
-            return blocks if sample and blocks else []
+            return (blocks if sample and blocks else []), len(blocks) + 1
         category = data[start]
         length = (data[start + 1] << 8) | data[start + 2]
         if category not in DEFINED_CATEGORIES or length < 3:
-            return []
+            return [], len(blocks) + 1
         end = start + length + wrapping.after
         if end > size:
-            return blocks if sample and blocks else []
+            return (blocks if sample and blocks else []), len(blocks) + 1
         blocks.append((start, length))
         pos = end
+    return blocks, len(blocks)
+
+
+def chain(data: bytes, wrapping: Wrapping, *, sample: bool = False) -> list[tuple[int, int]]:
+    """(offset, LEN) of each data block under ``wrapping``, or [] unless they reach the end
+    of ``data`` exactly (with ``sample``: or the last one runs past it)."""
+    blocks, _ = _walk(data, wrapping, sample, len(data))
     return blocks
 
 
@@ -84,13 +98,17 @@ def detect_wrapping(data: bytes, *, sample: bool = False) -> Wrapping | None:
     if there is none. ``sample``: ``data`` is the start of a longer file."""
     if not data:
         return None
+    budget = DETECTION_BUDGET_BLOCKS
     for total in range(2 * MAX_WRAP_OCTETS + 1):
         for before in range(min(total, MAX_WRAP_OCTETS), -1, -1):
             after = total - before
             if after > MAX_WRAP_OCTETS:
                 continue
             candidate = Wrapping(before, after)
-            blocks = chain(data, candidate, sample=sample)
+            blocks, walked = _walk(data, candidate, sample, budget)
             if blocks and (candidate.plain or len(blocks) >= (3 if sample else 2)):
                 return candidate
+            budget -= max(walked, 1)  # bounded work, whatever octets are offered
+            if budget <= 0:
+                return None
     return None
