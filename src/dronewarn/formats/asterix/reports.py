@@ -168,17 +168,31 @@ def plot_report(
         raise _missing("I048/140", plot.offset)
     if plot.range_m is None or plot.azimuth_deg is None:
         raise _missing("I048/040", plot.offset)
+    time_s = time_of_day_to_s(plot.time_of_day_s, reference_s)
+    return _polar_report(config, config.site, time_s, plot.range_m, plot.azimuth_deg,
+                         _source(source, plot.offset))  # fmt: skip
+
+
+def _polar_report(
+    config: AsterixSensorConfig,
+    site: GeoPoint,
+    time_s: float,
+    range_m: float,
+    bearing_deg: float,
+    source: str,
+) -> Report:
+    """A radar's range and bearing from ``site``, with the sensor's configured errors."""
     return Report(
         sensor_id=config.sensor_id,
-        time_s=time_of_day_to_s(plot.time_of_day_s, reference_s),
+        time_s=time_s,
         measurement=PolarMeasurement(
-            site=config.site,
-            range_m=plot.range_m,
-            bearing_deg=plot.azimuth_deg,
+            site=site,
+            range_m=range_m,
+            bearing_deg=bearing_deg,
             sigma_range_m=config.sigma_range_m,
             sigma_bearing_deg=config.sigma_azimuth_deg,
         ),
-        source=_source(source, plot.offset),
+        source=source,
     )
 
 
@@ -315,18 +329,9 @@ def old_plot_report(
     if report.range_m is None or report.azimuth_deg is None:
         raise _missing("I001/040", report.offset)
     tod = full_time_of_day(report.truncated_time_s, reference_s % DAY_S)
-    return Report(
-        sensor_id=config.sensor_id,
-        time_s=time_of_day_to_s(tod, reference_s),
-        measurement=PolarMeasurement(
-            site=config.site,
-            range_m=report.range_m,
-            bearing_deg=report.azimuth_deg,
-            sigma_range_m=config.sigma_range_m,
-            sigma_bearing_deg=config.sigma_azimuth_deg,
-        ),
-        source=_source(source, report.offset),
-    )
+    time_s = time_of_day_to_s(tod, reference_s)
+    return _polar_report(config, config.site, time_s, report.range_m, report.azimuth_deg,
+                         _source(source, report.offset))  # fmt: skip
 
 
 def _wgs84_report(
