@@ -302,7 +302,7 @@ class AsterixInput:
                 )
             elif (
                 refusal := implausible(
-                    48, record, str(config.editions[48]), max_range_m=config.max_range_m
+                    48, record, config.editions[48], max_range_m=config.max_range_m
                 )
             ) is not None:
                 errors.append(refusal)

@@ -134,9 +134,11 @@ def _speed(vx: float | None, vy: float | None) -> float | None:
 
 
 def implausible(
-    category: int, record: Record, edition: str, *, max_range_m: float | None = None
+    category: int, record: Record, edition: object, *, max_range_m: float | None = None
 ) -> ImplausibleValueError | None:
-    """Why ``record`` (read as ``edition`` of ``category``) cannot be a real target, or None."""
+    """Why ``record`` (read as ``edition`` of ``category``) cannot be a real target, or None.
+
+    ``edition`` is only formatted when the record is refused (no string per good record)."""
     reach = MAX_RANGE_M if max_range_m is None else max_range_m
     for item, what, value, lowest, highest, unit in _checks(record, reach):
         if value is None:

@@ -490,7 +490,7 @@ def reports_from_batch(
         refusal = implausible(
             int(category),
             record,
-            str(config.editions[int(category)]),
+            config.editions[int(category)],
             max_range_m=config.max_range_m,
         )
         if refusal is not None:
