@@ -5,8 +5,10 @@ prints the median of each with its ratio to the interpreter alone:
 
 * ``python -c pass``: the interpreter's own start, the floor;
 * ``dronewarn --help``: the command tree (every group's options), nothing else imported;
-* ``dronewarn decode FILE`` for each small real capture in ``../shared/samples`` (a CAT048
-  recording, a CoT event, SBS lines): what an integrator's first check costs.
+* ``dronewarn decode FILE`` for every small ASTERIX recording in ``../shared/samples`` and one
+  CoT event and ADS-B file: what an integrator's first check costs.
+
+Runs as an installed copy does: with byte code written, after one untimed run of each command.
 
     ./run bench cli_startup [--repeats 7] [--samples ../shared/samples]
 """
@@ -14,6 +16,7 @@ prints the median of each with its ratio to the interpreter alone:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -23,9 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _seconds(command: list[str]) -> float:
+def _seconds(command: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env
+    )
     return time.perf_counter() - started
 
 
@@ -38,15 +43,21 @@ def main() -> None:
     dronewarn = [python, "-m", "dronewarn"]
     runs: dict[str, list[str]] = {"python -c pass": [python, "-c", "pass"]}
     runs["dronewarn --help"] = [*dronewarn, "--help"]
-    for pattern in ("asterix/*.raw", "asterix/*.pcap", "cot/*.xml", "adsb/*.csv"):
+    for pattern in ("asterix/*", "cot/*.xml", "adsb/*.csv"):
         small = sorted(p for p in args.samples.glob(pattern) if p.stat().st_size < 200_000)
-        if small:
-            name = f"dronewarn decode {small[0].relative_to(args.samples)}"
-            runs[name] = [*dronewarn, "decode", str(small[0])]
+        for path in small if pattern == "asterix/*" else small[:1]:
+            name = f"dronewarn decode {path.relative_to(args.samples)}"
+            runs[name] = [*dronewarn, "decode", str(path)]
+    # as installed: byte code written (pip compiles it at install; a sandbox that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run), and one
+    # untimed run of each first (writes it, and the ASTERIX layouts of ``layout_cache``)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for command in runs.values():
+        _seconds(command, env)
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(args.repeats):
         for name, command in runs.items():
-            times[name].append(_seconds(command))
+            times[name].append(_seconds(command, env))
     floor = statistics.median(times["python -c pass"])
     width = max(len(name) for name in runs)
     print(f"{'command':<{width}}  median s  x interpreter  (of {args.repeats} runs)")

@@ -23,7 +23,13 @@ from dronewarn.formats.asterix.datablock import (
     walk_record,
 )
 from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
-from dronewarn.formats.asterix.editions import SUPPORTED, Edition, Editions, libasterix_spec
+from dronewarn.formats.asterix.editions import (
+    SUPPORTED,
+    Edition,
+    Editions,
+    libasterix_spec,
+    parse_editions,
+)
 from dronewarn.formats.asterix.fast048 import Fast048
 from dronewarn.formats.asterix.fast062 import Fast062
 from dronewarn.formats.capture import read_capture
@@ -232,13 +238,14 @@ def _kernel_cases() -> list[tuple[str, Any]]:
 
 
 def test_compiled_walk_matches_its_python_specification(samples_dir: Path) -> None:
-    """``walk_kernel.walk_block`` gives the rows ``reference_rows`` computes in Python, on real
+    """``walk_compiled.walk_block`` gives the rows ``reference_rows`` computes in Python, on real
     blocks and on random or damaged ones, with a small row capacity to exercise resuming; and it
     refuses exactly the records ``datablock.walk_record`` refuses."""
     import numpy as np
 
     from dronewarn.formats.asterix.datablock import record_error
-    from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, reference_rows, walk_block
+    from dronewarn.formats.asterix.walk_compiled import table_arrays, walk_block
+    from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, reference_rows
 
     cases = _kernel_cases()
     real = _real_payloads(samples_dir) + [
@@ -249,10 +256,11 @@ def test_compiled_walk_matches_its_python_specification(samples_dir: Path) -> No
         tables = decoder.tables
         buf = np.frombuffer(data, dtype=np.uint8)
         out = np.empty((capacity, tables.columns), dtype=np.int64)
+        items, subfields, parts = table_arrays(tables)
         pos = 3
         while True:
             rows, status, next_pos = walk_block(
-                buf, pos, len(data), tables.limit, tables.items, tables.subfields, tables.parts, out
+                buf, pos, len(data), tables.limit, items, subfields, parts, out
             )
             expected = reference_rows(data, pos, len(data), tables, capacity)
             assert (out[:rows].tolist(), status, next_pos) == expected
@@ -303,15 +311,42 @@ def _flipped(payload: bytes, flips: list[tuple[int, int]]) -> bytes:
 def test_decoders_fall_back_to_the_python_walk_if_the_kernel_fails(
     samples_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dronewarn.formats.asterix import walk_kernel
+    from dronewarn.formats.asterix import walk_compiled
+    from dronewarn.formats.asterix.walk_kernel import Walker
 
-    plan = DecodePlan.for_editions(Editions())
+    plan = DecodePlan.for_editions(Editions(), walker=Walker(0))
+    assert plan.walker.compiled
     payloads = _real_payloads(samples_dir)
     expected = [decode_datablocks(p, plan, reference_s=0.0) for p in payloads]
 
     def broken(*_: object) -> tuple[int, int, int]:
         raise IndexError("simulated kernel failure")
 
-    monkeypatch.setattr(walk_kernel, "walk_block", broken)
+    monkeypatch.setattr(walk_compiled, "walk_block", broken)
     got = [decode_datablocks(p, plan, reference_s=0.0) for p in payloads]
     assert [(b.cat048, b.cat062) for b in got] == [(b.cat048, b.cat062) for b in expected]
+
+
+def test_python_and_compiled_walks_decode_the_same_records(samples_dir: Path) -> None:
+    """A plan walking in Python (a small file's) and one compiled from the start (a node's) give
+    the same batches; a Python walker compiles once it has walked its octets."""
+    from dronewarn.formats.asterix.walk_kernel import Walker
+
+    payloads = _real_payloads(samples_dir) + [
+        p.payload for p in read_capture(samples_dir / "asterix" / "asterix.pcap")
+    ]
+    for editions in (Editions(), parse_editions(["62:0.17"])):
+        python = DecodePlan.for_editions(editions, walker=Walker(1 << 40))
+        compiled = DecodePlan.for_editions(editions, walker=Walker(0))
+        for payload in payloads:
+            a = decode_datablocks(payload, python, reference_s=0.0)
+            b = decode_datablocks(payload, compiled, reference_s=0.0)
+            assert (a.cat034, a.cat048, a.cat062) == (b.cat034, b.cat048, b.cat062)
+            assert [(type(e), str(e), e.offset) for e in a.errors] == [
+                (type(e), str(e), e.offset) for e in b.errors
+            ]
+        assert not python.walker.compiled and compiled.walker.compiled
+    switching = DecodePlan.for_editions(walker=Walker(100))
+    for payload in payloads:
+        decode_datablocks(payload, switching, reference_s=0.0)
+    assert switching.walker.compiled

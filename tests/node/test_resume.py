@@ -17,7 +17,7 @@ from dronewarn.harness.in_process import (
 )
 from dronewarn.node.node import build_node
 from dronewarn.node.track_snapshot import load_snapshot, save_snapshot
-from dronewarn.sense.sensor_input import AsterixInput
+from dronewarn.sense.asterix_input import AsterixInput
 from dronewarn.sim.scenario import load_scenario
 from dronewarn.sim.stream import ReplayClock
 from dronewarn.store.sqlite import Direction, SqliteStore

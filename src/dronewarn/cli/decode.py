@@ -2,7 +2,7 @@
 
 An integrator's first question about a new feed is "does dronewarn understand it?". This
 answers it without a node: it reads the file with the same decoders a node uses and prints
-each Report (``sim.output.report_record`` form), and each record that cannot become one on its
+each Report (``formats.report_lines`` form), and each record that cannot become one on its
 own (a CAT034 service message; a CAT048 plot when no ``--site`` says where the radar is) as a
 line with its ``record`` kind. Every error goes to stderr with its kind and offset, and a
 count per kind closes the run. Exit status: 0 when something decodes, 1 when nothing does (with
@@ -106,12 +106,7 @@ def decode_command(
 ) -> None:
     """Decode a sensor capture: one JSON line per Report on stdout, errors on stderr."""
     # the decoders are imported here, not at the top: ``dronewarn --help`` stays fast
-    from dronewarn.cli.decode_files import (
-        asterix_hints,
-        detect_asterix_editions,
-        nothing_decoded,
-        run_decode,
-    )
+    from dronewarn.cli.decode_files import nothing_decoded, run_decode
     from dronewarn.domain.time import parse_iso
     from dronewarn.formats.asterix.editions import parse_editions
 
@@ -128,6 +123,8 @@ def decode_command(
             and guess_format(_head(path), path.name) in (DecodeFormat.ASTERIX, DecodeFormat.PCAP)
         )
         if asterix:
+            from dronewarn.cli.decode_asterix import asterix_hints, detect_asterix_editions
+
             detection = detect_asterix_editions(path, editions)
             for line in detection.describe():
                 err.print(line, highlight=False, soft_wrap=True)

@@ -11,45 +11,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
-from dronewarn.domain.report import (
-    BearingMeasurement,
-    PolarMeasurement,
-    PositionMeasurement,
-    Report,
-    SightingMeasurement,
-)
 from dronewarn.domain.time import iso
+from dronewarn.formats.report_lines import report_record
 from dronewarn.sim.stream import Delivery
 from dronewarn.sim.truth import Truth
-
-_KIND: Mapping[type, str] = MappingProxyType(
-    {
-        PolarMeasurement: "polar",
-        BearingMeasurement: "bearing",
-        SightingMeasurement: "sighting",
-        PositionMeasurement: "position",
-    }
-)
-
-
-def report_record(report: Report) -> dict[str, object]:
-    """A report as a JSON-ready dict."""
-    return {
-        "sensor_id": report.sensor_id,
-        "time": iso(report.time_s),
-        "time_s": round(report.time_s, 3),
-        "kind": _KIND[type(report.measurement)],
-        "measurement": asdict(report.measurement),
-        "class_hint": asdict(report.class_hint) if report.class_hint else None,
-        "source": report.source,
-    }
 
 
 def write_drones(truth: Truth, path: Path) -> None:

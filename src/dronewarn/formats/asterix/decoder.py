@@ -2,9 +2,10 @@
 
 A payload (a UDP datagram, a file's bytes) is a sequence of data blocks (ASTERIX Part 1,
 section 4; see ``datablock``). Each block is decoded with the edition configured for its
-category: CAT048 and CAT062 by the hand-written ``fast048``/``fast062`` (records walked by the
-numba kernel ``walk_kernel``) where they are validated for the edition (every edition dronewarn
-supports), everything else by libasterix, each record delimited by the length rules first.
+category: CAT034, CAT048 and CAT062 by the hand-written ``fast034``/``fast048``/``fast062``
+(records walked by ``walk_kernel``) where they are validated for the edition (every edition
+dronewarn supports), everything else by libasterix, each record delimited by the length rules
+first. A plan makes each category's part when its first block comes (``DecodePlan``).
 
 Errors never stop the payload. A bad LEN ends the split into blocks (the next block cannot be
 found); a block of a category dronewarn does not read is skipped whole (UnsupportedError); a
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -46,10 +47,15 @@ from dronewarn.formats.asterix.datablock import (
 )
 from dronewarn.formats.asterix.editions import CAT062_DRAFT, Edition, Editions, libasterix_spec
 from dronewarn.formats.asterix.fast034 import Fast034
+from dronewarn.formats.asterix.fast034 import check_edition as check034
 from dronewarn.formats.asterix.fast048 import Fast048
+from dronewarn.formats.asterix.fast048 import check_edition as check048
 from dronewarn.formats.asterix.fast062 import Fast062
+from dronewarn.formats.asterix.fast062 import check_edition as check062
 from dronewarn.formats.asterix.items import frozen_builder
+from dronewarn.formats.asterix.layout_cache import LayoutCache, LayoutEntry
 from dronewarn.formats.asterix.status import STATUS_ITEMS, AsterixStatus, status_from_libasterix
+from dronewarn.formats.asterix.walk_kernel import Walker
 from dronewarn.formats.asterix.wrapping import chain, detect_wrapping
 
 AsterixRecord = (
@@ -68,55 +74,120 @@ FastDecoder = Fast034 | Fast048 | Fast062
 
 @dataclass(frozen=True, slots=True)
 class CategoryPlan:
-    """How one category's blocks are decoded: its edition, libasterix class, fast decoder."""
+    """How one category's blocks are decoded: its edition, length rules, fast decoder."""
 
     category: int
     edition: Edition
-    spec: Any
-    """libasterix's class for the edition (None for CAT062 0.17)."""
     layout: RecordLayout | None
     """The edition's length rules (``datablock``), None if they cannot be derived."""
     fast: FastDecoder | None
     """The hand-written decoder, when validated for the edition and enabled."""
 
+    @property
+    def spec(self) -> Any:
+        """libasterix's class for the edition (imports libasterix; CAT062 0.17 has none)."""
+        return libasterix_spec(self.category, self.edition)
 
-@dataclass(frozen=True, slots=True)
+
+_CHECKS: Mapping[int, Callable[[Any, RecordLayout], str | None]] = MappingProxyType(
+    {34: check034, 48: check048, 62: check062}
+)
+"""The hand-written decoders' checks of an edition against libasterix's specification."""
+
+_FAST: Mapping[int, Callable[[RecordLayout, Walker], FastDecoder | None]] = MappingProxyType(
+    {34: Fast034.checked, 48: Fast048.checked, 62: Fast062.checked}
+)
+
+
+def _derive(category: int, edition: Edition) -> LayoutEntry:
+    """The layout of (category, edition) and its fast decoder's verdict, from libasterix."""
+    spec = libasterix_spec(category, edition)
+    try:
+        layout = layout_from_libasterix(spec)
+    except LayoutError:
+        return LayoutEntry(None, False)
+    check = _CHECKS.get(category)
+    return LayoutEntry(layout, check is not None and check(spec, layout) is None)
+
+
 class DecodePlan:
-    """Everything ``decode_datablocks`` needs per category, built once per sensor or stream
-    (building reads libasterix's specification: about a millisecond per category)."""
+    """Everything ``decode_datablocks`` needs per category, made once per sensor or stream.
 
-    editions: Editions
-    categories: Mapping[int, CategoryPlan]
-    table: tuple[CategoryPlan | None, ...] = field(repr=False)
-    """``categories`` indexed by CAT (256 entries), for the decoding loop."""
+    A category's plan is made when its first block is met (``category``): its layout comes
+    from the machine's ``layout_cache`` (derived from libasterix the first time), so a plan
+    whose blocks all have a hand-written decoder never imports libasterix. One ``Walker``
+    serves the plan's hand-written decoders.
+    """
+
+    __slots__ = ("_layouts", "_table", "editions", "fast", "walker")
+
+    def __init__(
+        self,
+        editions: Editions,
+        *,
+        fast: bool = True,
+        walker: Walker | None = None,
+        layouts: LayoutCache | None = None,
+    ) -> None:
+        self.editions = editions
+        self.fast = fast
+        self.walker = walker or Walker()
+        self._layouts = layouts
+        self._table: list[CategoryPlan | bool | None] = [
+            category in editions for category in range(256)
+        ]
+        """Per CAT: its plan once made; True before (a category read), False (not read)."""
 
     @classmethod
-    def for_editions(cls, editions: Editions | None = None, *, fast: bool = True) -> DecodePlan:
+    def for_editions(
+        cls,
+        editions: Editions | None = None,
+        *,
+        fast: bool = True,
+        walker: Walker | None = None,
+        layouts: LayoutCache | None = None,
+    ) -> DecodePlan:
         """The plan for ``editions`` (defaults if None); ``fast=False`` uses libasterix alone
-        (CAT062 0.17 has no libasterix decoder and keeps ``fast062``)."""
-        editions = editions if editions is not None else Editions()
-        plans: dict[int, CategoryPlan] = {}
-        for category, edition in editions.items():
-            if category == 62 and edition == CAT062_DRAFT:
-                draft = Fast062.draft()
-                plans[category] = CategoryPlan(category, edition, None, draft.layout, draft)
-                continue
-            spec = libasterix_spec(category, edition)
-            layout: RecordLayout | None
-            try:
-                layout = layout_from_libasterix(spec)
-            except LayoutError:
-                layout = None
-            decoder: FastDecoder | None = None
-            if fast and layout is not None and category == 48:
-                decoder = Fast048.for_edition(spec, layout)
-            elif fast and layout is not None and category == 62:
-                decoder = Fast062.for_edition(spec, layout)
-            elif fast and layout is not None and category == 34:
-                decoder = Fast034.for_edition(spec, layout)
-            plans[category] = CategoryPlan(category, edition, spec, layout, decoder)
-        table = tuple(plans.get(category) for category in range(256))
-        return cls(editions, MappingProxyType(plans), table)
+        (CAT062 0.17 has no libasterix decoder and keeps ``fast062``); ``walker`` as
+        ``walk_kernel.Walker`` (default: compiled after the first MiB)."""
+        return cls(
+            editions if editions is not None else Editions(),
+            fast=fast,
+            walker=walker,
+            layouts=layouts,
+        )
+
+    @property
+    def categories(self) -> Mapping[int, CategoryPlan]:
+        """Every category's plan (makes those not made yet)."""
+        plans = {}
+        for category in self.editions:
+            plan = self.category(category)
+            if plan is not None:
+                plans[category] = plan
+        return MappingProxyType(plans)
+
+    def category(self, category: int) -> CategoryPlan | None:
+        """The plan of ``category``, None if dronewarn does not read it."""
+        found = self._table[category]
+        if found is True:
+            found = self._make(category)
+            self._table[category] = found
+        return found or None
+
+    def _make(self, category: int) -> CategoryPlan:
+        edition = self.editions[category]
+        if category == 62 and edition == CAT062_DRAFT:
+            draft = Fast062.draft(self.walker)
+            return CategoryPlan(category, edition, draft.layout, draft)
+        if self._layouts is None:
+            self._layouts = LayoutCache()
+        entry = self._layouts.get(category, str(edition), lambda: _derive(category, edition))
+        decoder: FastDecoder | None = None
+        make = _FAST.get(category)
+        if self.fast and entry.fast and entry.layout is not None and make is not None:
+            decoder = make(entry.layout, self.walker)
+        return CategoryPlan(category, edition, entry.layout, decoder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +292,7 @@ def decode_datablocks(
     """
     plan = editions if isinstance(editions, DecodePlan) else DecodePlan.for_editions(editions)
     data = bytes(data)
-    table = plan.table
+    table = plan._table  # the plan's own lookup, inlined for the loop
     out: dict[int, list[Any]] = {}
     errors: list[DecodeError] = []
     skipped = 0
@@ -251,7 +322,9 @@ def decode_datablocks(
         blocks += 1
         category = data[pos]
         category_plan = table[category]
-        if category_plan is None:
+        if category_plan is True:
+            category_plan = plan.category(category)
+        if not category_plan:
             errors.append(
                 UnsupportedError(
                     f"ASTERIX category {category:03d} is not read by dronewarn",

@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from dronewarn.domain.errors import DecodeError
 from dronewarn.formats.asterix.cat034 import Cat034Message
 from dronewarn.formats.asterix.datablock import RecordLayout, layout_mismatch, record_error
 from dronewarn.formats.asterix.items import slot_setters
-from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
+from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, Walker, WalkTables
 
 TIME_LSB_S = 1.0 / 128.0
 SECTOR_LSB_DEG = 360.0 / 256.0
@@ -68,14 +66,22 @@ class Fast034:
 
     layout: RecordLayout
     tables: WalkTables
+    walker: Walker
 
     @classmethod
-    def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast034 | None:
+    def for_edition(
+        cls, spec: Any, layout: RecordLayout, walker: Walker | None = None
+    ) -> Fast034 | None:
         """The decoder for the edition of libasterix's ``spec``; None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
+        return cls.checked(layout, walker or Walker())
+
+    @classmethod
+    def checked(cls, layout: RecordLayout, walker: Walker) -> Fast034 | None:
+        """The decoder for a layout ``check_edition`` accepted (None if it cannot be walked)."""
         tables = WalkTables.for_columns(layout, _COLUMNS)
-        return None if tables is None else cls(layout, tables)
+        return None if tables is None else cls(layout, tables, walker)
 
     def decode_block(
         self, data: bytes, start: int, end: int
@@ -83,13 +89,12 @@ class Fast034:
         """The messages of the records in ``data[start:end]``, and the error that ended the
         block (as ``Fast048.decode_block``)."""
         tables = self.tables
-        buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = tables.row_buffer(start, end)
+        walk = self.walker.rows
         new = object.__new__
         out: list[Cat034Message] = []
         pos = start
         while True:
-            rows, status, pos = walk_rows(data, buf, pos, end, tables, rows_out)
+            rows, status, pos = walk(data, pos, end, tables)
             for offset, p010, p000, p030, p020, p041, p120 in rows:
                 values: list[object] = [offset]
                 values += [data[p010], data[p010 + 1]] if p010 >= 0 else [None, None]

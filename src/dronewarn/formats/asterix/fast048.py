@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from dronewarn.domain.errors import DecodeError
 from dronewarn.formats.asterix.cat048 import (
     FL_LSB,
@@ -41,7 +39,7 @@ from dronewarn.formats.asterix.items import (
     icao_text,
     slot_setters,
 )
-from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
+from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, Walker, WalkTables
 
 _FIXED_ITEMS = MappingProxyType(
     {"010": 2, "140": 3, "040": 4, "070": 2, "090": 2, "220": 3, "240": 6, "161": 2, "200": 4}
@@ -93,14 +91,22 @@ class Fast048:
 
     layout: RecordLayout
     tables: WalkTables
+    walker: Walker
 
     @classmethod
-    def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast048 | None:
+    def for_edition(
+        cls, spec: Any, layout: RecordLayout, walker: Walker | None = None
+    ) -> Fast048 | None:
         """The decoder for the edition of libasterix's ``spec``; None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
+        return cls.checked(layout, walker or Walker())
+
+    @classmethod
+    def checked(cls, layout: RecordLayout, walker: Walker) -> Fast048 | None:
+        """The decoder for a layout ``check_edition`` accepted (None if it cannot be walked)."""
         tables = WalkTables.for_columns(layout, _COLUMNS)
-        return None if tables is None else cls(layout, tables)
+        return None if tables is None else cls(layout, tables, walker)
 
     def decode_block(
         self, data: bytes, start: int, end: int
@@ -110,8 +116,7 @@ class Fast048:
         ``walk_kernel`` finds where each record and item starts; the values are read here.
         """
         tables = self.tables
-        buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = tables.row_buffer(start, end)
+        walk = self.walker.rows
         pair = _PAIR.unpack_from
         new = object.__new__
         (
@@ -123,7 +128,7 @@ class Fast048:
         append = out.append
         pos = start
         while True:
-            rows, status, pos = walk_rows(data, buf, pos, end, tables, rows_out)
+            rows, status, pos = walk(data, pos, end, tables)
             for (
                 offset, p010, p140, p020, p040, p070, p090, p130, p220, p240, p161, p200, p170,
             ) in rows:  # fmt: skip

@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 from dronewarn.domain.errors import DecodeError, UnsupportedError
 from dronewarn.formats.asterix.cat062 import (
     AGE_LSB_S,
@@ -67,7 +65,7 @@ from dronewarn.formats.asterix.items import (
     icao_text,
     slot_setters,
 )
-from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, WalkTables, walk_rows
+from dronewarn.formats.asterix.walk_kernel import DONE, FAILED, Walker, WalkTables
 
 DRAFT_WGS84_LSB_DEG = 180.0 / 2**23
 DRAFT_XY_LSB_NM = 1.0 / 64.0
@@ -227,9 +225,10 @@ class Fast062:
     layout: RecordLayout
     is_draft: bool
     tables: WalkTables
+    walker: Walker
 
     @classmethod
-    def _build(cls, layout: RecordLayout, draft: bool) -> Fast062 | None:
+    def _build(cls, layout: RecordLayout, draft: bool, walker: Walker) -> Fast062 | None:
         velocity = "180" if draft else "185"
         names = [velocity if name == "velocity" else name for name in _ITEM_COLUMNS]
         items: dict[int, int] = {}
@@ -243,19 +242,27 @@ class Fast062:
             if index is not None and item in layout.names:
                 subfields[(layout.index(item), index)] = column
         tables = WalkTables.for_layout(layout, items, subfields)
-        return None if tables is None else cls(layout, draft, tables)
+        return None if tables is None else cls(layout, draft, tables, walker)
 
     @classmethod
-    def for_edition(cls, spec: Any, layout: RecordLayout) -> Fast062 | None:
+    def for_edition(
+        cls, spec: Any, layout: RecordLayout, walker: Walker | None = None
+    ) -> Fast062 | None:
         """The decoder for libasterix's ``spec`` (1.16-1.21); None if it is not validated."""
         if check_edition(spec, layout) is not None:
             return None
-        return cls._build(layout, False)
+        return cls.checked(layout, walker or Walker())
 
     @classmethod
-    def draft(cls) -> Fast062:
+    def checked(cls, layout: RecordLayout, walker: Walker) -> Fast062 | None:
+        """The 1.x decoder for a layout ``check_edition`` accepted (None if it cannot be
+        walked)."""
+        return cls._build(layout, False, walker)
+
+    @classmethod
+    def draft(cls, walker: Walker | None = None) -> Fast062:
         """The decoder of edition 0.17."""
-        decoder = cls._build(DRAFT_LAYOUT, True)
+        decoder = cls._build(DRAFT_LAYOUT, True, walker or Walker())
         if decoder is None:  # pragma: no cover - DRAFT_LAYOUT nests no compound in a compound
             raise UnsupportedError("CAT062 0.17 layout", field="edition")
         return decoder
@@ -270,8 +277,7 @@ class Fast062:
         """
         tables = self.tables
         draft = self.is_draft
-        buf = np.frombuffer(data, dtype=np.uint8)
-        rows_out = tables.row_buffer(start, end)
+        walk = self.walker.rows
         wgs84 = _WGS84.unpack_from
         pair = _PAIR.unpack_from
         signed_pair = _SIGNED_PAIR.unpack_from
@@ -287,7 +293,7 @@ class Fast062:
         append = out.append
         pos = start
         while True:
-            rows, status, pos = walk_rows(data, buf, pos, end, tables, rows_out)
+            rows, status, pos = walk(data, pos, end, tables)
             for (
                 offset, p010, p070, p105, p100, pv, p040, p080, p136, p130, _, p500, p290,
                 q_adr, q_id, q_emc, q_apc, q_apw, q_aga, q_aba, q_trk, q_psr, q_ssr, q_mds, q_es,
