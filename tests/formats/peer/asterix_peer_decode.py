@@ -18,6 +18,12 @@ Items are the decoder's own, with its ``{"val": x}`` leaves flattened to ``x``; 
 I105 is ``{"Lat": 52.1, "Lon": 23.2}`` and I500 ``{"APC": {"APC_X": 10.0, ...}, ...}``. The
 decoder reads CAT062 with its edition 1.18 definition (``asterix/config``) and CAT048 with 1.21.
 Exit status 1 with ``{"error": ...}`` when the decoder raises.
+
+``--blocks FILE``: FILE holds data blocks each after a 4-octet big-endian length (what
+``bench/corpus.py`` writes); each block is decoded on its own, so that one the decoder cannot
+read costs only itself, and each gives one JSON line on stdout:
+``{"block": N, "records": [{"category": C, "hex": "...", "items": {...}}, ...]}`` or
+``{"block": N, "error": "..."}``. ``hex`` is the record's octets as the decoder delimited them.
 """
 
 from __future__ import annotations
@@ -40,7 +46,35 @@ def _flatten(value: Any) -> Any:
     return value
 
 
+def _blocks(path: Path) -> int:
+    data = path.read_bytes()
+    pos = 0
+    index = 0
+    while pos + 4 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        block = data[pos + 4 : pos + 4 + size]
+        pos += 4 + size
+        try:
+            parsed = asterix.parse(block, verbose=False)
+        except Exception as exc:  # the decoder's errors are not a documented hierarchy
+            print(json.dumps({"block": index, "error": f"{type(exc).__name__}: {exc}"}))
+        else:
+            records = [
+                {
+                    "category": record["category"],
+                    "hex": record.get("hexdata") or "",
+                    "items": {k: _flatten(v) for k, v in record.items() if k.startswith("I")},
+                }
+                for record in parsed
+            ]
+            print(json.dumps({"block": index, "records": records}))
+        index += 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) > 2 and argv[1] == "--blocks":
+        return _blocks(Path(argv[2]))
     data = Path(argv[1]).read_bytes() if len(argv) > 1 else sys.stdin.buffer.read()
     try:
         parsed = asterix.parse(data, verbose=False)
