@@ -2,9 +2,10 @@
 
 A payload (a UDP datagram, a file's bytes) is a sequence of data blocks (ASTERIX Part 1,
 section 4; see ``datablock``). Each block is decoded with the edition configured for its
-category: CAT034, CAT048 and CAT062 by the hand-written ``fast034``/``fast048``/``fast062``
-(records walked by ``walk_kernel``) where they are validated for the edition (every edition
-dronewarn supports), everything else by libasterix, each record delimited by the length rules
+category: CAT034, CAT048, CAT062 and the status categories by the hand-written
+``fast034``/``fast048``/``fast062``/``fast_status`` (records walked by ``walk_kernel``) where
+they are validated for the edition (every edition dronewarn supports but CAT002's), everything
+else by libasterix, each record delimited by the length rules
 first. A plan makes each category's part when its first block comes (``DecodePlan``).
 
 Errors never stop the payload. A bad LEN ends the split into blocks (the next block cannot be
@@ -52,6 +53,8 @@ from dronewarn.formats.asterix.fast048 import Fast048
 from dronewarn.formats.asterix.fast048 import check_edition as check048
 from dronewarn.formats.asterix.fast062 import Fast062
 from dronewarn.formats.asterix.fast062 import check_edition as check062
+from dronewarn.formats.asterix.fast_status import FastStatus
+from dronewarn.formats.asterix.fast_status import check_edition as check_status
 from dronewarn.formats.asterix.items import frozen_builder
 from dronewarn.formats.asterix.layout_cache import LayoutCache, LayoutEntry
 from dronewarn.formats.asterix.status import STATUS_ITEMS, AsterixStatus, status_from_libasterix
@@ -69,7 +72,7 @@ AsterixRecord = (
     | Cat020Report
     | AsterixStatus
 )
-FastDecoder = Fast034 | Fast048 | Fast062
+FastDecoder = Fast034 | Fast048 | Fast062 | FastStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +92,31 @@ class CategoryPlan:
         return libasterix_spec(self.category, self.edition)
 
 
+def _status_check(category: int) -> Callable[[Any, RecordLayout], str | None]:
+    return lambda spec, layout: check_status(category, spec, layout)
+
+
+def _status_decoder(category: int) -> Callable[[RecordLayout, Walker], FastDecoder | None]:
+    return lambda layout, walker: FastStatus.checked(category, layout, walker)
+
+
 _CHECKS: Mapping[int, Callable[[Any, RecordLayout], str | None]] = MappingProxyType(
-    {34: check034, 48: check048, 62: check062}
+    {
+        34: check034,
+        48: check048,
+        62: check062,
+        **{category: _status_check(category) for category in STATUS_ITEMS},
+    }
 )
 """The hand-written decoders' checks of an edition against libasterix's specification."""
 
 _FAST: Mapping[int, Callable[[RecordLayout, Walker], FastDecoder | None]] = MappingProxyType(
-    {34: Fast034.checked, 48: Fast048.checked, 62: Fast062.checked}
+    {
+        34: Fast034.checked,
+        48: Fast048.checked,
+        62: Fast062.checked,
+        **{category: _status_decoder(category) for category in STATUS_ITEMS},
+    }
 )
 
 

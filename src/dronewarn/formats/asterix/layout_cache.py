@@ -5,9 +5,8 @@ A ``DecodePlan`` needs, per (category, edition), the length rules of its records
 (``fast048.check_edition`` and the like). Both are derived from libasterix's generated module,
 whose import alone takes about 1.5 s here: more than a small file's whole decode. So what is
 derived once is written to ``layouts-<key>/CAT-EDITION.json`` in the cache directory, and a
-process that
-only meets categories with a hand-written decoder (CAT034, CAT048, CAT062) never imports
-libasterix.
+process that only meets categories with a hand-written decoder (CAT034, CAT048, CAT062, the
+status categories but CAT002) never imports libasterix.
 
 The key is the size and modification time of libasterix's generated module and a hash of the
 dronewarn sources that derive or check layouts: a new libasterix or a changed rule makes a new
@@ -41,6 +40,8 @@ _SOURCES = (
     "fast034.py",
     "fast048.py",
     "fast062.py",
+    "fast_status.py",
+    "status.py",
     "cat034.py",
     "cat048.py",
     "cat062.py",

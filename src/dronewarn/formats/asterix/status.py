@@ -9,7 +9,7 @@ CAT002    monoradar service messages (old radars)     I030            I000
 CAT004    safety net messages (STCA, APW, MSAW...)    I020            I000
 CAT019    multilateration system status               I140            I000
 CAT023    CNS/ATM ground station status               I070            I000
-CAT025    CNS/ATM ground system status                I070            I000 RTYP
+CAT025    CNS/ATM ground system status                I070            I000/RTYP
 CAT063    sensor status (from an SDPS)                I030            none
 CAT065    SDPS service status                         I030            I000
 ========  ==========================================  ==============  ==========
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_source, lib_uint
+from dronewarn.formats.asterix.items import lib_item, lib_quantity, lib_source, lib_sub, lib_uint
 
 STATUS_ITEMS: Final = MappingProxyType(
     {2: ("030", "000"), 4: ("020", "000"), 19: ("140", "000"), 23: ("070", "000"),
@@ -42,15 +42,9 @@ class AsterixStatus:
     message_type: int | None
 
 
-def _uint(item: Any) -> int | None:
-    """An element item's value, or its first subitem's (CAT025 I000 is RTYP and RG)."""
-    if item is None:
-        return None
-    try:
-        return lib_uint(item)
-    except AttributeError:
-        first = next(iter(item.variation.get_items()), None) if hasattr(item, "variation") else None
-        return None if first is None else lib_uint(first)
+TYPE_SUBITEM: Final = MappingProxyType({25: "RTYP"})
+"""Categories whose type item is a group: the subitem that is the message type (CAT025 I000 is
+RTYP, 7 bits, then RG, the report generation bit)."""
 
 
 def status_from_libasterix(category: int, record: Any, offset: int) -> AsterixStatus:
@@ -64,5 +58,13 @@ def status_from_libasterix(category: int, record: Any, offset: int) -> AsterixSt
         sac=sac,
         sic=sic,
         time_of_day_s=None if when is None else lib_quantity(when),
-        message_type=None if type_item is None else _uint(lib_item(record, type_item)),
+        message_type=_message_type(category, record, type_item),
     )
+
+
+def _message_type(category: int, record: Any, type_item: str | None) -> int | None:
+    item = None if type_item is None else lib_item(record, type_item)
+    if item is None:
+        return None
+    subitem = TYPE_SUBITEM.get(category)
+    return lib_uint(item if subitem is None else lib_sub(item, subitem))
