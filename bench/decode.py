@@ -12,7 +12,7 @@ test_asterix_fast.py):
 * libasterix alone: ``DecodePlan.for_editions(fast=False)``, libasterix's strict record parse
   then its item accessors (run on a slice of the workload: it is slow);
 * dronewarn: the default plan, the hand-written ``fast048``/``fast062`` (record walk compiled
-  by numba in ``walk_kernel``; compiled before timing starts).
+  by numba in ``walk_compiled``, as a node runs it; compiled before timing starts).
 
 The process is pinned to one CPU. Rates are records per second of this process's CPU time
 (``time.process_time``; the machine may be shared, which wall time would count against us),
@@ -40,6 +40,7 @@ from rich.table import Table
 from dronewarn.formats.asterix.datablock import split_datablocks
 from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.editions import Editions, parse_editions
+from dronewarn.formats.asterix.walk_kernel import Walker
 from dronewarn.formats.capture import read_capture
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "asterix"
@@ -117,7 +118,7 @@ def main() -> None:
     rows: list[tuple[str, float, float, float, float, float]] = []
     with Progress(console=console, transient=True) as progress:
         for name, category, payloads, records_each, editions in workloads:
-            fast_plan = DecodePlan.for_editions(editions)
+            fast_plan = DecodePlan.for_editions(editions, walker=Walker(0))  # compiled, as a node
             lib_plan = DecodePlan.for_editions(editions, fast=False)
             big = replicate(payloads, records_each, args.records)
             fast_cpu, fast_wall, fast_n, fast_best = measure(
