@@ -50,9 +50,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from dronewarn.domain.errors import DecodeError
 from dronewarn.domain.limits import MAX_ALT_M, MIN_ALT_M
 from dronewarn.domain.report import PositionMeasurement, Report
-from dronewarn.formats.asterix.datablock import split_datablocks
+from dronewarn.formats.asterix.datablock import split_datablocks, walk_record
 from dronewarn.formats.asterix.decoder import DecodePlan, decode_datablocks
 from dronewarn.formats.asterix.edition_guess import detect_editions
 from dronewarn.formats.asterix.editions import parse_editions
@@ -204,6 +205,8 @@ class Result:
     errors: Counter[str] = field(default_factory=Counter)
     reports: int = 0
     implausible_reports: int = 0
+    peer_crashes: int = 0
+    """Blocks the peer crashed on (a crash loses that block's records)."""
 
     def row(self) -> dict[str, Any]:
         return {
@@ -223,6 +226,7 @@ class Result:
             "errors": dict(self.errors),
             "reports": self.reports,
             "implausible_reports": self.implausible_reports,
+            "peer_crashes": self.peer_crashes,
         }
 
 
@@ -259,7 +263,12 @@ class _OurRecord:
 def _ours(path: Path, entry: Entry, result: Result) -> tuple[list[bytes], list[_OurRecord]]:
     """The data blocks of the recording and dronewarn's records with their octets."""
     errors: list[Any] = []
-    payloads = [(c.payload, c.timestamp_s or 0.0) for c in read_capture(path, errors=errors)]
+    payloads: list[tuple[bytes, float]] = []
+    try:
+        for captured in read_capture(path, errors=errors):
+            payloads.append((captured.payload, captured.timestamp_s or 0.0))
+    except DecodeError as error:  # the recording ends badly: what came before stands
+        errors.append(error)
     for error in errors:
         result.errors[f"capture:{error.kind}"] += 1
     editions = parse_editions(list(entry.editions))
@@ -302,9 +311,22 @@ def _ours(path: Path, entry: Entry, result: Result) -> tuple[list[bytes], list[_
             if block.category in lacking:
                 result.peer_lacks[block.category] += len(starts)
                 continue
-            for start, end in zip(starts, [*starts[1:], block.end], strict=True):
+            for start, end in zip(starts, [*starts[1:], block.end], strict=False):
+                last = _record_end(payload, start, block.end, plan, block.category)
+                end = min(end, last)
                 records.append(_OurRecord(block.category, payload[start:end], by_offset[start]))
     return blocks, records
+
+
+def _record_end(data: bytes, start: int, end: int, plan: DecodePlan, category: int) -> int:
+    """Where the record at ``start`` ends, by its edition's length rules (``end`` if unknown)."""
+    found = plan.category(category)
+    if found is None or found.layout is None:
+        return end
+    try:
+        return walk_record(data, start, end, found.layout)[0]
+    except DecodeError:
+        return end
 
 
 def _plausible(report: Report) -> bool:
@@ -328,23 +350,34 @@ def _numbers(value: Any) -> list[float]:
     return []
 
 
-def _peer(python: Path, blocks: list[bytes]) -> list[dict[str, Any]]:
+def _peer(python: Path, blocks: list[bytes], result: Result) -> list[dict[str, Any]]:
+    """The peer's records of every block; a block it crashes on (the C++ decoder segfaults on
+    some) is counted in ``result.peer_crashes`` and the peer goes on after it."""
     with tempfile.NamedTemporaryFile(suffix=".blocks", delete=False) as handle:
         for block in blocks:
             handle.write(len(block).to_bytes(4, "big") + block)
+    records: list[dict[str, Any]] = []
+    skip = 0
     try:
-        done = subprocess.run(
-            [str(python), str(PEER_SCRIPT), "--blocks", handle.name],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=1800,
-        )
+        while skip < len(blocks):
+            done = subprocess.run(
+                [str(python), str(PEER_SCRIPT), "--blocks", handle.name, str(skip)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=1800,
+            )
+            last = skip - 1
+            for line in done.stdout.splitlines():
+                answer = json.loads(line)
+                records.extend(answer.get("records", []))
+                last = answer["block"]
+            if done.returncode == 0:
+                break
+            result.peer_crashes += 1
+            skip = last + 2  # after the block it crashed on
     finally:
         Path(handle.name).unlink()
-    records: list[dict[str, Any]] = []
-    for line in done.stdout.splitlines():
-        records.extend(json.loads(line).get("records", []))
     return records
 
 
@@ -431,7 +464,7 @@ def main() -> int:
                 result.status = "changed"
             else:
                 blocks, ours = _ours(path, entry, result)
-                compare(ours, _peer(python, blocks), result)
+                compare(ours, _peer(python, blocks, result), result)
             progress.advance(task)
     _print(results, Console(width=max(160, Console().width)))
     if args.json:
@@ -447,12 +480,13 @@ def _print(results: list[Result], console: Console) -> None:
     )
     for column in (
         "recording", "editions", "dronewarn", "peer", "pairs", "fields", "disagree",
-        "only dronewarn", "only peer", "peer lacks edition", "reports", "implausible",
+        "only dronewarn", "only peer", "peer lacks edition", "peer crashed", "reports",
+        "implausible",
     ):  # fmt: skip
         table.add_column(column, overflow="fold")
     for r in results:
         if r.status != "read":
-            table.add_row(r.file, r.status, *[""] * 10)
+            table.add_row(r.file, r.status, *[""] * 11)
             continue
         table.add_row(
             r.file,
@@ -465,6 +499,7 @@ def _print(results: list[Result], console: Console) -> None:
             " ".join(f"{c:03d}:{n}" for c, n in sorted(r.only_dronewarn.items())),
             " ".join(f"{c:03d}:{n}" for c, n in sorted(r.only_peer.items())),
             " ".join(f"{c:03d}:{n}" for c, n in sorted(r.peer_lacks.items())),
+            str(r.peer_crashes or ""),
             str(r.reports),
             str(r.implausible_reports),
         )

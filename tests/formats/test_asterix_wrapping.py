@@ -97,3 +97,33 @@ def test_a_long_replay_file_is_recognised_from_its_start(tmp_path: Path, samples
     path.write_bytes(b"".join(_artas(b, k) for k, b in enumerate(blocks)))
     assert path.stat().st_size > 1 << 16
     assert [c.payload for c in read_capture(path)] == blocks
+
+
+def test_a_stream_of_one_block_datagrams_with_trailers_learns_its_framing(
+    samples_dir: Path,
+) -> None:
+    """Datagrams each holding one block and an 8-octet trailer (as a recorder's pcap of
+    Argentine radars): the first ``STREAM_VOTES`` are errors, every later one decodes whole;
+    a plain stream with a damaged datagram here and there never learns a framing."""
+    from dronewarn.formats.asterix.decoder import DecodePlan
+    from dronewarn.formats.asterix.wrapping import STREAM_VOTES, lone_block_wrapping
+
+    blocks = [b for b in _blocks(samples_dir) if b[0] == 48]
+    plain_plan = DecodePlan.for_editions(Editions())
+    expected = [decode_datablocks(b, plain_plan, reference_s=T0).cat048 for b in blocks]
+    plan = DecodePlan.for_editions(Editions())
+    got = []
+    for k, block in enumerate(blocks):
+        trailer = struct.pack(">II", k, 1000 * k)
+        batch = decode_datablocks(block + trailer, plan, reference_s=T0)
+        got.append(batch.cat048)
+        assert bool(batch.errors) == (k < STREAM_VOTES), k
+    assert got == expected and plan.wrapping == Wrapping(after=8)
+    assert lone_block_wrapping(blocks[0] + bytes(8)) == Wrapping(after=8)
+
+    rng = random.Random(7)
+    noisy = DecodePlan.for_editions(Editions())
+    for block in blocks:
+        damaged = block + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 5)))
+        decode_datablocks(damaged if rng.random() < 0.3 else block, noisy, reference_s=T0)
+    assert noisy.wrapping is None

@@ -24,6 +24,8 @@ Exit status 1 with ``{"error": ...}`` when the decoder raises.
 read costs only itself, and each gives one JSON line on stdout:
 ``{"block": N, "records": [{"category": C, "hex": "...", "items": {...}}, ...]}`` or
 ``{"block": N, "error": "..."}``. ``hex`` is the record's octets as the decoder delimited them.
+``--blocks FILE SKIP`` starts after the first SKIP blocks (each line is flushed, so a caller
+whose decoder crashed on a block goes on after it).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _flatten(value: Any) -> Any:
     return value
 
 
-def _blocks(path: Path) -> int:
+def _blocks(path: Path, skip: int) -> int:
     data = path.read_bytes()
     pos = 0
     index = 0
@@ -54,10 +56,13 @@ def _blocks(path: Path) -> int:
         size = int.from_bytes(data[pos : pos + 4], "big")
         block = data[pos + 4 : pos + 4 + size]
         pos += 4 + size
+        if index < skip:
+            index += 1
+            continue
         try:
             parsed = asterix.parse(block, verbose=False)
         except Exception as exc:  # the decoder's errors are not a documented hierarchy
-            print(json.dumps({"block": index, "error": f"{type(exc).__name__}: {exc}"}))
+            print(json.dumps({"block": index, "error": f"{type(exc).__name__}: {exc}"}), flush=True)
         else:
             records = [
                 {
@@ -67,14 +72,14 @@ def _blocks(path: Path) -> int:
                 }
                 for record in parsed
             ]
-            print(json.dumps({"block": index, "records": records}))
+            print(json.dumps({"block": index, "records": records}), flush=True)
         index += 1
     return 0
 
 
 def main(argv: list[str]) -> int:
     if len(argv) > 2 and argv[1] == "--blocks":
-        return _blocks(Path(argv[2]))
+        return _blocks(Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
     data = Path(argv[1]).read_bytes() if len(argv) > 1 else sys.stdin.buffer.read()
     try:
         parsed = asterix.parse(data, verbose=False)

@@ -59,7 +59,13 @@ from dronewarn.formats.asterix.items import frozen_builder
 from dronewarn.formats.asterix.layout_cache import LayoutCache, LayoutEntry
 from dronewarn.formats.asterix.status import STATUS_ITEMS, AsterixStatus, status_from_libasterix
 from dronewarn.formats.asterix.walk_kernel import Walker
-from dronewarn.formats.asterix.wrapping import chain, detect_wrapping
+from dronewarn.formats.asterix.wrapping import (
+    STREAM_VOTES,
+    Wrapping,
+    chain,
+    detect_wrapping,
+    lone_block_wrapping,
+)
 
 AsterixRecord = (
     Cat048Plot
@@ -140,7 +146,16 @@ class DecodePlan:
     serves the plan's hand-written decoders.
     """
 
-    __slots__ = ("_layouts", "_table", "editions", "fast", "walker")
+    __slots__ = (
+        "_candidate",
+        "_layouts",
+        "_table",
+        "_votes",
+        "editions",
+        "fast",
+        "walker",
+        "wrapping",
+    )
 
     def __init__(
         self,
@@ -158,6 +173,21 @@ class DecodePlan:
             category in editions for category in range(256)
         ]
         """Per CAT: its plan once made; True before (a category read), False (not read)."""
+        self.wrapping: Wrapping | None = None
+        """The stream's one-block-per-datagram framing, once ``STREAM_VOTES`` datagrams in a
+        row showed it (``wrapping.lone_block_wrapping``)."""
+        self._candidate: Wrapping | None = None
+        self._votes = 0
+
+    def vote_wrapping(self, data: bytes) -> None:
+        """A datagram did not split into plain blocks: count the one-block framing it shows."""
+        candidate = lone_block_wrapping(data)
+        if candidate is None or candidate != self._candidate:
+            self._candidate, self._votes = candidate, 0
+        if candidate is not None:
+            self._votes += 1
+            if self._votes >= STREAM_VOTES:
+                self.wrapping = candidate
 
     @classmethod
     def for_editions(
@@ -321,6 +351,9 @@ def decode_datablocks(
     size = len(data)
     pos = 0
     spans: list[tuple[int, int]] = []
+    if plan.wrapping is not None:  # the stream's learnt framing, where this datagram has it
+        spans = [(start, start + length) for start, length in chain(data, plan.wrapping)]
+        pos = size if spans else 0
     # the split of datablock.split_datablocks, inlined: this runs once per datagram
     while pos < size:
         if size - pos < HEADER_LEN or (
@@ -331,6 +364,8 @@ def decode_datablocks(
                 # a recorder's octets around each block: decode the blocks between them
                 spans = [(start, start + length) for start, length in chain(data, wrapping)]
                 break
+            if plan.wrapping is None:
+                plan.vote_wrapping(data)
             error = block_error(data, pos)
             if error is not None:  # always: the condition above is block_error's
                 errors.append(error)

@@ -16,16 +16,21 @@ the data is a chain of data blocks whose categories are all categories EUROCONTR
 (category 0 is never one), ending exactly at the data's end (or, for a sample of a longer
 file, running past it): the chance that octets which are not such a chain still look like
 one over several blocks is negligible, so a framing needs at least two blocks to be believed
-(three in a sample), one block and a "trailer" to the end proving nothing. Plain blocks
-(0, 0) are always tried first, so data that is already plain never changes.
+(three in a sample), one block and a "trailer" to the end proving nothing within one payload.
+A stream whose every datagram is one block and the same few octets (``lone_block_wrapping``)
+is believed after ``STREAM_VOTES`` datagrams in a row agree. Plain blocks (0, 0) are always
+tried first, so data that is already plain never changes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
 MAX_WRAP_OCTETS: Final = 16
+STREAM_VOTES: Final = 3
+"""Datagrams in a row that must show the same one-block wrapping before a stream uses it."""
 DETECTION_BUDGET_BLOCKS: Final = 20_000
 """Blocks walked, over all candidates, before detection gives up (a 64 KiB payload of the
 smallest blocks holds about 22,000)."""
@@ -93,22 +98,42 @@ def chain(data: bytes, wrapping: Wrapping, *, sample: bool = False) -> list[tupl
     return blocks
 
 
+def _candidates(start_total: int) -> Iterator[Wrapping]:
+    """Every (before, after) of up to ``MAX_WRAP_OCTETS`` each, fewest octets first, the
+    headers before trailers for one total."""
+    for total in range(start_total, 2 * MAX_WRAP_OCTETS + 1):
+        for before in range(min(total, MAX_WRAP_OCTETS), -1, -1):
+            if total - before <= MAX_WRAP_OCTETS:
+                yield Wrapping(before, total - before)
+
+
 def detect_wrapping(data: bytes, *, sample: bool = False) -> Wrapping | None:
     """The wrapping under which ``data`` is a chain of data blocks (module docstring); None
     if there is none. ``sample``: ``data`` is the start of a longer file."""
     if not data:
         return None
     budget = DETECTION_BUDGET_BLOCKS
-    for total in range(2 * MAX_WRAP_OCTETS + 1):
-        for before in range(min(total, MAX_WRAP_OCTETS), -1, -1):
-            after = total - before
-            if after > MAX_WRAP_OCTETS:
-                continue
-            candidate = Wrapping(before, after)
-            blocks, walked = _walk(data, candidate, sample, budget)
-            if blocks and (candidate.plain or len(blocks) >= (3 if sample else 2)):
-                return candidate
-            budget -= max(walked, 1)  # bounded work, whatever octets are offered
-            if budget <= 0:
-                return None
+    for candidate in _candidates(0):
+        blocks, walked = _walk(data, candidate, sample, budget)
+        if blocks and (candidate.plain or len(blocks) >= (3 if sample else 2)):
+            return candidate
+        budget -= max(walked, 1)  # bounded work, whatever octets are offered
+        if budget <= 0:
+            return None
+    return None
+
+
+def lone_block_wrapping(data: bytes) -> Wrapping | None:
+    """The smallest non-plain wrapping under which ``data`` is a chain of one or more blocks
+    to its end exactly: a recorder that sends one block per datagram with a trailer (as
+    ``cba_010626.pcap``'s, 8 octets after each). One payload proves nothing, so a stream
+    believes it only when several payloads in a row agree (``decoder.DecodePlan``)."""
+    budget = DETECTION_BUDGET_BLOCKS
+    for candidate in _candidates(1):
+        blocks, walked = _walk(data, candidate, False, budget)
+        if blocks:
+            return candidate
+        budget -= max(walked, 1)
+        if budget <= 0:
+            return None
     return None
