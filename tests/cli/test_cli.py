@@ -116,7 +116,26 @@ def test_eval_draws_the_map(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads(result.stdout)["crossers_warned"] == 1
+    body = json.loads(result.stdout)
+    assert body["crossers_warned"] == 1
+    pl = body["by_recipient"]["PL"]
+    assert pl["crossers"] == 1 and pl["visible_10min"] == 1
+    assert pl["lead_efficiency_median"] is not None and 0.0 < pl["lead_efficiency_median"] <= 1.0
+    assert any("efficiency" in key for key in pl)
+    assert body["closing"]  # every chain's last state against what its drone did
+
+
+def test_eval_all_scores_every_scenario_and_direction(tmp_path: Path) -> None:
+    folder = tmp_path / "nights"
+    folder.mkdir()
+    (folder / "one.yaml").write_text((DATA / "one-drone.yaml").read_text())
+    result = runner.invoke(app, ["eval", "--all", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["scenario"], r["recipient"]) for r in rows] == [("one-drone", "PL")]
+    assert rows[0]["senders"] == "BY" and rows[0]["crossers"] == 1
+    empty = runner.invoke(app, ["eval", "--all", str(tmp_path / "none")])
+    assert empty.exit_code == 2 and "no *.yaml" in empty.output
 
 
 def test_keys_generate_writes_a_usable_pair(tmp_path: Path) -> None:

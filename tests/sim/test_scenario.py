@@ -53,12 +53,20 @@ def test_wrong_type_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_missing_field(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "    count: 10\n", "")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.field == "waves[0].count"
+    assert "required" in caught.value.message
+    assert caught.value.line == _line_of(path, "- id: A")
+
+
+def test_wave_without_its_crossing_says_what_it_needs(tmp_path: Path) -> None:
     path = _broken(tmp_path, "    cross_into: POL\n", "")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
-    assert caught.value.field == "waves[0].cross_into"
-    assert "required" in caught.value.message
-    assert caught.value.line == _line_of(path, "- id: A")
+    assert caught.value.field == "waves[0]"
+    assert "needs cross_into with crossing_window, or a launch_window" in caught.value.message
 
 
 def test_impossible_value_in_a_sensor(tmp_path: Path) -> None:

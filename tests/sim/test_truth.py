@@ -48,7 +48,9 @@ def test_speeds_match_the_drone_types(night: Scenario, night_world: SimulatedSce
 def test_crossings_fall_in_their_wave_windows(
     night: Scenario, night_world: SimulatedScenario
 ) -> None:
-    windows = {f"wave {w.id}": tuple(t.timestamp() for t in w.crossing_window) for w in night.waves}
+    windows = {
+        f"wave {w.id}": tuple(t.timestamp() for t in w.crossing_window or ()) for w in night.waves
+    }
     for drone in night_world.truth.crossers("POL"):
         crossing = drone.crossing_into("POL")
         assert crossing is not None

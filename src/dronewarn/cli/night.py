@@ -291,11 +291,31 @@ EVAL_KEYS = (
     "entry_error_km_median_t10",
     "window_coverage",
     "warnings_per_crosser",
+    "visible_10min",
+    "warned_10min_visible_fraction",
+    "lead_efficiency_median",
+    "closing_correct_fraction",
+    "cancel_delay_s_median",
 )
+TABLE_KEYS = (
+    "crossers",
+    "warned_10min_fraction",
+    "visible_10min",
+    "warned_10min_visible_fraction",
+    "lead_efficiency_median",
+    "distractors",
+    "false_warning_fraction",
+    "entry_error_km_median_t10",
+    "closing_correct_fraction",
+)
+"""The columns of ``eval --all``'s table (the JSON has every measure)."""
 
 
 def evaluate(
-    scenario_name: Annotated[str, typer.Argument(help="built-in scenario name or a scenario file")],
+    scenario_name: Annotated[
+        str | None,
+        typer.Argument(help="built-in scenario name or a scenario file (or --all DIR)"),
+    ] = None,
     recipient: Annotated[
         str | None,
         typer.Option(help="node whose received warnings are scored (default: the waves' target)"),
@@ -307,13 +327,28 @@ def evaluate(
     map_path: Annotated[
         Path | None, typer.Option("--map", help="also draw the night's map to this PNG")
     ] = None,
+    every: Annotated[
+        Path | None,
+        typer.Option(
+            "--all",
+            help="score every scenario file (*.yaml) in DIR, every direction, in one table",
+        ),
+    ] = None,
 ) -> None:
-    """Run a scenario headless (its nodes as processes) and score its warnings."""
+    """Run a scenario headless (its nodes as processes) and score its warnings; the JSON's
+    ``by_recipient`` scores every node that received warnings, ``links`` every sender."""
     from dronewarn.evaluation.night_map import draw_night_map
     from dronewarn.harness.in_process import Window
     from dronewarn.harness.summary import summarise
     from dronewarn.sim.scenario import load_scenario
 
+    if every is not None:
+        if scenario_name is not None or recipient or sender or map_path:
+            raise typer.BadParameter("--all scores every direction: give no scenario or filter")
+        _evaluate_all(every, as_json)
+        return
+    if scenario_name is None:
+        raise typer.BadParameter("name a scenario, or --all DIR")
     scenario = load_scenario(scenario_name)
     window = Window(scenario.start_s, scenario.end_s)
     names = [node.id for node in scenario.nodes]
@@ -349,11 +384,14 @@ def evaluate(
         "senders": sender or "all",
         **{key: row[key] for key in EVAL_KEYS},
         "false_warnings": row["false_chains"],
+        "closing": row["closing"],
         "links": {
             k: {key: v.to_dict()[key] for key in EVAL_KEYS}
             for k, v in summary.links.items()
             if k.endswith(f"->{target}")
         },
+        "by_recipient": _directions(summary),
+        "wall_s": round(wall_s, 1),
     }
     if as_json:
         print(json.dumps(result, indent=2))
@@ -365,6 +403,67 @@ def evaluate(
     table.add_column("value", justify="right")
     for key in (*EVAL_KEYS, "false_warnings"):
         table.add_row(key, str(result[key]))
+    Console().print(table)
+
+
+def _directions(summary: NightSummary) -> dict[str, dict[str, object]]:
+    """Every recipient that has crossers or received warnings, with the same measures."""
+    out: dict[str, dict[str, object]] = {}
+    for node_id, score in summary.scores.items():
+        if not score.crossers and not score.messages:
+            continue
+        row = score.to_dict()
+        out[node_id] = {
+            **{key: row[key] for key in EVAL_KEYS},
+            "false_warnings": row["false_chains"],
+            "closing": row["closing"],
+        }
+    return out
+
+
+def _evaluate_all(folder: Path, as_json: bool) -> None:
+    """``eval --all DIR``: every scenario of DIR headless, every direction in one table."""
+    from dronewarn.harness.in_process import Window
+    from dronewarn.harness.summary import summarise
+    from dronewarn.sim.scenario import load_scenario
+
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise typer.BadParameter(f"--all: no *.yaml scenario in {folder}")
+    results: list[dict[str, object]] = []
+    for path in files:
+        scenario = load_scenario(path)
+        window = Window(scenario.start_s, scenario.end_s)
+        if not as_json:
+            _stderr().print(f"[bold]{scenario.name}[/] ({path})")
+        world, outcomes, wall_s = run_night(scenario, window, None, as_json)
+        summary = summarise(world, outcomes, window, wall_s)
+        for node_id, row in _directions(summary).items():
+            senders = sorted({w.sender for w in outcomes[node_id].warnings_in})
+            results.append(
+                {
+                    "scenario": scenario.name,
+                    "recipient": node_id,
+                    "senders": ",".join(senders) or "none",
+                    "wall_s": round(wall_s, 1),
+                    **row,
+                }
+            )
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    table = Table(title=f"dronewarn eval --all {folder}: every scenario, every direction")
+    for column in ("scenario", "to", "from", *TABLE_KEYS):
+        table.add_column(
+            column, justify="left" if column in ("scenario", "to", "from") else "right"
+        )
+    for result in results:
+        table.add_row(
+            str(result["scenario"]),
+            str(result["recipient"]),
+            str(result["senders"]),
+            *("-" if result[key] is None else str(result[key]) for key in TABLE_KEYS),
+        )
     Console().print(table)
 
 

@@ -5,10 +5,23 @@ the message: the nearest drone flying at that moment within ``match_radius_m``. 
 chain (all messages sharing a ``warning_id``) belongs to the drone its NEW message matched.
 
 * crosser: a drone whose truth enters the recipient's country;
+* distractor: every other drone flying in the window, however the scenario made it (a
+  loitering decoy, a wave that turns back, a drone routed along the border, an explicit one);
 * warned before crossing: a chain of that drone opened before its crossing time;
 * lead time: crossing time minus the first such NEW message's time;
+* possible lead: crossing time minus the first moment a sensor of the sending node(s) could
+  have seen the drone (``evaluation.coverage``); ``visible_10min`` counts the crossers whose
+  possible lead was at least 10 minutes, ``warned_10min_visible`` those of them warned at
+  least 10 minutes ahead; lead-time efficiency: lead / possible lead per crosser (0 when not
+  warned, at most 1), median and 10th percentile;
 * false warning: a chain whose drone never enters the recipient's country, or that matched no
   drone at all (a false track);
+* closing: each chain's last state (crossed, turned_away, lost, cancelled, neutralised, or
+  open when the night ended) against what its drone did (``closing_truth``); correct when
+  they agree (``closing_correct_fraction``). ``cancel_delay_s_median``: for chains about
+  drones that did not cross and were closed as turned away or cancelled, the close time
+  minus the moment the turn became evident (the drone's true course, held straight, no
+  longer enters the country within an hour);
 * entry error at T-10 min: for each warned crosser, the distance from its true entry point to
   the entry predicted by the latest message about it issued at least 10 minutes before it
   crossed;
@@ -21,11 +34,13 @@ chain (all messages sharing a ``warning_id``) belongs to the drone its NEW messa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from dronewarn.domain.warning import Warning, WarningState
+from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.geo.geodesic import distance_m
 from dronewarn.sim.truth import DroneTruth, Role, Truth
@@ -51,10 +66,26 @@ class WarningScore:
     entry_error_km_median_t10: float | None = None
     window_coverage: float | None = None
     warnings_per_crosser: float | None = None
+    distractors_declared: int = 0
+    """Drones the scenario made as distractors (loiterers, turn-backs); ``distractors``
+    counts every drone that did not cross."""
+    visible_10min: int = 0
+    warned_10min_visible: int = 0
+    lead_efficiency_median: float | None = None
+    lead_efficiency_p10: float | None = None
+    closing: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Chains by their last state, then by what their drone did."""
+    closing_correct_fraction: float | None = None
+    cancel_delay_s_median: float | None = None
 
     @property
     def warned_10min_fraction(self) -> float:
         return self.warned_10min / self.crossers if self.crossers else 0.0
+
+    @property
+    def warned_10min_visible_fraction(self) -> float | None:
+        """Of the crossers the senders could see 10 minutes out, those warned that early."""
+        return self.warned_10min_visible / self.visible_10min if self.visible_10min else None
 
     @property
     def false_warning_fraction(self) -> float:
@@ -64,6 +95,8 @@ class WarningScore:
         out: dict[str, object] = asdict(self)
         out["warned_10min_fraction"] = round(self.warned_10min_fraction, 4)
         out["false_warning_fraction"] = round(self.false_warning_fraction, 4)
+        visible = self.warned_10min_visible_fraction
+        out["warned_10min_visible_fraction"] = None if visible is None else round(visible, 4)
         return out
 
 
@@ -93,8 +126,13 @@ def score_warnings(
     received: list[Warning],
     window: tuple[float, float],
     match_radius_m: float = 5000.0,
+    visible: Mapping[str, float] | None = None,
+    airspace: AirspaceMap | None = None,
 ) -> WarningScore:
-    """Score what ``recipient`` (guarding ``country``) received during ``window``."""
+    """Score what ``recipient`` (guarding ``country``) received during ``window``.
+
+    ``visible``: drone id -> the first moment the senders' sensors could see it (for the
+    possible lead); ``airspace``: the scenario's, for when a turn became evident."""
     start_s, end_s = window
     received = [w for w in received if w.area in ("", country)]  # the country, not its zones
     drones = [d for d in truth.drones if d.end_s >= start_s and d.launch_s < end_s]
@@ -104,7 +142,8 @@ def score_warnings(
         if (c := d.crossing_into(country)) is not None and start_s <= c.time_s < end_s
     }
     never = {d.drone_id for d in drones if d.crossing_into(country) is None}
-    distractors = {d.drone_id for d in drones if d.role is Role.DISTRACTOR} & never
+    distractors = never
+    declared = {d.drone_id for d in drones if d.role is Role.DISTRACTOR} & never
 
     chain_drone: dict[str, str | None] = {}
     chain_opened: dict[str, float] = {}
@@ -144,6 +183,25 @@ def score_warnings(
     )
     false_chains = [c for c, d in chain_drone.items() if d is None or d in never]
     warned_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
+    possible = {
+        d: crossers[d] - visible[d]
+        for d in crossers
+        if visible is not None and d in visible and visible[d] < crossers[d]
+    }
+    efficiency = [
+        min(max(crossers[d] - first_warning[d], 0.0) / lead, 1.0)
+        if d in first_warning and first_warning[d] < crossers[d]
+        else 0.0
+        for d, lead in possible.items()
+        if lead > 0.0
+    ]
+    seen_early = [d for d, lead in possible.items() if lead >= 600.0]
+    warned_early = [
+        d for d in seen_early if d in first_warning and crossers[d] - first_warning[d] >= 600.0
+    ]
+    closing, correct, judged_close, delays = _closing(
+        received, chain_drone, chain_opened, by_drone, country, end_s, airspace
+    )
     return WarningScore(
         recipient=recipient,
         country=country,
@@ -163,7 +221,95 @@ def score_warnings(
         entry_error_km_median_t10=round(float(np.median(errors_km)), 2) if errors_km else None,
         window_coverage=round(covered / judged, 4) if judged else None,
         warnings_per_crosser=round(crosser_chains / len(leads), 3) if leads else None,
+        distractors_declared=len(declared),
+        visible_10min=len(seen_early),
+        warned_10min_visible=len(warned_early),
+        lead_efficiency_median=round(float(np.median(efficiency)), 3) if efficiency else None,
+        lead_efficiency_p10=(
+            round(float(np.percentile(efficiency, 10)), 3) if efficiency else None
+        ),
+        closing=closing,
+        closing_correct_fraction=round(correct / judged_close, 4) if judged_close else None,
+        cancel_delay_s_median=round(float(np.median(delays)), 1) if delays else None,
     )
+
+
+CLOSE_LABELS = {
+    WarningState.CROSSED: "crossed",
+    WarningState.TURNED_AWAY: "turned_away",
+    WarningState.LOST: "lost",
+}
+
+
+def _closing(
+    received: list[Warning],
+    chain_drone: dict[str, str | None],
+    chain_opened: dict[str, float],
+    by_drone: dict[str, DroneTruth],
+    country: str,
+    end_s: float,
+    airspace: AirspaceMap | None,
+) -> tuple[dict[str, dict[str, int]], int, int, list[float]]:
+    """Each chain's last state against what its drone did; the delays of cancellations."""
+    last: dict[str, Warning] = {}
+    for w in received:
+        if w.warning_id in chain_drone and w.state.is_closing:
+            last.setdefault(w.warning_id, w)
+    table: dict[str, dict[str, int]] = {}
+    correct = judged = 0
+    delays: list[float] = []
+    for chain, drone_id in chain_drone.items():
+        closed = last.get(chain)
+        state = closed.state.value if closed is not None else "open"
+        closed_s = closed.issued_s if closed is not None else end_s
+        drone = by_drone.get(drone_id) if drone_id is not None else None
+        did = _what_it_did(drone, chain_opened[chain], closed_s, country)
+        row = table.setdefault(state, {})
+        row[did] = row.get(did, 0) + 1
+        if closed is not None and closed.state in CLOSE_LABELS:
+            judged += 1
+            correct += int(CLOSE_LABELS[closed.state] == did)
+        if (
+            closed is not None
+            and drone is not None
+            and airspace is not None
+            and did != "crossed"
+            and closed.state in (WarningState.TURNED_AWAY, WarningState.CANCELLED)
+        ):
+            evident = _turn_evident_s(drone, airspace, country, chain_opened[chain], closed_s)
+            delays.append(max(closed_s - evident, 0.0))
+    return table, correct, judged, delays
+
+
+def _what_it_did(drone: DroneTruth | None, opened_s: float, closed_s: float, country: str) -> str:
+    """What a warned drone did by the time its warning closed (5 minutes' grace)."""
+    if drone is None:
+        return "no_drone"
+    crossing = drone.crossing_into(country)
+    if crossing is not None and opened_s - 60.0 <= crossing.time_s <= closed_s + 300.0:
+        return "crossed"
+    if drone.end_s <= closed_s + 60.0:
+        return "lost"  # its flight ended (came down, was shot down) before the close
+    return "turned_away"
+
+
+def _turn_evident_s(
+    drone: DroneTruth, airspace: AirspaceMap, country: str, opened_s: float, closed_s: float
+) -> float:
+    """The first moment after ``opened_s`` from which the drone's true course (its last
+    minute's chord, held for an hour) no longer enters the country, up to ``closed_s``."""
+    times = np.arange(max(opened_s, drone.launch_s + 60.0), min(closed_s, drone.end_s), 10.0)
+    if not len(times):
+        return closed_s
+    east, north = drone.position_at(times)
+    before_e, before_n = drone.position_at(times - 60.0)
+    ve, vn = (east - before_e) / 60.0, (north - before_n) / 60.0
+    hits = airspace.first_entry(country, east, north, east + ve * 3600.0, north + vn * 3600.0)
+    enters = np.isfinite(hits.fraction)
+    if enters[-1]:
+        return closed_s
+    still = np.nonzero(enters)[0]
+    return float(times[still[-1] + 1]) if len(still) else float(times[0])
 
 
 def _entry_quality(

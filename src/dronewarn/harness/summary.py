@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dronewarn.evaluation.coverage import first_visible
 from dronewarn.evaluation.warning_score import WarningScore, score_warnings
 from dronewarn.harness.in_process import NodeOutcome, SimulatedScenario, Window
 
@@ -52,18 +53,41 @@ class NightSummary:
         }
 
 
+def _earliest(views: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for view in views:
+        for drone_id, time_s in view.items():
+            out[drone_id] = min(time_s, out.get(drone_id, time_s))
+    return out
+
+
 def summarise(
     world: SimulatedScenario, outcomes: dict[str, NodeOutcome], window: Window, wall_s: float
 ) -> NightSummary:
-    watched = {wave.cross_into for wave in world.scenario.waves}
+    watched = {wave.cross_into for wave in world.scenario.waves if wave.crosses}
     scores: dict[str, WarningScore] = {}
     links: dict[str, WarningScore] = {}
     span = (window.start_s, window.end_s)
+    scenario = world.scenario
+    seen_by = {
+        node.id: first_visible(scenario, world.airspace, world.truth, [node.id])
+        for node in scenario.nodes
+    }
     for node_id, outcome in outcomes.items():
         received = outcome.warnings_in
         country = outcome.country_iso3
         frame = world.airspace.frame
-        scores[node_id] = score_warnings(world.truth, frame, node_id, country, received, span)
+        senders = [n.id for n in scenario.nodes if node_id in n.partners and n.id != node_id]
+        scores[node_id] = score_warnings(
+            world.truth,
+            frame,
+            node_id,
+            country,
+            received,
+            span,
+            visible=_earliest([seen_by[n] for n in senders if n in seen_by]),
+            airspace=world.airspace,
+        )
         for sender in sorted({w.sender for w in received}):
             links[f"{sender}->{node_id}"] = score_warnings(
                 world.truth,
@@ -72,6 +96,8 @@ def summarise(
                 country,
                 [w for w in received if w.sender == sender],
                 span,
+                visible=seen_by.get(sender, {}),
+                airspace=world.airspace,
             )
     primary = max(
         scores,

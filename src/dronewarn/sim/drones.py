@@ -5,12 +5,16 @@ Deterministic for a seed: every drone draws from its own random stream, keyed by
 
 A wave drone's launch time is solved, not guessed: its path is flown from a relative t = 0,
 the first moment it is inside ``cross_into`` is found, and the launch is set so that this
-moment falls at a time drawn uniformly from ``crossing_window``. Loiter drones are redrawn
-until their whole path stays ``avoid_margin_km`` away from every ``avoid`` country.
+moment falls at a time drawn uniformly from ``crossing_window``. A turn-back wave's drones
+fly their route until ``turn_back_km`` from the border of ``cross_into``, then home along
+it; the moment of the turn falls in ``crossing_window``, and a path that would enter the
+country anyway (heading noise, a stray) is redrawn. Loiter drones are redrawn until their
+whole path stays ``avoid_margin_km`` away from every ``avoid`` country.
 """
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterator
 
@@ -44,9 +48,9 @@ def build_truth(scenario: Scenario, airspace: AirspaceMap) -> Truth:
     return Truth(drones=tuple(d for d in drones if len(d.t_s) >= 2))
 
 
-def _draw_type(scenario: Scenario, rng: np.random.Generator) -> str:
-    names = sorted(scenario.type_mix)
-    weights = np.array([scenario.type_mix[n] for n in names])
+def _draw_type(mix: dict[str, float], rng: np.random.Generator) -> str:
+    names = sorted(mix)
+    weights = np.array([mix[n] for n in names])
     return str(names[int(rng.choice(len(names), p=weights / weights.sum()))])
 
 
@@ -83,30 +87,51 @@ def _wave_legs(wave: Wave) -> Iterator[tuple[list[tuple[float, float]], str]]:
 
 def _wave_drones(scenario: Scenario, airspace: AirspaceMap, wave: Wave) -> list[DroneTruth]:
     out: list[DroneTruth] = []
+    mix = wave.type_mix or scenario.type_mix
     for index, (route, place) in enumerate(_wave_legs(wave)):
         rng = drone_rng(scenario.seed, f"wave:{wave.id}", index)
         drone_id = f"{wave.id}{index + 1:02d}"
         for _attempt in range(_MAX_REDRAWS):
-            kind = _draw_type(scenario, rng)
+            kind = _draw_type(mix, rng)
             spec = scenario.drone_types[kind]
             speed = float(rng.uniform(*spec.speed_kmh)) / 3.6
             points = _project(airspace, route)
             points[1:] += rng.normal(0.0, wave.spread_km * 1000.0, size=points[1:].shape)
+            if wave.cross_into is not None and wave.turn_back_km is not None:
+                turned = _turned_back(airspace, points, wave.cross_into, wave.turn_back_km)
+                if turned is None:
+                    continue
+                points = turned
             stray = _draw_stray(scenario, rng, _path_length_m(points) / speed)
             flight = _fly(scenario, points, speed, stray, rng)
+            if wave.cross_into is None:
+                moment = 0.0
+                break
             inside = airspace.contains(wave.cross_into, flight.east_m, flight.north_m)
-            if inside.any() and not inside[0]:
+            if wave.turn_back_km is None and inside.any() and not inside[0]:
+                moment = float(flight.t_s[int(np.argmax(inside))])
+                break
+            if wave.turn_back_km is not None and not inside.any():
+                moment = _turn_time(flight)
                 break
         else:
             raise ScenarioError(
                 scenario.source_path or scenario.name,
                 None,
                 f"waves[{scenario.waves.index(wave)}]",
-                f"wave {wave.id}: its drones never enter {wave.cross_into}; check route and legs",
+                f"wave {wave.id}: "
+                + (
+                    f"its drones never come {wave.turn_back_km} km from {wave.cross_into} "
+                    "without entering it"
+                    if wave.turn_back_km is not None
+                    else f"its drones never enter {wave.cross_into}"
+                )
+                + "; check route and legs",
             )
-        cross_rel = float(flight.t_s[int(np.argmax(inside))])
-        first, last = (moment.timestamp() for moment in wave.crossing_window)
-        launch = float(rng.uniform(first, last)) - cross_rel
+        window = wave.crossing_window or wave.launch_window
+        assert window is not None  # the scenario's validation
+        first, last = (moment_.timestamp() for moment_ in window)
+        launch = float(rng.uniform(first, last)) - moment
         out.append(
             _truth(
                 scenario,
@@ -114,7 +139,7 @@ def _wave_drones(scenario: Scenario, airspace: AirspaceMap, wave: Wave) -> list[
                 drone_id,
                 kind,
                 f"wave {wave.id}",
-                Role.CROSSER,
+                Role.CROSSER if wave.crosses else Role.DISTRACTOR,
                 place,
                 speed,
                 rng,
@@ -125,16 +150,47 @@ def _wave_drones(scenario: Scenario, airspace: AirspaceMap, wave: Wave) -> list[
     return out
 
 
+def _turned_back(
+    airspace: AirspaceMap, points: FloatArray, country: str, distance_km: float
+) -> FloatArray | None:
+    """The route flown until ``distance_km`` from ``country``, then back the way it came;
+    None if the route never comes that close."""
+    step_m = 250.0
+    samples = [points[:1]]
+    for a, b in itertools.pairwise(points):
+        n = max(int(np.hypot(*(b - a)) / step_m), 1)
+        samples.append(a + (b - a) * (np.arange(1, n + 1) / n)[:, None])
+    dense = np.concatenate(samples)
+    gap = airspace.signed_distance_m(country, dense[:, 0], dense[:, 1])
+    close = np.nonzero(gap <= distance_km * 1000.0)[0]
+    if not len(close) or close[0] == 0:
+        return None
+    turn_along_m = _along_m(dense)[close[0]]
+    before = points[_along_m(points) < turn_along_m]
+    return np.concatenate([before, dense[close[0]][None, :], before[::-1]])
+
+
+def _along_m(points: FloatArray) -> FloatArray:
+    return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+
+
+def _turn_time(flight: Flight) -> float:
+    """When a turned-back flight is farthest from its start: the turn."""
+    gone = np.hypot(flight.east_m - flight.east_m[0], flight.north_m - flight.north_m[0])
+    return float(flight.t_s[int(np.argmax(gone))])
+
+
 def _loiter_drones(
     scenario: Scenario, airspace: AirspaceMap, group: LoiterGroup
 ) -> list[DroneTruth]:
     out: list[DroneTruth] = []
     margin = group.avoid_margin_km * 1000.0
     box = group.area
+    mix = group.type_mix or scenario.type_mix
     for index in range(group.count):
         rng = drone_rng(scenario.seed, f"loiter:{group.id}", index)
         for _attempt in range(_MAX_REDRAWS):
-            kind = _draw_type(scenario, rng)
+            kind = _draw_type(mix, rng)
             speed = float(rng.uniform(*scenario.drone_types[kind].speed_kmh)) / 3.6
             legs = int(rng.integers(group.legs[0], group.legs[1] + 1))
             lat = rng.uniform(box.south_deg, box.north_deg, legs + 1)
@@ -154,9 +210,12 @@ def _loiter_drones(
                 f"loiter[{scenario.loiter.index(group)}]",
                 f"no path found that keeps {group.avoid_margin_km} km from {group.avoid}",
             )
-        duration = float(flight.t_s[-1])
-        latest = max(scenario.start_s, scenario.end_s - duration)
-        launch = float(rng.uniform(scenario.start_s, latest))
+        if group.launch_window is not None:
+            first, last = (moment.timestamp() for moment in group.launch_window)
+        else:
+            duration = float(flight.t_s[-1])
+            first, last = scenario.start_s, max(scenario.start_s, scenario.end_s - duration)
+        launch = float(rng.uniform(first, last))
         out.append(
             _truth(
                 scenario,

@@ -58,14 +58,33 @@ class Leg(_Model):
     place: str = ""
 
 
+TypeMix = dict[str, Probability]
+"""Drone type name -> share of the drones (summing to 1)."""
+
+Window = tuple[AwareDatetime, AwareDatetime]
+
+
 class Wave(_Model):
-    """Drones sharing a route whose crossing of ``cross_into`` falls in ``crossing_window``."""
+    """Drones sharing a route.
+
+    * ``cross_into`` with ``crossing_window``: they enter that country, each at a moment drawn
+      from the window (the launch is solved for it);
+    * ``cross_into`` with ``turn_back_km`` and ``crossing_window``: they fly the route toward
+      that country and turn back ``turn_back_km`` before its border, each at a moment drawn
+      from the window, then fly home (they never enter it);
+    * no ``cross_into``, a ``launch_window``: they fly the route (along a border, say),
+      launched at moments drawn from the window.
+    """
 
     id: str
     count: Annotated[int, Field(ge=1)]
     route: Annotated[list[LatLon], Field(min_length=2)]
-    cross_into: Iso3
-    crossing_window: tuple[AwareDatetime, AwareDatetime]
+    cross_into: Iso3 | None = None
+    crossing_window: Window | None = None
+    turn_back_km: Annotated[float, Field(gt=0)] | None = None
+    launch_window: Window | None = None
+    type_mix: TypeMix | None = None
+    """This wave's drone types (default: the scenario's ``type_mix``)."""
     legs: list[Leg] = []
     spread_km: Annotated[float, Field(ge=0)] = 5.0
 
@@ -74,9 +93,26 @@ class Wave(_Model):
         total = sum(leg.count for leg in self.legs)
         if total > self.count:
             raise ValueError(f"legs hold {total} drones but the wave has count {self.count}")
-        if self.crossing_window[0] > self.crossing_window[1]:
-            raise ValueError("crossing_window ends before it starts")
+        if self.cross_into is None:
+            if self.launch_window is None:
+                raise ValueError("a wave needs cross_into with crossing_window, or a launch_window")
+            if self.crossing_window is not None or self.turn_back_km is not None:
+                raise ValueError("crossing_window and turn_back_km need cross_into")
+        elif self.crossing_window is None:
+            raise ValueError("a wave with cross_into needs its crossing_window")
+        elif self.launch_window is not None:
+            raise ValueError(
+                "a wave has a crossing_window (cross_into) or a launch_window, not both"
+            )
+        for window in (self.crossing_window, self.launch_window):
+            if window is not None and window[0] > window[1]:
+                raise ValueError("a window ends before it starts")
         return self
+
+    @property
+    def crosses(self) -> bool:
+        """Whether the wave's drones are meant to enter ``cross_into``."""
+        return self.cross_into is not None and self.turn_back_km is None
 
 
 class Box(_Model):
@@ -101,6 +137,11 @@ class LoiterGroup(_Model):
     legs: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] = (3, 6)
     avoid: list[Iso3] = []
     avoid_margin_km: Annotated[float, Field(ge=0)] = 5.0
+    type_mix: TypeMix | None = None
+    """This group's drone types (default: the scenario's ``type_mix``)."""
+    launch_window: Window | None = None
+    """When the group's drones are launched (default: over the whole night, each drone's
+    flight ending by the scenario's end)."""
 
 
 class ExplicitDrone(_Model):
@@ -114,7 +155,25 @@ class ExplicitDrone(_Model):
     strays: bool = True
 
 
-class RadarSensor(_Model):
+class Outage(_Model):
+    """A time when a sensor sends nothing (a radar down for maintenance, a jammed network)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("an outage must end after it starts")
+        return self
+
+
+class _SensorModel(_Model):
+    outages: list[Outage] = []
+    """Times when the sensor sends nothing."""
+
+
+class RadarSensor(_SensorModel):
     id: str
     node: str
     kind: Literal["radar"]
@@ -129,7 +188,7 @@ class RadarSensor(_Model):
     latency_s: Annotated[float, Field(ge=0)] = 0.5
 
 
-class AirborneRadarSensor(_Model):
+class AirborneRadarSensor(_SensorModel):
     id: str
     node: str
     kind: Literal["airborne_radar"]
@@ -146,7 +205,7 @@ class AirborneRadarSensor(_Model):
     latency_s: Annotated[float, Field(ge=0)] = 1.0
 
 
-class AcousticStripSensor(_Model):
+class AcousticStripSensor(_SensorModel):
     """Acoustic nodes on a grid filling ``country`` within ``depth_km`` of ``along``."""
 
     id: str
@@ -163,7 +222,7 @@ class AcousticStripSensor(_Model):
     latency_s: Range = (2.0, 5.0)
 
 
-class AcousticGridSensor(_Model):
+class AcousticGridSensor(_SensorModel):
     """Acoustic nodes on a grid over the part of ``area`` inside ``country``."""
 
     id: str
@@ -179,7 +238,7 @@ class AcousticGridSensor(_Model):
     latency_s: Range = (2.0, 5.0)
 
 
-class SightingSensor(_Model):
+class SightingSensor(_SensorModel):
     """Citizen sightings of drones flying over ``country`` (ePPO-style app)."""
 
     id: str
@@ -193,7 +252,7 @@ class SightingSensor(_Model):
     max_distance_km: Positive = 4.0
 
 
-class CuasSensor(_Model):
+class CuasSensor(_SensorModel):
     """A counter-drone sensor (short-range radar with classifier) reporting over SAPIENT."""
 
     id: str
@@ -243,7 +302,7 @@ class Scenario(_Model):
     frame_origin: LatLon
     countries: Annotated[list[Iso3], Field(min_length=1)]
     drone_types: dict[str, DroneType]
-    type_mix: dict[str, Probability]
+    type_mix: TypeMix = {}
     motion: Motion = Motion()
     waves: list[Wave] = []
     loiter: list[LoiterGroup] = []
@@ -257,11 +316,18 @@ class Scenario(_Model):
     def _consistent(self) -> Self:
         if self.end <= self.start:
             raise ValueError("end must be after start")
-        unknown = set(self.type_mix) - set(self.drone_types)
-        if unknown:
-            raise ValueError(f"type_mix names unknown drone types {sorted(unknown)}")
-        if self.type_mix and abs(sum(self.type_mix.values()) - 1.0) > 1e-6:
-            raise ValueError(f"type_mix must sum to 1, not {sum(self.type_mix.values()):.3f}")
+        mixes = [("type_mix", self.type_mix)]
+        mixes += [(f"waves[{w.id}].type_mix", w.type_mix) for w in self.waves if w.type_mix]
+        mixes += [(f"loiter[{g.id}].type_mix", g.type_mix) for g in self.loiter if g.type_mix]
+        for where, mix in mixes:
+            unknown = set(mix) - set(self.drone_types)
+            if unknown:
+                raise ValueError(f"{where} names unknown drone types {sorted(unknown)}")
+            if mix and abs(sum(mix.values()) - 1.0) > 1e-6:
+                raise ValueError(f"{where} must sum to 1, not {sum(mix.values()):.3f}")
+        groups: list[Wave | LoiterGroup] = [*self.waves, *self.loiter]
+        if not self.type_mix and any(g.type_mix is None for g in groups):
+            raise ValueError("type_mix is empty: give one, or a type_mix on every wave and group")
         node_ids = [node.id for node in self.nodes]
         if len(set(node_ids)) != len(node_ids):
             raise ValueError("node ids must be unique")
@@ -281,7 +347,7 @@ class Scenario(_Model):
         if len(set(ids)) != len(ids):
             raise ValueError("sensor ids must be unique")
         known = set(self.countries)
-        used = {n.country for n in self.nodes} | {w.cross_into for w in self.waves}
+        used = {n.country for n in self.nodes} | {w.cross_into for w in self.waves if w.cross_into}
         if used - known:
             raise ValueError(f"countries must list {sorted(used - known)}")
         for drone in self.drones:
@@ -345,6 +411,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         message = first["msg"]
         if first["type"] == "missing":
             message = "required field is missing"
+        elif first["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         elif "input" in first and first["type"] not in ("model_type", "union_tag_invalid"):
             message = f"{message} (got {first['input']!r})"
         more = len(exc.errors()) - 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -67,21 +68,36 @@ def sensor_rng(seed: int, sensor_id: str) -> np.random.Generator:
 def emulate(
     scenario: Scenario, truth: Truth, airspace: AirspaceMap, sensor: Sensor
 ) -> list[Delivery]:
-    """All deliveries one sensor makes over the scenario window."""
+    """All deliveries one sensor makes over the scenario window (none during its outages:
+    what it observed then is never sent)."""
     rng = sensor_rng(scenario.seed, sensor.id)
     if isinstance(sensor, RadarSensor | AirborneRadarSensor):
-        return _radar(scenario, truth, airspace, sensor, rng)
-    if isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
-        return _acoustic(scenario, truth, airspace, sensor, rng)
-    if isinstance(sensor, CuasSensor):
-        return _cuas(scenario, truth, sensor, rng)
-    return _sightings(scenario, truth, airspace, sensor, rng)
+        made = _radar(scenario, truth, airspace, sensor, rng)
+    elif isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
+        made = _acoustic(scenario, truth, airspace, sensor, rng)
+    elif isinstance(sensor, CuasSensor):
+        made = _cuas(scenario, truth, sensor, rng)
+    else:
+        made = _sightings(scenario, truth, airspace, sensor, rng)
+    return _outside_outages(made, sensor)
+
+
+def _outside_outages(deliveries: list[Delivery], sensor: Sensor) -> list[Delivery]:
+    if not sensor.outages:
+        return deliveries
+    spans = [(o.start.timestamp(), o.end.timestamp()) for o in sensor.outages]
+    kept: list[Delivery] = []
+    for delivery in deliveries:
+        reports = tuple(r for r in delivery.reports if not any(a <= r.time_s < b for a, b in spans))
+        if reports:
+            kept.append(replace(delivery, reports=reports))
+    return kept
 
 
 # ---------------------------------------------------------------- radar
 
 
-class _Orbit:
+class AntennaOrbit:
     """Where a radar's antenna is at a given time: fixed, or flying a circle."""
 
     def __init__(self, airspace: AirspaceMap, sensor: RadarSensor | AirborneRadarSensor) -> None:
@@ -116,7 +132,7 @@ def _radar(
     period = sensor.scan_period_s
     phase = float(rng.uniform(0.0, period))
     scans = np.arange(scenario.start_s + phase, scenario.end_s, period)
-    orbit = _Orbit(airspace, sensor)
+    orbit = AntennaOrbit(airspace, sensor)
     max_range = sensor.max_range_km * 1000.0
     airborne = isinstance(sensor, AirborneRadarSensor)
     antenna_height = (
