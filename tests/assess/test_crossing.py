@@ -138,6 +138,18 @@ def test_deleted_track_closes_as_lost(region: AirspaceMap) -> None:
     assert [m.state for m in lost] == [WarningState.LOST]
 
 
+def test_track_lost_while_turning_away_closes_as_turned_away(region: AirspaceMap) -> None:
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    track = _track(region, "BY-T00006", 0.0, 51.549, 24.0, 270.0)
+    messages: list[Warning] = []
+    for k in range(12):
+        course = 270.0 if k < 10 else 90.0  # turns; two cycles without support
+        messages += _cycle(book, region, [track], 10.0 * k)
+        track = _advance(region, track, 10.0, course)
+    messages += _cycle(book, region, [], 120.0, deleted=["BY-T00006"])
+    assert [m.state for m in messages] == [WarningState.NEW, WarningState.TURNED_AWAY]
+
+
 def test_cooperative_airliner_never_warns(region: AirspaceMap) -> None:
     """A track matched to ADS-B flies straight at Poland at airliner speed: no warning."""
     book = WarningBook("BY", "PL", region.frame, AssessConfig())

@@ -8,7 +8,9 @@
   of its time to entry (a course must prove itself for about as long as it is extrapolated).
 * Keeping is easier than opening (hysteresis): an open warning stays while entry is still
   predicted with probability ``keep_probability``; it closes as TURNED_AWAY only after
-  ``clear_cycles`` assessments without.
+  ``clear_cycles`` assessments without, or when its track is deleted after at least one
+  cycle without (a drone turning away out of coverage); a track deleted while still
+  supporting its warning closes it as LOST.
 * UPDATEs go out only when the prediction has moved (entry time by ``update_time_shift_s``
   or entry point by ``update_point_shift_m``) and not more often than ``update_interval_s``.
 * Drones flying together (within ``group_radius_m`` and ``group_speed_mps`` of an open
@@ -174,7 +176,10 @@ class WarningBook:
                 self._open[lead].members.remove(track_id)
             current = self._open.pop(track_id, None)
             if current is not None and not self._hand_over(current):
-                out.append(self._message(now_s, current, WarningState.LOST, current.last, None))
+                # a track that had already stopped supporting its warning (it was turning
+                # away) and then faded from coverage turned away; one lost on course is LOST
+                state = WarningState.TURNED_AWAY if current.misses else WarningState.LOST
+                out.append(self._message(now_s, current, state, current.last, None))
         live = {t.track_id for t in tracks}
         for track_id in list(self._streak):
             if track_id not in live:
