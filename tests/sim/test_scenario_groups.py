@@ -119,3 +119,20 @@ def test_group_type_mix_must_name_known_types(tmp_path: Path) -> None:
     path.write_text(SCENARIO.replace("type_mix: {shahed: 1.0}", "type_mix: {lancet: 1.0}"))
     with pytest.raises(ScenarioError, match=r"waves\[T\]\.type_mix names unknown drone types"):
         load_scenario(path)
+
+
+def test_coming_back_into_the_start_country_is_a_crossing(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[1] / "data" / "one-drone.yaml").read_text()
+    # G1 flies from Belarus into Poland; send it back into Belarus
+    text = text.replace(
+        "route: [[51.95, 24.40], [51.62, 23.40], [51.60, 23.00]]",
+        "route: [[51.95, 24.40], [51.62, 23.40], [51.60, 23.00], [51.95, 24.40]]",
+    )
+    path = tmp_path / "back.yaml"
+    path.write_text(text)
+    scenario = load_scenario(path)
+    airspace, _ = scenario_airspaces(scenario)
+    drone = build_truth(scenario, airspace).by_id()["G1"]
+    into_pol, back = drone.crossing_into("POL"), drone.crossing_into("BLR")
+    assert drone.start_country == "BLR"
+    assert into_pol is not None and back is not None and back.time_s > into_pol.time_s

@@ -314,11 +314,15 @@ def _truth(
         owner = airspace.area_at(east, north, scenario.countries)
         start_country = str(owner[0])
         for country in scenario.countries:
-            if country == start_country:
-                continue
             inside = owner == country
-            if inside.any():
-                i = int(np.argmax(inside))
+            outside = np.nonzero(~inside)[0]
+            if not len(outside):
+                continue
+            # entering from outside: the first time inside after the first time outside
+            # (for a country it started in, that is coming back)
+            back = inside[outside[0] :]
+            if back.any():
+                i = int(outside[0] + np.argmax(back))
                 crossings.append(Crossing(country, float(t_abs[i]), float(lat[i]), float(lon[i])))
     crossings.sort(key=lambda c: c.time_s)
     return DroneTruth(

@@ -19,7 +19,8 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Crossing:
-    """The first moment a drone is inside a country it did not start in."""
+    """The first moment a drone enters a country from outside it: one it did not start in,
+    or the one it started in, on coming back after it left."""
 
     country: str
     time_s: float
