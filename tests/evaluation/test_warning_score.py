@@ -89,3 +89,25 @@ def test_closing_states_and_efficiency_against_truth(night) -> None:  # type: ig
     # W1 closed as crossed (right); W2 as lost while P1 flew on (wrong: it never came)
     assert score.closing == {"crossed": {"crossed": 1}, "lost": {"turned_away": 1}}
     assert score.closing_correct_fraction == 0.5
+
+
+def test_cancel_delay_runs_from_the_evident_turn(night) -> None:  # type: ignore[no-untyped-def]
+    scenario, airspace, truth = night
+    p1 = truth.by_id()["P1"]  # flies north along the border: its course never enters Poland
+    opened, closed = p1.launch_s + 300.0, p1.launch_s + 900.0
+    received = [
+        _message(truth, "P1", opened, WarningState.NEW, "W2"),
+        _message(truth, "P1", closed, WarningState.TURNED_AWAY, "W2"),
+    ]
+    score = score_warnings(
+        truth,
+        airspace.frame,
+        "PL",
+        "POL",
+        received,
+        (scenario.start_s, scenario.end_s),
+        airspace=airspace,
+    )
+    assert score.closing == {"turned_away": {"turned_away": 1}}
+    assert score.closing_correct_fraction == 1.0
+    assert score.cancel_delay_s_median == pytest.approx(closed - opened, abs=1.0)

@@ -75,31 +75,36 @@ def _visible(
     tree: cKDTree | None,
 ) -> BoolArray:
     if isinstance(sensor, RadarSensor | AirborneRadarSensor):
-        site_lat, site_lon, site_alt = AntennaOrbit(airspace, sensor).site(times)
-        lat, lon = drone.latlon_at(times)
-        ground = line_of_sight(site_lat, site_lon, site_alt, lat, lon, drone.alt_m).ground_range_m
+        site = AntennaOrbit(airspace, sensor).site(times)
         height = sensor.alt_m if isinstance(sensor, AirborneRadarSensor) else sensor.antenna_alt_m
-        reach = np.minimum(sensor.max_range_km * 1000.0, radar_horizon_m(height, drone.alt_m))
-        visible = np.asarray(ground <= reach)
+        visible = _within_reach(site, height, sensor.max_range_km, drone, times)
     elif isinstance(sensor, CuasSensor):
-        lat, lon = drone.latlon_at(times)
-        ground = line_of_sight(
-            sensor.site[0], sensor.site[1], sensor.mast_alt_m, lat, lon, drone.alt_m
-        ).ground_range_m
-        reach = np.minimum(
-            sensor.max_range_km * 1000.0, radar_horizon_m(sensor.mast_alt_m, drone.alt_m)
-        )
-        visible = np.asarray(ground <= reach)
-    elif tree is not None and isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
-        east, north = drone.position_at(times)
-        if tree.n == 0:
+        mast = (sensor.site[0], sensor.site[1], sensor.mast_alt_m)
+        visible = _within_reach(mast, sensor.mast_alt_m, sensor.max_range_km, drone, times)
+    elif isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
+        if tree is None or tree.n == 0:
             return np.zeros(len(times), dtype=bool)
+        east, north = drone.position_at(times)
         distance, _ = tree.query(np.column_stack([east, north]))
         visible = np.asarray(distance <= sensor.radius_km * 1000.0)
     else:  # sightings: people under the drone, in the sensor's country
         east, north = drone.position_at(times)
         visible = airspace.contains(sensor.country, east, north)
     return visible & ~_in_outage(sensor, times)
+
+
+def _within_reach(
+    site: tuple[FloatArray | float, FloatArray | float, FloatArray | float],
+    antenna_height_m: float,
+    max_range_km: float,
+    drone: DroneTruth,
+    times: FloatArray,
+) -> BoolArray:
+    """Within the sensor's range and above its 4/3-earth radar horizon."""
+    lat, lon = drone.latlon_at(times)
+    ground = line_of_sight(*site, lat, lon, drone.alt_m).ground_range_m
+    reach = np.minimum(max_range_km * 1000.0, radar_horizon_m(antenna_height_m, drone.alt_m))
+    return np.asarray(ground <= reach)
 
 
 def _in_outage(sensor: Sensor, times: FloatArray) -> BoolArray:
