@@ -117,6 +117,10 @@ def test_a_warning_sent_by_by_appears_at_pl(pl: Watched) -> None:
     incoming = pl.page.locator("#warnings-in li[data-warning]").first
     incoming.wait_for(timeout=40_000)
     assert "from BY" in incoming.inner_text()
+    # each warning shows its grade: a watch (possible crossing) or a warning (probable)
+    grade = incoming.get_attribute("data-grade")
+    assert grade in ("watch", "warning")
+    assert grade.upper() in incoming.locator(".grade").inner_text()
 
 
 def test_acknowledging_at_pl_shows_as_acknowledged_at_by(pl: Watched, by: Watched) -> None:

@@ -3,17 +3,21 @@ sensors' coverage, closing states judged, cancellation delays."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from dronewarn.assess.forecast_log import Forecast
 from dronewarn.domain.report import GeoPoint, ObjectClass
-from dronewarn.domain.warning import Warning, WarningState
+from dronewarn.domain.warning import Warning, WarningGrade, WarningState
 from dronewarn.evaluation.coverage import first_visible
+from dronewarn.evaluation.forecast_score import score_forecasts
 from dronewarn.evaluation.warning_score import score_warnings
 from dronewarn.harness.in_process import scenario_airspaces
 from dronewarn.sim.drones import build_truth
 from dronewarn.sim.scenario import Outage, load_scenario
+from dronewarn.sim.truth import Truth
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -111,3 +115,67 @@ def test_cancel_delay_runs_from_the_evident_turn(night) -> None:  # type: ignore
     assert score.closing == {"turned_away": {"turned_away": 1}}
     assert score.closing_correct_fraction == 1.0
     assert score.cancel_delay_s_median == pytest.approx(closed - opened, abs=1.0)
+
+
+def _forecast(
+    truth: Truth,
+    drone_id: str,
+    at_s: float,
+    probability: float,
+    cls: ObjectClass,
+    confidence: float,
+) -> Forecast:
+    lat, lon = truth.by_id()[drone_id].latlon_at(at_s)
+    return Forecast(
+        at_s, "PL", "POL", f"T-{drone_id}", float(lat), float(lon), probability, cls, confidence
+    )
+
+
+def test_forecasts_are_scored_against_what_the_drones_did(night) -> None:  # type: ignore[no-untyped-def]
+    _scenario, airspace, truth = night
+    g1, p1 = truth.by_id()["G1"], truth.by_id()["P1"]
+    crossing = g1.crossing_into("POL")
+    assert crossing is not None and p1.crossing_into("POL") is None
+    sure = [_forecast(truth, "G1", crossing.time_s - 600.0, 1.0, ObjectClass.GERBERA, 0.9)]
+    sure += [_forecast(truth, "P1", p1.launch_s + 300.0, 0.0, ObjectClass.SHAHED, 0.9)]
+    perfect = score_forecasts(truth, airspace.frame, sure, "POL")
+    assert (perfect.forecasts, perfect.matched, perfect.entered) == (2, 2, 1)
+    assert perfect.brier == 0.0 and perfect.brier_skill == 1.0
+    wrong = [dataclasses.replace(f, probability=1.0 - f.probability) for f in sure]
+    assert score_forecasts(truth, airspace.frame, wrong, "POL").brier == 1.0
+    # beyond the horizon: G1 crosses 10 min after the forecast, the horizon is 5 min
+    late = score_forecasts(truth, airspace.frame, sure, "POL", horizon_s=300.0)
+    assert late.entered == 0 and late.brier == 0.5
+    # class reliability: G1 and P1 are gerberas; P1 was named a shahed at 0.9 confidence
+    classes = perfect.class_reliability
+    assert ObjectClass(p1.drone_type) is ObjectClass.GERBERA
+    assert classes["gerbera"]["accuracy"] == 1.0
+    assert classes["shahed"]["accuracy"] == 0.0
+    assert classes["shahed"]["calibration_error"] == pytest.approx(0.9)
+    # another country's forecasts are not this one's
+    assert score_forecasts(truth, airspace.frame, sure, "LTU").forecasts == 0
+
+
+def test_watches_are_counted_apart_from_warnings(night) -> None:  # type: ignore[no-untyped-def]
+    _scenario, airspace, truth = night
+    g1, p1 = truth.by_id()["G1"], truth.by_id()["P1"]
+    crossing = g1.crossing_into("POL")
+    assert crossing is not None
+    watch = WarningGrade.WATCH
+    received = [
+        dataclasses.replace(
+            _message(truth, "G1", crossing.time_s - 1500.0, WarningState.NEW, "W1"), grade=watch
+        ),
+        _message(truth, "G1", crossing.time_s - 700.0, WarningState.UPDATE, "W1"),
+        dataclasses.replace(
+            _message(truth, "P1", p1.launch_s + 300.0, WarningState.NEW, "W2"), grade=watch
+        ),
+    ]
+    score = score_warnings(truth, airspace.frame, "PL", "POL", received, (0.0, 1e12))
+    assert score.crossers_warned == 1 and score.lead_time_min_median == pytest.approx(
+        700 / 60, abs=0.01
+    )
+    assert score.crossers_watched == 1 and score.watched_10min == 1
+    assert score.distractors_warned == 0 and score.distractors_watched_only == 1
+    assert score.false_chains == 0 and score.watch_chains == 1
+    assert score.false_watch_fraction == pytest.approx(1 / score.distractors)

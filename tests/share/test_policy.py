@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState, TrackStatus
-from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.domain.warning import EntryPrediction, Warning, WarningGrade, WarningState
 from dronewarn.share.envelope import schema_errors
 from dronewarn.share.policy import PolicyGate, SharingPolicy, Withheld
 
@@ -42,6 +42,7 @@ warnings = st.builds(
         ),
     ),
     area=st.sampled_from(["POL", "EPLB", "EP-R129"]),
+    grade=st.sampled_from(list(WarningGrade)),
 )
 policies = st.builds(
     SharingPolicy,
@@ -50,6 +51,7 @@ policies = st.builds(
     areas=st.one_of(st.none(), st.frozensets(st.sampled_from(["POL", "EPLB", "EP-R129"]))),
     position_precision_deg=st.one_of(st.none(), st.sampled_from([0.01, 0.05, 0.1])),
     max_per_minute=st.one_of(st.none(), st.integers(1, 5)),
+    grades=st.one_of(st.none(), st.frozensets(st.sampled_from(list(WarningGrade)))),
 )
 
 
@@ -80,7 +82,9 @@ def test_nothing_outside_the_policy_leaves(policy: SharingPolicy, batch: list[Wa
                 assert result.object_class in policy.classes
             if policy.areas is not None:
                 assert result.area in policy.areas
-            if warning.state is WarningState.NEW:
+            if policy.grades is not None:
+                assert result.grade in policy.grades
+            if result.state is WarningState.NEW:
                 first_news.append(now)
                 opened.add(warning.warning_id)
         if result.state.is_closing:
@@ -215,3 +219,24 @@ def _payload(kind: str, body: dict[str, object]) -> dict[str, object]:
         "exp": "2025-09-09T21:10:00Z",
         "body": body,
     }
+
+
+def test_a_partner_sent_warnings_only_hears_of_an_upgraded_watch_as_its_new() -> None:
+    gate = PolicyGate(SharingPolicy(grades=frozenset({WarningGrade.WARNING})))
+    watch = dataclasses.replace(_new("W1"), grade=WarningGrade.WATCH)
+    held = gate.apply(watch, 0.0)
+    assert isinstance(held, Withheld) and held.reason == "grade watch not shared"
+    upgrade = dataclasses.replace(
+        watch, sequence=2, state=WarningState.UPDATE, grade=WarningGrade.WARNING
+    )
+    sent = gate.apply(upgrade, 10.0)
+    assert isinstance(sent, Warning)
+    assert (sent.state, sent.grade, sent.sequence) == (WarningState.NEW, WarningGrade.WARNING, 2)
+    # once told, a downgrade is news to the partner too
+    down = dataclasses.replace(upgrade, sequence=3, grade=WarningGrade.WATCH)
+    assert isinstance(gate.apply(down, 20.0), Warning)
+    # a watch that closes without ever being a warning is never heard of
+    other = dataclasses.replace(_new("W2"), grade=WarningGrade.WATCH)
+    assert isinstance(gate.apply(other, 0.0), Withheld)
+    closed = dataclasses.replace(other, sequence=2, state=WarningState.TURNED_AWAY)
+    assert isinstance(gate.apply(closed, 10.0), Withheld)

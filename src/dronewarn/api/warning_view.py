@@ -44,6 +44,7 @@ def warning_rows(ledger: WarningLedger, at_s: float | None = None) -> list[dict[
         row["last_issued_s"] = message["issued_s"]
         row["object_class"] = message["object_class"]
         row["priority"] = message["priority"]
+        row["grade"] = message.get("grade", "warning")  # stored before grades: warnings
         row["position"] = message["track_position"]
         row["speed_mps"] = message["track_speed_mps"]
         row["course_deg"] = message["track_course_deg"]

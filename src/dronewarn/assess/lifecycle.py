@@ -2,15 +2,22 @@
 
     NEW -> UPDATE* -> CROSSED | TURNED_AWAY | LOST | CANCELLED, NEUTRALISED (operator)
 
-* Opening takes evidence: ``confirm_cycles`` consecutive assessments in which the track is
-  a threat (not cooperative traffic, not a bird), is predicted to enter with probability at
-  least ``min_probability``, and has held its course for at least 1 / ``course_held_ratio``
-  of its time to entry (a course must prove itself for about as long as it is extrapolated).
-* Keeping is easier than opening (hysteresis): an open warning stays while entry is still
-  predicted with probability ``keep_probability``; it closes as TURNED_AWAY only after
-  ``clear_cycles`` assessments without, or when its track is deleted after at least one
-  cycle without (a drone turning away out of coverage); a track deleted while still
-  supporting its warning closes it as LOST.
+Each message carries a grade: *watch* (a crossing is possible) or *warning* (probable).
+
+* A watch opens on ``confirm_cycles`` consecutive assessments in which the track is a threat
+  (not cooperative traffic, not a bird) and is predicted to enter with probability at least
+  ``watch_probability``: early, on the course the track has now.
+* A warning takes more evidence: the same cycles at ``min_probability``, and a course held for
+  at least 1 / ``course_held_ratio`` of the time to entry (a course must prove itself for about
+  as long as it is extrapolated). A track that meets it opens as a warning directly; an open
+  watch that meets it is upgraded (an UPDATE with grade warning).
+* Keeping is easier than opening (hysteresis): a warning stays while entry is predicted with
+  probability ``keep_probability``; after ``clear_cycles`` assessments without, it is
+  downgraded to a watch if entry is still predicted at ``watch_keep_probability``, or closed
+  as TURNED_AWAY (the all-clear); a watch closes the same way below
+  ``watch_keep_probability``. A track deleted after at least one cycle without support (a drone
+  turning away out of coverage) closes TURNED_AWAY; one deleted while still supporting its
+  warning closes it as LOST.
 * UPDATEs go out only when the prediction has moved (entry time by ``update_time_shift_s``
   or entry point by ``update_point_shift_m``) and not more often than ``update_interval_s``.
 * Drones flying together (within ``group_radius_m`` and ``group_speed_mps`` of an open
@@ -29,7 +36,13 @@ from dataclasses import dataclass, field
 from dronewarn.assess.crossing import CrossingPrediction
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import EntryPrediction, OperatorAction, Warning, WarningState
+from dronewarn.domain.warning import (
+    EntryPrediction,
+    OperatorAction,
+    Warning,
+    WarningGrade,
+    WarningState,
+)
 from dronewarn.geo.frame import LocalFrame
 
 NOT_THREATS = frozenset({ObjectClass.BIRD_CLUTTER})
@@ -44,7 +57,12 @@ class AssessConfig:
     cycle_s: float = 10.0
     min_speed_mps: float = 15.0
     min_probability: float = 0.5
+    """A warning (probable crossing) opens at this probability (a partner policy may set its
+    own: ``warning_probability``)."""
     keep_probability: float = 0.2
+    watch_probability: float = 0.25
+    """A watch (possible crossing) opens at this probability (policy: ``watch_probability``)."""
+    watch_keep_probability: float = 0.1
     persist_tau_s: float = 1500.0
     course_held_ratio: float = 1.2
     min_updates: int = 5
@@ -75,6 +93,9 @@ class _Open:
     last: TrackState | None = None
     restored: bool = False
     """Reopened after a restart: closed as LOST if its track did not come back."""
+    grade: WarningGrade = WarningGrade.WARNING
+    warn_streak: int = 0
+    """Consecutive cycles a watch has met the warning's bar (upgraded at ``confirm_cycles``)."""
 
 
 class WarningBook:
@@ -98,6 +119,7 @@ class WarningBook:
         self._open: dict[str, _Open] = {}  # by lead track id
         self._member_of: dict[str, str] = {}  # member track id -> lead track id
         self._streak: dict[str, int] = {}
+        self._warn_streak: dict[str, int] = {}
         self._suppressed: set[str] = set()
         self._counter = 0
 
@@ -132,6 +154,7 @@ class WarningBook:
             current.members = list(warning.members)
             current.sent_members = list(warning.members)
             current.restored = True
+            current.grade = warning.grade
             self._open[warning.track_id] = current
             for member in warning.members:
                 self._member_of[member] = warning.track_id
@@ -161,7 +184,7 @@ class WarningBook:
         self._close_unresumed(now_s, {t.track_id for t in tracks}, deleted, out)
         for track, pred in zip(tracks, predictions, strict=True):
             if track.track_id in self._member_of:
-                self._follow_member(track, pred)
+                self._follow_member(now_s, track, pred)
                 continue
             current = self._open.get(track.track_id)
             if current is None:
@@ -170,6 +193,7 @@ class WarningBook:
                 self._advance(now_s, track, pred, current, out)
         for track_id in deleted:
             self._streak.pop(track_id, None)
+            self._warn_streak.pop(track_id, None)
             self._suppressed.discard(track_id)
             lead = self._member_of.pop(track_id, None)
             if lead is not None and lead in self._open:
@@ -181,9 +205,10 @@ class WarningBook:
                 state = WarningState.TURNED_AWAY if current.misses else WarningState.LOST
                 out.append(self._message(now_s, current, state, current.last, None))
         live = {t.track_id for t in tracks}
-        for track_id in list(self._streak):
-            if track_id not in live:
-                del self._streak[track_id]
+        for streaks in (self._streak, self._warn_streak):
+            for track_id in list(streaks):
+                if track_id not in live:
+                    del streaks[track_id]
         return out
 
     def _close_unresumed(
@@ -209,20 +234,36 @@ class WarningBook:
         pred: CrossingPrediction | None,
         out: list[Warning],
     ) -> None:
-        opens = self._opens(now_s, track, pred)
-        streak = self._streak.get(track.track_id, 0) + 1 if opens else 0
+        warns = self._opens(now_s, track, pred)
+        watches = warns or self._watches(track, pred)
+        streak = self._streak.get(track.track_id, 0) + 1 if watches else 0
+        warn_streak = self._warn_streak.get(track.track_id, 0) + 1 if warns else 0
         self._streak[track.track_id] = streak
+        self._warn_streak[track.track_id] = warn_streak
         if streak < self.config.confirm_cycles or pred is None:
             return
         group = self._group_for(now_s, track)
-        if group is not None:
+        if group is not None and (group.grade is WarningGrade.WARNING or not warns):
             group.members.append(track.track_id)
             self._member_of[track.track_id] = group.lead
             self._streak.pop(track.track_id, None)
+            self._warn_streak.pop(track.track_id, None)
             return
         self._counter += 1
-        current = _Open(f"{self._prefix}-W{self._counter:04d}", track.track_id)
+        grade = (
+            WarningGrade.WARNING
+            if warn_streak >= self.config.confirm_cycles
+            else WarningGrade.WATCH
+        )
+        current = _Open(
+            f"{self._prefix}-W{self._counter:04d}",
+            track.track_id,
+            grade=grade,
+            warn_streak=warn_streak,
+        )
         self._open[track.track_id] = current
+        self._streak.pop(track.track_id, None)
+        self._warn_streak.pop(track.track_id, None)
         out.append(self._emit(now_s, track, pred, current, WarningState.NEW))
 
     def _advance(
@@ -237,20 +278,49 @@ class WarningBook:
         current.last = track
         if pred is not None and pred.inside_now:
             out.extend(self._close(now_s, track, WarningState.CROSSED, pred))
-        elif pred is not None and self._holds(track, pred):
+            return
+        if current.grade is WarningGrade.WATCH:
+            current.warn_streak = current.warn_streak + 1 if self._opens(now_s, track, pred) else 0
+            if pred is not None and current.warn_streak >= cfg.confirm_cycles:
+                current.grade = WarningGrade.WARNING  # upgraded: probable now
+                current.misses = 0
+                out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
+                return
+        if pred is not None and self._holds(track, pred, current.grade):
             current.misses = 0
             due = now_s - current.sent_s >= cfg.update_interval_s
             changed = current.handed_over or current.members != current.sent_members
             if due and (changed or self._moved(current, pred)):
                 out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
-        else:
-            current.misses += 1
-            if current.misses >= cfg.clear_cycles:
-                out.extend(self._close(now_s, track, WarningState.TURNED_AWAY, None))
+            return
+        current.misses += 1
+        if current.misses < cfg.clear_cycles:
+            return
+        if (
+            current.grade is WarningGrade.WARNING
+            and pred is not None
+            and self._holds(track, pred, WarningGrade.WATCH)
+        ):
+            current.grade = WarningGrade.WATCH  # downgraded: still possible, no longer probable
+            current.misses = 0
+            current.warn_streak = 0
+            out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
+            return
+        out.extend(self._close(now_s, track, WarningState.TURNED_AWAY, None))
 
-    def _follow_member(self, track: TrackState, pred: CrossingPrediction | None) -> None:
-        """A member leaves its group when it enters or stops being predicted to enter."""
-        if pred is None or pred.inside_now or not pred.enters:
+    def _follow_member(
+        self, now_s: float, track: TrackState, pred: CrossingPrediction | None
+    ) -> None:
+        """A member leaves its group when it enters or stops being predicted to enter, or
+        when it meets a warning's bar while its group is only a watch (it then warns on its
+        own)."""
+        lead = self._member_of[track.track_id]
+        if (
+            pred is None
+            or pred.inside_now
+            or not pred.enters
+            or (self._open[lead].grade is WarningGrade.WATCH and self._opens(now_s, track, pred))
+        ):
             lead = self._member_of.pop(track.track_id)
             self._open[lead].members.remove(track.track_id)
 
@@ -276,13 +346,28 @@ class WarningBook:
             and track.updates >= cfg.min_updates
         )
 
-    def _holds(self, track: TrackState, pred: CrossingPrediction) -> bool:
-        """Whether an open warning is still supported (a lower bar than opening: hysteresis)."""
+    def _watches(self, track: TrackState, pred: CrossingPrediction | None) -> bool:
+        """Whether this assessment supports opening a watch on the track."""
+        cfg = self.config
         return (
-            not track.cooperative
+            pred is not None
             and pred.enters
-            and pred.probability >= self.config.keep_probability
+            and not track.cooperative
+            and track.object_class not in NOT_THREATS
+            and track.track_id not in self._suppressed
+            and pred.probability >= cfg.watch_probability
+            and track.speed_mps >= cfg.min_speed_mps
+            and track.updates >= cfg.min_updates
         )
+
+    def _holds(self, track: TrackState, pred: CrossingPrediction, grade: WarningGrade) -> bool:
+        """Whether an open watch or warning is still supported (a lower bar than opening)."""
+        keep = (
+            self.config.keep_probability
+            if grade is WarningGrade.WARNING
+            else self.config.watch_keep_probability
+        )
+        return not track.cooperative and pred.enters and pred.probability >= keep
 
     def _moved(self, current: _Open, pred: CrossingPrediction) -> bool:
         cfg = self.config
@@ -313,9 +398,15 @@ class WarningBook:
                 return current
         return None
 
-    def _priority(self, now_s: float, track: TrackState, pred: CrossingPrediction | None) -> int:
+    def _priority(
+        self,
+        now_s: float,
+        track: TrackState,
+        pred: CrossingPrediction | None,
+        grade: WarningGrade = WarningGrade.WARNING,
+    ) -> int:
         cfg = self.config
-        if pred is None or not pred.enters:
+        if pred is None or not pred.enters or grade is WarningGrade.WATCH:
             return 3
         eta_s = pred.entry_time_s - now_s
         if eta_s <= cfg.priority1_eta_s or track.object_class in URGENT_CLASSES:
@@ -434,7 +525,7 @@ class WarningBook:
         current.sent_members = list(current.members)
         current.handed_over = False
         return self._message(
-            now_s, current, state, track, entry, self._priority(now_s, track, pred)
+            now_s, current, state, track, entry, self._priority(now_s, track, pred, current.grade)
         )
 
     def _message(
@@ -464,4 +555,5 @@ class WarningBook:
             priority=priority,
             class_confidence=track.class_confidence if track else 0.0,
             area=self.area,
+            grade=current.grade,
         )

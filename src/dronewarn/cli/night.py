@@ -296,6 +296,11 @@ EVAL_KEYS = (
     "lead_efficiency_median",
     "closing_correct_fraction",
     "cancel_delay_s_median",
+    "crossers_watched",
+    "watch_lead_efficiency_median",
+    "false_watch_fraction",
+    "brier",
+    "brier_skill",
 )
 TABLE_KEYS = (
     "crossers",
@@ -305,8 +310,10 @@ TABLE_KEYS = (
     "lead_efficiency_median",
     "distractors",
     "false_warning_fraction",
+    "false_watch_fraction",
     "entry_error_km_median_t10",
     "closing_correct_fraction",
+    "brier",
 )
 """The columns of ``eval --all``'s table (the JSON has every measure)."""
 
@@ -385,6 +392,7 @@ def evaluate(
         **{key: row[key] for key in EVAL_KEYS},
         "false_warnings": row["false_chains"],
         "closing": row["closing"],
+        "forecast": row["forecast"],
         "links": {
             k: {key: v.to_dict()[key] for key in EVAL_KEYS}
             for k, v in summary.links.items()
@@ -417,6 +425,7 @@ def _directions(summary: NightSummary) -> dict[str, dict[str, object]]:
             **{key: row[key] for key in EVAL_KEYS},
             "false_warnings": row["false_chains"],
             "closing": row["closing"],
+            "forecast": row["forecast"],
         }
     return out
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dronewarn.deploy.fields import StrictModel
 from dronewarn.domain.report import ObjectClass
-from dronewarn.domain.warning import WarningState
+from dronewarn.domain.warning import WarningGrade, WarningState
 from dronewarn.share.policy import SharingPolicy
 
 
@@ -30,6 +30,25 @@ class PolicySpec(StrictModel):
     track_period_s: Annotated[float, Field(gt=0)] = 10.0
     delay_s: Annotated[float, Field(ge=0)] = 0.0
     track_fields: list[Literal["sigma_m", "object_class", "cooperative"]] | None = None
+    grades: list[WarningGrade] | None = None
+    """``["warning"]``: no watches, only probable crossings (default: both)."""
+    watch_probability: Annotated[float, Field(gt=0, le=1)] | None = None
+    warning_probability: Annotated[float, Field(gt=0, le=1)] | None = None
+    """The crossing probabilities that open a watch and a warning to this partner
+    (default: the node's ``[assess]`` values)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PolicySpec:
+        if (
+            self.watch_probability is not None
+            and self.warning_probability is not None
+            and self.watch_probability > self.warning_probability
+        ):
+            raise ValueError(
+                f"watch_probability {self.watch_probability} is above warning_probability "
+                f"{self.warning_probability}: a watch is the lower bar"
+            )
+        return self
 
     @property
     def link_only(self) -> bool:
@@ -50,4 +69,7 @@ def sharing_policy(spec: PolicySpec) -> SharingPolicy:
         track_period_s=spec.track_period_s,
         delay_s=spec.delay_s,
         track_fields=None if spec.track_fields is None else frozenset(spec.track_fields),
+        grades=None if spec.grades is None else frozenset(spec.grades),
+        watch_probability=spec.watch_probability,
+        warning_probability=spec.warning_probability,
     )

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
-from dronewarn.domain.warning import EntryPrediction, Warning, WarningState
+from dronewarn.domain.warning import EntryPrediction, Warning, WarningGrade, WarningState
 
 
 def _num(value: float) -> float | None:
@@ -54,6 +54,7 @@ def warning_to_dict(w: Warning) -> dict[str, Any]:
         "priority": w.priority,
         "area": w.area,
         "class_confidence": w.class_confidence,
+        "grade": w.grade.value,
     }
 
 
@@ -87,6 +88,7 @@ def warning_from_dict(d: dict[str, Any]) -> Warning:
         priority=d.get("priority", 3),
         area=d.get("area", ""),
         class_confidence=d.get("class_confidence", 0.0),
+        grade=WarningGrade(d.get("grade", WarningGrade.WARNING.value)),
     )
 
 

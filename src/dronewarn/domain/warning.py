@@ -22,6 +22,18 @@ class WarningState(StrEnum):
         return self not in (WarningState.NEW, WarningState.UPDATE)
 
 
+class WarningGrade(StrEnum):
+    """How sure the sender is that the object will enter.
+
+    A *watch* says a crossing is possible (a course that may still bend, an entry far off or
+    a wide window); a *warning* says it is probable. A warning's life may start as a watch and
+    be upgraded (an UPDATE with grade ``warning``), be downgraded back to a watch, and end in
+    either grade."""
+
+    WATCH = "watch"
+    WARNING = "warning"
+
+
 @dataclass(frozen=True, slots=True)
 class EntryPrediction:
     """Where and when a track is predicted to enter the partner's airspace."""
@@ -57,6 +69,9 @@ class Warning:
     area: str = ""
     """The airspace the warning is about: the recipient's country (ISO alpha-3) or a zone id."""
     class_confidence: float = 0.0
+    grade: WarningGrade = WarningGrade.WARNING
+    """Watch or warning; messages of senders from before grades were introduced are
+    warnings (they only sent those)."""
 
     def identity(self) -> dict[str, str | int]:
         """Which warning this is, from whom to whom about what: the fields every record of a
@@ -65,6 +80,7 @@ class Warning:
             "warning_id": self.warning_id,
             "sequence": self.sequence,
             "state": self.state.value,
+            "grade": self.grade.value,
             "sender": self.sender,
             "recipient": self.recipient,
             "area": self.area,

@@ -7,15 +7,22 @@ chain (all messages sharing a ``warning_id``) belongs to the drone its NEW messa
 * crosser: a drone whose truth enters the recipient's country;
 * distractor: every other drone flying in the window, however the scenario made it (a
   loitering decoy, a wave that turns back, a drone routed along the border, an explicit one);
-* warned before crossing: a chain of that drone opened before its crossing time;
-* lead time: crossing time minus the first such NEW message's time;
+* grades: a chain opens as a watch (possible crossing) or a warning (probable); it is a
+  warning from its first message of grade warning on (its NEW or an upgrade), and as a
+  warning it is about the drone matched at that message. Everything below counts warnings;
+  the ``watch_*`` and ``*_watched*`` fields count chains of either grade, from their NEW;
+* warned before crossing: a message of grade warning placed a track on that drone (nearest,
+  within ``match_radius_m``) before its crossing time: drones flying together share one
+  warning, whose track may follow any of them;
+* lead time: crossing time minus the first such message's time;
 * possible lead: crossing time minus the first moment a sensor of the sending node(s) could
   have seen the drone (``evaluation.coverage``); ``visible_10min`` counts the crossers whose
   possible lead was at least 10 minutes, ``warned_10min_visible`` those of them warned at
   least 10 minutes ahead; lead-time efficiency: lead / possible lead per crosser (0 when not
   warned, at most 1), median and 10th percentile;
-* false warning: a chain whose drone never enters the recipient's country, or that matched no
-  drone at all (a false track);
+* false warning: a warning chain whose drone never enters the recipient's country, or that
+  matched no drone at all (a false track); ``false_watch_fraction``: distractors that got a
+  watch and never a warning;
 * closing: each chain's last state (crossed, turned_away, lost, cancelled, neutralised, or
   open when the night ended) against what its drone did (``closing_truth``); correct when
   they agree (``closing_correct_fraction``). ``cancel_delay_s_median``: for chains about
@@ -39,7 +46,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from dronewarn.domain.warning import Warning, WarningState
+from dronewarn.domain.warning import Warning, WarningGrade, WarningState
+from dronewarn.evaluation.forecast_score import ForecastScore
 from dronewarn.geo.airspace import AirspaceMap
 from dronewarn.geo.frame import LocalFrame
 from dronewarn.geo.geodesic import distance_m
@@ -77,6 +85,15 @@ class WarningScore:
     """Chains by their last state, then by what their drone did."""
     closing_correct_fraction: float | None = None
     cancel_delay_s_median: float | None = None
+    crossers_watched: int = 0
+    """Crossers with a chain of either grade opened before they crossed."""
+    watched_10min: int = 0
+    watch_lead_efficiency_median: float | None = None
+    distractors_watched_only: int = 0
+    watch_chains: int = 0
+    """Chains that never became warnings."""
+    forecast: ForecastScore | None = None
+    """The senders' crossing forecasts about the country against truth (Brier, reliability)."""
 
     @property
     def warned_10min_fraction(self) -> float:
@@ -91,10 +108,18 @@ class WarningScore:
     def false_warning_fraction(self) -> float:
         return self.distractors_warned / self.distractors if self.distractors else 0.0
 
+    @property
+    def false_watch_fraction(self) -> float:
+        """Distractors that got a watch and never a warning."""
+        return self.distractors_watched_only / self.distractors if self.distractors else 0.0
+
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = asdict(self)
         out["warned_10min_fraction"] = round(self.warned_10min_fraction, 4)
         out["false_warning_fraction"] = round(self.false_warning_fraction, 4)
+        out["false_watch_fraction"] = round(self.false_watch_fraction, 4)
+        out["brier"] = None if self.forecast is None else self.forecast.brier
+        out["brier_skill"] = None if self.forecast is None else self.forecast.brier_skill
         visible = self.warned_10min_visible_fraction
         out["warned_10min_visible_fraction"] = None if visible is None else round(visible, 4)
         return out
@@ -145,28 +170,45 @@ def score_warnings(
     distractors = never
     declared = {d.drone_id for d in drones if d.role is Role.DISTRACTOR} & never
 
-    chain_drone: dict[str, str | None] = {}
+    chain_drone: dict[str, str | None] = {}  # matched at the chain's NEW
     chain_opened: dict[str, float] = {}
+    chain_warned: dict[str, float] = {}  # chain -> its first message of grade warning
+    warned_drone: dict[str, str | None] = {}  # matched at that message
     by_drone = truth.by_id()
+
+    def drone_at(w: Warning) -> str | None:
+        position = w.track_position
+        return match_drone(
+            truth, frame, w.issued_s, position.lat_deg, position.lon_deg, match_radius_m
+        )
+
     for w in received:
         if w.state is WarningState.NEW:
-            chain_drone[w.warning_id] = match_drone(
-                truth,
-                frame,
-                w.issued_s,
-                w.track_position.lat_deg,
-                w.track_position.lon_deg,
-                match_radius_m,
-            )
+            chain_drone[w.warning_id] = drone_at(w)
             chain_opened[w.warning_id] = w.issued_s
+        if (
+            w.grade is WarningGrade.WARNING
+            and not w.state.is_closing
+            and w.warning_id in chain_drone
+            and w.warning_id not in chain_warned
+        ):
+            # the drone a warning is about is the one its track followed when it became a
+            # warning (a watch opened earlier may have started on a neighbour in formation)
+            chain_warned[w.warning_id] = w.issued_s
+            warned_drone[w.warning_id] = (
+                chain_drone[w.warning_id] if w.state is WarningState.NEW else drone_at(w)
+            )
 
+    warning_chains = warned_drone
+    # a drone is warned about from the first warning-grade message that placed a track on
+    # it: drones in formation share one warning (its members), whose track may follow any
     first_warning: dict[str, float] = {}
-    for chain, drone_id in chain_drone.items():
-        if drone_id is None:
-            continue
-        opened = chain_opened[chain]
-        if opened < first_warning.get(drone_id, np.inf):
-            first_warning[drone_id] = opened
+    for w in received:
+        if w.grade is WarningGrade.WARNING and not w.state.is_closing:
+            drone_id = drone_at(w)
+            if drone_id is not None and w.issued_s < first_warning.get(drone_id, np.inf):
+                first_warning[drone_id] = w.issued_s
+    first_alert = _first_per_drone(chain_drone, chain_opened)
 
     leads = [
         crossers[d] - first_warning[d]
@@ -174,27 +216,30 @@ def score_warnings(
         if d in first_warning and first_warning[d] < crossers[d]
     ]
     lead_min = np.array(leads) / 60.0
-    errors_km, covered, judged = _entry_quality(received, chain_drone, crossers, by_drone, country)
-    # chains opened before the drone crossed, per drone warned before crossing
+    errors_km, covered, judged = _entry_quality(
+        [w for w in received if w.grade is WarningGrade.WARNING],
+        warning_chains,
+        crossers,
+        by_drone,
+        country,
+    )
+    # warning chains of the drone before it crossed, per drone warned before crossing
     crosser_chains = sum(
         1
-        for chain, d in chain_drone.items()
-        if d in first_warning and d in crossers and chain_opened[chain] < crossers[d]
+        for chain, d in warning_chains.items()
+        if d in first_warning and d in crossers and chain_warned[chain] < crossers[d]
     )
-    false_chains = [c for c, d in chain_drone.items() if d is None or d in never]
-    warned_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
+    false_chains = [c for c, d in warning_chains.items() if d is None or d in never]
+    warned_distractors = {d for d in warning_chains.values() if d is not None and d in distractors}
+    alerted_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
     possible = {
         d: crossers[d] - visible[d]
         for d in crossers
         if visible is not None and d in visible and visible[d] < crossers[d]
     }
-    efficiency = [
-        min(max(crossers[d] - first_warning[d], 0.0) / lead, 1.0)
-        if d in first_warning and first_warning[d] < crossers[d]
-        else 0.0
-        for d, lead in possible.items()
-        if lead > 0.0
-    ]
+    efficiency = _efficiency(possible, crossers, first_warning)
+    watch_efficiency = _efficiency(possible, crossers, first_alert)
+    watched = [d for d in crossers if d in first_alert and first_alert[d] < crossers[d]]
     seen_early = [d for d, lead in possible.items() if lead >= 600.0]
     warned_early = [
         d for d in seen_early if d in first_warning and crossers[d] - first_warning[d] >= 600.0
@@ -231,7 +276,39 @@ def score_warnings(
         closing=closing,
         closing_correct_fraction=round(correct / judged_close, 4) if judged_close else None,
         cancel_delay_s_median=round(float(np.median(delays)), 1) if delays else None,
+        crossers_watched=len(watched),
+        watched_10min=sum(1 for d in watched if crossers[d] - first_alert[d] >= 600.0),
+        watch_lead_efficiency_median=(
+            round(float(np.median(watch_efficiency)), 3) if watch_efficiency else None
+        ),
+        distractors_watched_only=len(alerted_distractors - warned_distractors),
+        watch_chains=len(chain_drone) - len(warning_chains),
     )
+
+
+def _first_per_drone(
+    chain_drone: dict[str, str | None], chain_time: dict[str, float]
+) -> dict[str, float]:
+    """Per drone, the earliest of its chains' times (chains without a time left out)."""
+    first: dict[str, float] = {}
+    for chain, drone_id in chain_drone.items():
+        if drone_id is None or chain not in chain_time:
+            continue
+        first[drone_id] = min(chain_time[chain], first.get(drone_id, np.inf))
+    return first
+
+
+def _efficiency(
+    possible: dict[str, float], crossers: dict[str, float], first: dict[str, float]
+) -> list[float]:
+    """Lead given / possible lead per crosser seen in time (0 when not alerted before)."""
+    return [
+        min(max(crossers[d] - first[d], 0.0) / lead, 1.0)
+        if d in first and first[d] < crossers[d]
+        else 0.0
+        for d, lead in possible.items()
+        if lead > 0.0
+    ]
 
 
 CLOSE_LABELS = {

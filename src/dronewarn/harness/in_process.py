@@ -10,6 +10,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from dronewarn.assess.forecast_log import Forecast
 from dronewarn.deploy.zones import GeoJsonZone
 from dronewarn.domain.warning import Warning
 from dronewarn.geo.airspace import AirspaceMap
@@ -158,6 +159,8 @@ class NodeOutcome:
     rejected: dict[str, int]
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per partner: the link's delivery counts (sent, acked, rejected, retried...)."""
+    forecasts: list[Forecast] = field(default_factory=list)
+    """The node's sampled crossing forecasts (``assess.forecast_log``)."""
 
     @staticmethod
     def of(node: Node) -> NodeOutcome:
@@ -168,4 +171,5 @@ class NodeOutcome:
             node.warnings_out(),
             node.sense.accepted,
             dict(node.sense.rejected),
+            forecasts=node.forecasts.forecasts(),
         )

@@ -34,6 +34,7 @@ from typing import Any
 from dronewarn.api.accounts import AccountFile, Role
 from dronewarn.api.login_links import FILE_NAME as LOGIN_LINKS
 from dronewarn.api.login_links import LoginLinkFile
+from dronewarn.assess.forecast_log import Forecast
 from dronewarn.deploy.endpoints import parse_host_port
 from dronewarn.deploy.model import NodeFile
 from dronewarn.domain.codec import warning_from_dict
@@ -311,6 +312,7 @@ def outcome_of(body: dict[str, Any]) -> NodeOutcome:
         int(body["accepted"]),
         {str(k): int(v) for k, v in body["rejected"].items()},
         {str(k): dict(v) for k, v in body["links"].items()},
+        [Forecast.from_row(row) for row in body.get("forecasts", [])],
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dronewarn.evaluation.coverage import first_visible
+from dronewarn.evaluation.forecast_score import score_forecasts
 from dronewarn.evaluation.warning_score import WarningScore, score_warnings
 from dronewarn.harness.in_process import NodeOutcome, SimulatedScenario, Window
 
@@ -88,6 +89,18 @@ def summarise(
             visible=_earliest([seen_by[n] for n in senders if n in seen_by]),
             airspace=world.airspace,
         )
+        forecasts = [
+            f
+            for sender in senders
+            if sender in outcomes
+            for f in outcomes[sender].forecasts
+            if f.recipient == node_id
+        ]
+        if forecasts:
+            scores[node_id] = replace(
+                scores[node_id],
+                forecast=score_forecasts(world.truth, frame, forecasts, country),
+            )
         for sender in sorted({w.sender for w in received}):
             links[f"{sender}->{node_id}"] = score_warnings(
                 world.truth,

@@ -14,7 +14,8 @@ from shapely.geometry.base import BaseGeometry
 
 from dronewarn.assess.classification import classify_all
 from dronewarn.assess.crossing import CrossingPrediction, predict_crossings
-from dronewarn.assess.lifecycle import WarningBook
+from dronewarn.assess.forecast_log import ForecastLog
+from dronewarn.assess.lifecycle import AssessConfig, WarningBook
 from dronewarn.domain.errors import UnknownSensorError
 from dronewarn.domain.report import ObjectClass, Report
 from dronewarn.domain.sensor import SensorKind
@@ -74,7 +75,7 @@ class Node:
                 config.node_id,
                 p.node_id,
                 airspace.frame,
-                config.assess,
+                partner_assessment(config.assess, config.policies.get(p.node_id)),
                 area=area,
                 label="" if area == p.country_iso3 else area,
             )
@@ -107,6 +108,8 @@ class Node:
         """How long the last assessment cycle took (wall seconds)."""
         self.classified: dict[str, tuple[ObjectClass, float]] = {}
         """The last assessment cycle's class and confidence per track."""
+        self.forecasts = ForecastLog()
+        """A sample of the crossing forecasts, to verify their calibration."""
 
     def resume(self, tracker_state: TrackerState | None = None) -> int:
         """After a restart: the tracker's saved state (if any), and every warning book and
@@ -220,6 +223,7 @@ class Node:
             if partner_id not in by_country:
                 by_country[partner_id] = by_id  # the country's book comes first
             predictions = [by_id.get(t.track_id) for t in tracks]
+            self.forecasts.record(now_s, partner_id, area, tracks, predictions)
             for warning in book.assess(now_s, tracks, predictions, deleted):
                 self._send(warning)
                 sent.append(warning)
@@ -377,6 +381,25 @@ class Node:
 
     def warnings_out(self) -> list[Warning]:
         return self.store.warnings(Direction.OUT)
+
+
+def partner_assessment(assess: AssessConfig, policy: SharingPolicy | None) -> AssessConfig:
+    """The node's assessment with one partner's own thresholds (its sharing policy's)."""
+    if policy is None:
+        return assess
+    watch = (
+        assess.watch_probability if policy.watch_probability is None else policy.watch_probability
+    )
+    warning = (
+        assess.min_probability if policy.warning_probability is None else policy.warning_probability
+    )
+    return replace(
+        assess,
+        watch_probability=min(watch, warning),
+        min_probability=warning,
+        keep_probability=min(assess.keep_probability, warning),
+        watch_keep_probability=min(assess.watch_keep_probability, watch),
+    )
 
 
 def _fields(warning: Warning) -> dict[str, object]:

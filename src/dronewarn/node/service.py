@@ -438,6 +438,7 @@ class NodeService:
             "rejected": dict(node.sense.rejected),
             "links": json_safe(self.link.stats()),
             "missing": dict(self._missing),
+            "forecasts": [f.to_row() for f in node.forecasts.forecasts()],
         }
 
     # ------------------------------------------------------------------ operations

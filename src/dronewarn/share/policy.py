@@ -34,7 +34,7 @@ from typing import Any
 
 from dronewarn.domain.report import GeoPoint, ObjectClass
 from dronewarn.domain.track import TrackState
-from dronewarn.domain.warning import Warning, WarningState
+from dronewarn.domain.warning import Warning, WarningGrade, WarningState
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ class SharingPolicy:
     track_period_s: float = 10.0
     delay_s: float = 0.0
     track_fields: frozenset[str] | None = None
+    grades: frozenset[WarningGrade] | None = None
+    """The grades the partner is sent (None: watches and warnings). A partner sent warnings
+    only hears of a warning when it is upgraded from a watch, as its NEW."""
+    watch_probability: float | None = None
+    warning_probability: float | None = None
+    """The crossing probabilities that open a watch and a warning to this partner (None: the
+    node's ``[assess]`` defaults)."""
 
     def allows(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -97,6 +104,8 @@ class PolicyGate:
         self._sent_at: deque[float] = deque()
         self._released: set[str] = set()
         self._withheld: set[str] = set()
+        self._held_grade: set[str] = set()
+        """Open watches held back from a partner sent warnings only."""
 
     def restore(self, released: Iterable[str], withheld: Iterable[str]) -> None:
         """After a restart: the open warnings whose NEW went out, and those withheld."""
@@ -104,6 +113,18 @@ class PolicyGate:
         self._withheld.update(withheld)
 
     def apply(self, warning: Warning, now_s: float) -> Warning | Withheld:
+        grades = self.policy.grades
+        if grades is not None and warning.warning_id not in self._released:
+            if warning.grade not in grades:
+                if warning.state is WarningState.NEW:
+                    self._held_grade.add(warning.warning_id)
+                if warning.state.is_closing:
+                    self._held_grade.discard(warning.warning_id)
+                return Withheld(warning, f"grade {warning.grade.value} not shared")
+            if warning.warning_id in self._held_grade:
+                # the partner was not told of the watch: the upgrade is its warning's NEW
+                self._held_grade.discard(warning.warning_id)
+                warning = replace(warning, state=WarningState.NEW)
         if warning.warning_id in self._withheld:
             return Withheld(warning, "its warning was withheld")
         if warning.warning_id not in self._released:

@@ -359,8 +359,9 @@ function renderWarnings() {
     const entry = w.entry
       ? `entry ${utc(w.entry.time_s)} (${toEntry !== null && toEntry > 0 ? "in " + mmss(toEntry) : "passed"}) · p ${(w.probability * 100).toFixed(0)} %`
       : "no entry predicted";
-    html[w.direction].push(`<li class="${w.open ? "open" : "closed"} p${w.priority}${w.warning_id === state.selectedWarning ? " selected" : ""}" data-warning="${escapeHtml(w.warning_id)}" data-direction="${w.direction}">
-      <div class="w-head"><span><b>${escapeHtml(w.direction === "in" ? "from " + w.partner : "to " + w.partner)}</b> · ${escapeHtml(w.track_id)} · ${escapeHtml(w.object_class)}${w.area ? " · " + escapeHtml(w.area) : ""}</span><span class="state">${escapeHtml(w.state)}</span></div>
+    const grade = w.grade === "watch" ? "watch" : "warning";
+    html[w.direction].push(`<li class="${w.open ? "open" : "closed"} ${grade} p${w.priority}${w.warning_id === state.selectedWarning ? " selected" : ""}" data-warning="${escapeHtml(w.warning_id)}" data-direction="${w.direction}" data-grade="${grade}">
+      <div class="w-head"><span><b class="grade">${grade === "watch" ? "WATCH" : "WARNING"}</b> <b>${escapeHtml(w.direction === "in" ? "from " + w.partner : "to " + w.partner)}</b> · ${escapeHtml(w.track_id)} · ${escapeHtml(w.object_class)}${w.area ? " · " + escapeHtml(w.area) : ""}</span><span class="state">${escapeHtml(w.state)}</span></div>
       <div>${entry} · lead ${mmss(w.lead_s)} · P${w.priority} · ${w.messages} msg</div>
       <div>${ack}${rating}</div>${buttons}</li>`);
   }
