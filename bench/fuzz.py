@@ -40,6 +40,7 @@ TARGETS = (
     "adsb_json",
     "adsb_sbs",
     "adsb_modes",
+    "remote_id",
 )
 T0_S = 1_757_458_800.0  # 2025-09-09T23:00:00Z
 
@@ -175,6 +176,18 @@ def _seeds_adsb_modes() -> list[bytes]:
     return [line.split(b",")[1].strip(b'"') for line in lines]
 
 
+def _seeds_remote_id() -> list[bytes]:
+    from dronewarn.formats.remote_id.messages import encode_basic_id, encode_location, encode_pack
+
+    location = encode_location(lat_deg=52.2, lon_deg=21.0, geodetic_alt_m=120.0, time_s=T0_S)
+    seeds = [encode_pack([encode_basic_id("1596F3B2D4A7C9E0"), location]), location]
+    for path in sorted((SAMPLES / "odid").glob("*.pcap*")):
+        from dronewarn.formats.remote_id.transport import capture_broadcasts
+
+        seeds += [b for _, b in capture_broadcasts(path, [])][:10]
+    return seeds
+
+
 def _target(name: str) -> tuple[Callable[[bytes], object], Callable[[], list[bytes]]]:
     """(one input -> decode, seeds) for a target; imports happen under instrumentation."""
     if name in ("asterix", "asterix_libasterix"):
@@ -226,6 +239,18 @@ def _target(name: str) -> tuple[Callable[[bytes], object], Callable[[], list[byt
         from dronewarn.formats.adsb.sbs import decode_sbs_line, sbs_position
 
         return (lambda data: sbs_position(decode_sbs_line(data))), _seeds_adsb_sbs
+    if name == "remote_id":
+        from dronewarn.domain.sensor import SensorConfig, SensorKind, WireFormat
+        from dronewarn.formats.remote_id.transport import broadcasts_in_frame
+        from dronewarn.sense.remote_id_input import RemoteIdInput
+
+        rid = RemoteIdInput(SensorConfig("fuzz", SensorKind.REMOTE_ID, wire=WireFormat.ODID))
+
+        def remote_id(data: bytes) -> object:
+            list(broadcasts_in_frame(data))  # a radio frame as a capture holds it
+            return rid.decode(data, T0_S)  # a receiver's datagram
+
+        return remote_id, _seeds_remote_id
     from dronewarn.formats.adsb.modes import ModeSDecoder
     from dronewarn.formats.adsb.position import AdsbConfig
 

@@ -45,6 +45,7 @@ def test_every_sensor_sends_its_wire_format(world: SimulatedScenario) -> None:
         "pl-cuas": WireFormat.SAPIENT,
         "pl-acoustic": WireFormat.ACOUSTIC_JSON,
         "ua-eppo": WireFormat.SIGHTING_JSON,
+        "pl-rid": WireFormat.ODID,
     }
     assert all(d.payloads for d in world.deliveries if d.reports)
     assert max(len(p) for d in world.deliveries for p in d.payloads if d.sensor_id == "by-radar")
@@ -56,8 +57,17 @@ def test_every_sensor_sends_its_wire_format(world: SimulatedScenario) -> None:
 def _same(sent: Report, got: Report) -> None:
     """What the sensor observed and what the node decoded agree to the wire's resolution."""
     assert got.sensor_id == sent.sensor_id
-    assert got.time_s == pytest.approx(sent.time_s, abs=1 / 128)  # ASTERIX: 1/128 s
     s, g = sent.measurement, got.measurement
+    if sent.source.startswith("rid:"):  # Remote ID: tenths of a second, a class from UA type
+        assert got.source == sent.source
+        assert got.time_s == pytest.approx(sent.time_s, abs=0.051)
+        assert isinstance(s, PositionMeasurement) and isinstance(g, PositionMeasurement)
+        assert distance_m(g.point.lat_deg, g.point.lon_deg, s.point.lat_deg, s.point.lon_deg) < 0.01
+        assert g.sigma_h_m == s.sigma_h_m
+        assert got.class_hint is not None and sent.class_hint is not None
+        assert got.class_hint.object_class is sent.class_hint.object_class
+        return
+    assert got.time_s == pytest.approx(sent.time_s, abs=1 / 128)  # ASTERIX: 1/128 s
     if isinstance(s, PolarMeasurement):
         assert isinstance(g, PolarMeasurement)
         assert g.range_m == pytest.approx(s.range_m, abs=1852 / 256)  # 1/256 NM

@@ -20,6 +20,7 @@ Formats (``--format auto`` guesses from the first octets, then the name):
 | sbs | SBS/BaseStation lines (port 30003) |
 | readsb | readsb/dump1090 aircraft.json |
 | modes | raw Mode S/ADS-B: lines of ``time,hex`` (hex alone: no times) |
+| odid | pcap or pcapng of Wi-Fi or Bluetooth frames carrying Remote ID (Open Drone ID) |
 """
 
 from __future__ import annotations
@@ -47,16 +48,20 @@ class DecodeFormat(StrEnum):
     SBS = "sbs"
     READSB = "readsb"
     MODES = "modes"
+    ODID = "odid"
 
 
 def guess_format(head: bytes, name: str) -> DecodeFormat:
     """The format of a file from its first octets (then its name)."""
     from dronewarn.formats.capture import is_capture
+    from dronewarn.formats.remote_id.transport import is_radio_capture
 
     text = head.lstrip()
     suffix = Path(name).suffix.lower()
     if suffix in (".sapient", ".pb"):  # binary lengths can look like anything below
         return DecodeFormat.SAPIENT
+    if is_radio_capture(head):
+        return DecodeFormat.ODID
     if is_capture(head):
         return DecodeFormat.PCAP
     if text.startswith((b"<?xml", b"<event")) or head[:1] == b"\xbf":

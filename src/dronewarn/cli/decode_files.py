@@ -108,6 +108,22 @@ def _readsb_items(path: Path, config: AdsbConfig) -> Iterator[Item]:
         yield adsb_report(position, config)
 
 
+def _odid_items(path: Path) -> Iterator[Item]:
+    """Remote ID broadcasts in a capture of radio frames, each dated by its capture time."""
+    from dronewarn.formats.remote_id.transport import capture_broadcasts
+    from dronewarn.sense.remote_id_input import RemoteIdInput
+
+    rid = RemoteIdInput(SensorConfig(path.stem, SensorKind.REMOTE_ID, wire=WireFormat.ODID))
+    errors: list[DecodeError] = []
+    for time_s, broadcast in capture_broadcasts(path, errors):
+        yield from errors
+        errors.clear()
+        decoded = rid.decode(broadcast, time_s)
+        yield from decoded.reports
+        yield from decoded.errors
+    yield from errors
+
+
 def decode_items(
     path: Path,
     fmt: DecodeFormat,
@@ -133,6 +149,8 @@ def decode_items(
             return _sbs_items(path, adsb)
         case DecodeFormat.READSB:
             return _readsb_items(path, adsb)
+        case DecodeFormat.ODID:
+            return _odid_items(path)
         case _:
             return _modes_items(path, adsb, reference_s)
 

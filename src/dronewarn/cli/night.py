@@ -301,6 +301,8 @@ EVAL_KEYS = (
     "false_watch_fraction",
     "brier",
     "brier_skill",
+    "cooperative_drones",
+    "cooperative_alerted",
 )
 TABLE_KEYS = (
     "crossers",

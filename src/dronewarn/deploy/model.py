@@ -43,6 +43,8 @@ class SensorFormat(StrEnum):
     READSB = "readsb"
     MODES = "modes"
     """Raw Mode S / ADS-B, AVR lines (``*8D4840D6202CC371C32CE0576098;``), port 30002."""
+    ODID = "odid"
+    """Remote ID: Open Drone ID messages or message packs, one per UDP datagram."""
 
 
 FORMATS_OF_KIND: MappingProxyType[SensorKind, frozenset[SensorFormat]] = MappingProxyType(
@@ -55,6 +57,7 @@ FORMATS_OF_KIND: MappingProxyType[SensorKind, frozenset[SensorFormat]] = Mapping
         SensorKind.ADSB: frozenset(
             {SensorFormat.SBS, SensorFormat.MODES, SensorFormat.READSB, SensorFormat.ASTERIX}
         ),
+        SensorKind.REMOTE_ID: frozenset({SensorFormat.ODID}),
     }
 )
 LISTEN_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
@@ -67,6 +70,7 @@ LISTEN_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyTyp
         SensorFormat.SBS: frozenset({"tcp"}),
         SensorFormat.MODES: frozenset({"tcp"}),
         SensorFormat.READSB: frozenset(),
+        SensorFormat.ODID: frozenset({"udp"}),
     }
 )
 CONNECT_SCHEMES: MappingProxyType[SensorFormat, frozenset[str]] = MappingProxyType(
@@ -92,6 +96,7 @@ def wire_format(sensor_format: SensorFormat, endpoint: Endpoint) -> WireFormat:
         SensorFormat.SBS: WireFormat.SBS,
         SensorFormat.MODES: WireFormat.MODES,
         SensorFormat.READSB: WireFormat.READSB,
+        SensorFormat.ODID: WireFormat.ODID,
     }[sensor_format]
 
 

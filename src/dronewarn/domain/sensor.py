@@ -15,6 +15,8 @@ class SensorKind(StrEnum):
     SIGHTING = "sighting"
     CUAS = "cuas"
     ADSB = "adsb"
+    REMOTE_ID = "remote_id"
+    """Remote ID receivers (ASTM F3411 broadcast over Wi-Fi and Bluetooth): cooperative drones."""
 
 
 class WireFormat(StrEnum):
@@ -38,6 +40,9 @@ class WireFormat(StrEnum):
     """ADS-B as readsb/dump1090 aircraft.json."""
     MODES = "modes"
     """ADS-B as raw Mode S messages, one ``*hex;`` (AVR) line each (dump1090/readsb port 30002)."""
+    ODID = "odid"
+    """Open Drone ID (ASTM F3411 / ASD-STAN EN 4709-002) broadcast messages over UDP: each
+    datagram one 25-octet message or a message pack, as a receiver heard it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from dronewarn.sim.scenario import (
     AirborneRadarSensor,
     CuasSensor,
     RadarSensor,
+    RemoteIdSensor,
     Scenario,
     Sensor,
 )
@@ -87,6 +88,17 @@ def _visible(
         east, north = drone.position_at(times)
         distance, _ = tree.query(np.column_stack([east, north]))
         visible = np.asarray(distance <= sensor.radius_km * 1000.0)
+    elif isinstance(sensor, RemoteIdSensor):  # hears only drones that broadcast
+        if drone.remote_id is None:
+            return np.zeros(len(times), dtype=bool)
+        east, north = drone.position_at(times)
+        site_e, site_n = airspace.frame.to_plane(
+            np.array([s[0] for s in sensor.sites]), np.array([s[1] for s in sensor.sites])
+        )
+        distance, _ = cKDTree(np.column_stack([site_e, site_n])).query(
+            np.column_stack([east, north])
+        )
+        visible = np.asarray(distance <= sensor.range_km * 1000.0)
     else:  # sightings: people under the drone, in the sensor's country
         east, north = drone.position_at(times)
         visible = airspace.contains(sensor.country, east, north)

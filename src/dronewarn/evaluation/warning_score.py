@@ -94,6 +94,11 @@ class WarningScore:
     """Chains that never became warnings."""
     forecast: ForecastScore | None = None
     """The senders' crossing forecasts about the country against truth (Brier, reliability)."""
+    cooperative_drones: int = 0
+    """Drones that broadcast Remote ID (registered civil drones): neither crossers nor
+    distractors, never to be warned about."""
+    cooperative_alerted: int = 0
+    """Of those, the ones that got a watch or a warning."""
 
     @property
     def warned_10min_fraction(self) -> float:
@@ -161,12 +166,19 @@ def score_warnings(
     start_s, end_s = window
     received = [w for w in received if w.area in ("", country)]  # the country, not its zones
     drones = [d for d in truth.drones if d.end_s >= start_s and d.launch_s < end_s]
+    cooperative = {d.drone_id for d in drones if d.remote_id is not None}
     crossers = {
         d.drone_id: c.time_s
         for d in drones
-        if (c := d.crossing_into(country)) is not None and start_s <= c.time_s < end_s
+        if (c := d.crossing_into(country)) is not None
+        and start_s <= c.time_s < end_s
+        and d.drone_id not in cooperative
     }
-    never = {d.drone_id for d in drones if d.crossing_into(country) is None}
+    never = {
+        d.drone_id
+        for d in drones
+        if d.crossing_into(country) is None and d.drone_id not in cooperative
+    }
     distractors = never
     declared = {d.drone_id for d in drones if d.role is Role.DISTRACTOR} & never
 
@@ -229,7 +241,9 @@ def score_warnings(
         for chain, d in warning_chains.items()
         if d in first_warning and d in crossers and chain_warned[chain] < crossers[d]
     )
-    false_chains = [c for c, d in warning_chains.items() if d is None or d in never]
+    false_chains = [
+        c for c, d in warning_chains.items() if d is None or d in never or d in cooperative
+    ]
     warned_distractors = {d for d in warning_chains.values() if d is not None and d in distractors}
     alerted_distractors = {d for d in chain_drone.values() if d is not None and d in distractors}
     possible = {
@@ -283,6 +297,8 @@ def score_warnings(
         ),
         distractors_watched_only=len(alerted_distractors - warned_distractors),
         watch_chains=len(chain_drone) - len(warning_chains),
+        cooperative_drones=len(cooperative),
+        cooperative_alerted=len(cooperative & set(chain_drone.values())),
     )
 
 

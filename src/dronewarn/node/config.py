@@ -38,6 +38,7 @@ DEFAULT_REVISIT_S: Mapping[SensorKind, float] = MappingProxyType(
         SensorKind.ACOUSTIC: 2.0,
         SensorKind.SIGHTING: 60.0,
         SensorKind.ADSB: 1.0,
+        SensorKind.REMOTE_ID: 1.0,  # F3411: Location at least once a second
     }
 )
 """How often a sensor of each kind reports when its entry does not say (en-route radar scan,
@@ -50,6 +51,7 @@ REORDER_MARGIN_S: Mapping[SensorKind, float] = MappingProxyType(
         SensorKind.ACOUSTIC: 4.0,
         SensorKind.SIGHTING: 90.0,
         SensorKind.ADSB: 4.0,
+        SensorKind.REMOTE_ID: 4.0,
     }
 )
 """Added to the revisit to allow reports to arrive out of order (acoustic nodes' latencies

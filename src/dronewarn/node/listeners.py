@@ -190,7 +190,8 @@ class Listeners:
         self, channel: InputChannel, entry: SensorEntry, endpoint: Endpoint, status: ListenerStatus
     ) -> None:
         wire = channel.wire
-        if entry.listen is not None and wire in (WireFormat.ASTERIX, WireFormat.COT_DATAGRAM):
+        datagrams = (WireFormat.ASTERIX, WireFormat.COT_DATAGRAM, WireFormat.ODID)
+        if entry.listen is not None and wire in datagrams:
             await self._udp(channel, endpoint, status)
         elif wire is WireFormat.SAPIENT:
             await self._sapient(channel, entry, endpoint, status)

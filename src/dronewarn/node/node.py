@@ -66,7 +66,9 @@ class Node:
             config.tracker,
             known_sensors=frozenset(s.sensor_id for s in config.sensors),
             cooperative_sensors=frozenset(
-                s.sensor_id for s in config.sensors if s.kind is SensorKind.ADSB
+                s.sensor_id
+                for s in config.sensors
+                if s.kind in (SensorKind.ADSB, SensorKind.REMOTE_ID)
             ),
         )
         # one warning book per partner and per airspace of theirs (country, zones)

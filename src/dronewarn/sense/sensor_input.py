@@ -18,6 +18,7 @@ frame) and nothing else.
 | sbs | a chunk of SBS/BaseStation text (a line may span chunks) | ``adsb_input`` |
 | modes | a chunk of raw Mode S AVR lines (``*hex;``), dated on arrival | ``adsb_input`` |
 | readsb | one ``aircraft.json`` document (a poll) | ``adsb_input`` |
+| odid | one UDP datagram: an Open Drone ID message or message pack | ``remote_id_input`` |
 
 The decoding itself is the format's package under ``formats``. Each input is its own module,
 so a command that reads one format (``dronewarn decode``) imports that format alone; this
@@ -38,6 +39,7 @@ from dronewarn.sense.adsb_input import ModesInput, ReadsbInput, SbsInput
 from dronewarn.sense.asterix_input import AsterixInput
 from dronewarn.sense.cot_input import CotInput
 from dronewarn.sense.decoded import SensorInput
+from dronewarn.sense.remote_id_input import RemoteIdInput
 from dronewarn.sense.sapient_input import SapientInput
 from dronewarn.sense.sighting_input import SightingInput
 
@@ -77,5 +79,7 @@ def sensor_input(sensor: SensorConfig) -> SensorInput:
             return ModesInput(sensor)
         case WireFormat.READSB:
             return ReadsbInput(sensor)
+        case WireFormat.ODID:
+            return RemoteIdInput(sensor)
         case _:
             raise ConfigError(f"sensor {sensor.sensor_id}: no wire input for {sensor.wire}")

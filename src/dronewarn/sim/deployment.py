@@ -37,6 +37,7 @@ from dronewarn.sim.scenario import (
     AirborneRadarSensor,
     CuasSensor,
     RadarSensor,
+    RemoteIdSensor,
     Scenario,
     Sensor,
 )
@@ -131,6 +132,15 @@ def _sensor(scenario: Scenario, sensor: Sensor, port: int) -> dict[str, Any]:
             "revisit_s": sensor.update_period_s,
             "pd": sensor.pd,
             "sapient_node": sapient_node_id(scenario, sensor.id),
+        }
+    elif isinstance(sensor, RemoteIdSensor):
+        entry |= {
+            "kind": "remote_id",
+            "format": "odid",
+            "listen": f"udp://{HOST}:{port}",
+            "max_range_km": sensor.range_km,
+            "revisit_s": sensor.update_period_s,
+            "pd": sensor.pd,
         }
     elif isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
         spread = sensor.latency_s[1] - sensor.latency_s[0]

@@ -14,6 +14,7 @@ whole path stays ``avoid_margin_km`` away from every ``avoid`` country.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import zlib
 from collections.abc import Iterator
@@ -342,4 +343,12 @@ def _truth(
         heading_deg=flight.heading_deg[keep],
         start_country=start_country,
         crossings=tuple(crossings),
+        remote_id=remote_id_serial(scenario.name, drone_id) if spec.remote_id else None,
     )
+
+
+def remote_id_serial(scenario_name: str, drone_id: str) -> str:
+    """A Remote ID serial number in the ANSI/CTA-2063-A form: a 4-character manufacturer
+    code, one character giving the length of the rest, then the rest (10 characters)."""
+    digest = hashlib.sha256(f"{scenario_name}:{drone_id}".encode()).hexdigest().upper()
+    return f"1SIMA{digest[:10]}"

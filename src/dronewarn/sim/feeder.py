@@ -271,7 +271,7 @@ class Feeder:
         self._wait_window(link)
         payloads = delivery.payloads
         count = len(payloads)
-        if target.wire is WireFormat.ASTERIX:
+        if target.wire in (WireFormat.ASTERIX, WireFormat.ODID):
             for payload in payloads:
                 self._udp.sendto(payload, (target.host, target.port))
                 link.udp_octets += len(payload)

@@ -37,6 +37,9 @@ class DroneType(_Model):
     speed_kmh: Range
     alt_m: Range
     rcs_m2: Range = (0.01, 0.1)
+    remote_id: bool = False
+    """Drones of this type broadcast Remote ID (ASTM F3411): registered civil drones, heard by
+    ``remote_id`` receivers and never to be warned about."""
 
 
 class Motion(_Model):
@@ -270,13 +273,31 @@ class CuasSensor(_SensorModel):
     latency_s: Annotated[float, Field(ge=0)] = 0.3
 
 
+class RemoteIdSensor(_SensorModel):
+    """Remote ID receivers (Wi-Fi and Bluetooth, ASTM F3411 broadcast) at ``sites``: every
+    ``update_period_s`` each receiver hears the broadcasting drones within ``range_km`` with
+    probability ``pd``; a drone reports its own GNSS position, off by ``sigma_m``."""
+
+    id: str
+    node: str
+    kind: Literal["remote_id"]
+    sites: Annotated[list[LatLon], Field(min_length=1)]
+    range_km: Positive = 3.0
+    update_period_s: Positive = 1.0
+    pd: Probability = 0.9
+    sigma_m: Positive = 5.0
+    sigma_alt_m: Positive = 10.0
+    latency_s: Annotated[float, Field(ge=0)] = 0.2
+
+
 Sensor = Annotated[
     RadarSensor
     | AirborneRadarSensor
     | AcousticStripSensor
     | AcousticGridSensor
     | SightingSensor
-    | CuasSensor,
+    | CuasSensor
+    | RemoteIdSensor,
     Field(discriminator="kind"),
 ]
 

@@ -16,6 +16,10 @@ the node takes them through the same ``sense`` entry point real decoders will fe
   ``sigma_m`` horizontal and ``sigma_alt_m`` vertical error, and classified as its true type
   with probability ``class_accuracy`` (else unknown); the sensor's processor sends each
   update's detections together after ``latency_s``.
+* ``remote_id``: receivers at fixed sites; every ``update_period_s`` each broadcasting drone
+  (its type has ``remote_id``) within ``range_km`` of a receiver is heard with probability
+  ``pd`` and reports its own GNSS position, off by ``sigma_m`` / ``sigma_alt_m``; the source
+  is the drone's serial number (``rid:<serial>``).
 * ``sighting``: citizens near drones over ``country`` report at a Poisson rate: their own
   position, a compass bearing and elevation to the drone, and an estimate of its position off
   by ``error_km``; delayed by ``delay_s``; ``false_fraction`` of all sightings are false.
@@ -50,6 +54,7 @@ from dronewarn.sim.scenario import (
     AirborneRadarSensor,
     CuasSensor,
     RadarSensor,
+    RemoteIdSensor,
     Scenario,
     Sensor,
     SightingSensor,
@@ -77,6 +82,8 @@ def emulate(
         made = _acoustic(scenario, truth, airspace, sensor, rng)
     elif isinstance(sensor, CuasSensor):
         made = _cuas(scenario, truth, sensor, rng)
+    elif isinstance(sensor, RemoteIdSensor):
+        made = _remote_id(scenario, truth, airspace, sensor, rng)
     else:
         made = _sightings(scenario, truth, airspace, sensor, rng)
     return _outside_outages(made, sensor)
@@ -378,10 +385,68 @@ def _cuas(
             updates[tick].append(
                 Report(sensor.id, float(ticks[tick]), measurement, hint, f"{sensor.id}/u{tick}")
             )
+    return _updates_delivered(updates, ticks, sensor)
+
+
+# ---------------------------------------------------------------- Remote ID receivers
+
+
+def _updates_delivered(
+    updates: dict[int, list[Report]],
+    ticks: npt.NDArray[np.float64],
+    sensor: CuasSensor | RemoteIdSensor,
+) -> list[Delivery]:
+    """One delivery per update tick that heard something, ``latency_s`` after it."""
     return [
         Delivery(float(ticks[tick]) + sensor.latency_s, sensor.node, sensor.id, tuple(reports))
         for tick, reports in sorted(updates.items())
     ]
+
+
+def _remote_id(
+    scenario: Scenario,
+    truth: Truth,
+    airspace: AirspaceMap,
+    sensor: RemoteIdSensor,
+    rng: np.random.Generator,
+) -> list[Delivery]:
+    period = sensor.update_period_s
+    ticks = np.arange(scenario.start_s + float(rng.uniform(0.0, period)), scenario.end_s, period)
+    site_e, site_n = airspace.frame.to_plane(
+        np.array([s[0] for s in sensor.sites]), np.array([s[1] for s in sensor.sites])
+    )
+    receivers = cKDTree(np.column_stack([site_e, site_n]))
+    reach = sensor.range_km * 1000.0
+    updates: dict[int, list[Report]] = defaultdict(list)
+    for drone in truth.drones:
+        if drone.remote_id is None:
+            continue
+        k = np.nonzero((ticks >= drone.launch_s) & (ticks <= drone.end_s))[0]
+        if not len(k):
+            continue
+        east, north = drone.position_at(ticks[k])
+        distance, _ = receivers.query(np.column_stack([east, north]))
+        heard = (distance <= reach) & (rng.random(len(k)) < sensor.pd)
+        if not heard.any():
+            continue
+        n = int(heard.sum())
+        lat, lon = airspace.frame.from_plane(
+            east[heard] + rng.normal(0.0, sensor.sigma_m, n),
+            north[heard] + rng.normal(0.0, sensor.sigma_m, n),
+        )
+        alt = drone.alt_m + rng.normal(0.0, sensor.sigma_alt_m, n)
+        true_class = _object_class(drone.drone_type)
+        hint = None if true_class is ObjectClass.UNKNOWN else ClassHint(true_class, 0.99)
+        for tick, la, lo, al in zip(
+            k[heard].tolist(), lat.tolist(), lon.tolist(), alt.tolist(), strict=True
+        ):
+            measurement = PositionMeasurement(
+                GeoPoint(la, lo, al), sensor.sigma_m, sensor.sigma_alt_m
+            )
+            updates[tick].append(
+                Report(sensor.id, float(ticks[tick]), measurement, hint, f"rid:{drone.remote_id}")
+            )
+    return _updates_delivered(updates, ticks, sensor)
 
 
 # ---------------------------------------------------------------- sightings

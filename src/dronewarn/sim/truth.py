@@ -51,6 +51,8 @@ class DroneTruth:
     heading_deg: FloatArray
     start_country: str
     crossings: tuple[Crossing, ...] = field(default=())
+    remote_id: str | None = None
+    """The serial number it broadcasts in Remote ID (a cooperative civil drone), else None."""
 
     @property
     def launch_s(self) -> float:

@@ -12,7 +12,9 @@ the same decoders (``sense.sensor_input``) as live input:
   node's Registration (as after a reconnect; so that a run started late, ``--start``, still
   hears the node), then one DetectionReport per detection;
 * acoustic: dronewarn's acoustic JSON, one MQTT message per node per detection;
-* sighting: dronewarn's sighting JSON, one HTTP request body each.
+* sighting: dronewarn's sighting JSON, one HTTP request body each;
+* remote_id: one Open Drone ID message pack per broadcast heard (Basic ID with the drone's
+  serial number, Location), one UDP datagram each, as a receiver forwards them.
 
 ASTERIX SAC/SIC: each node's radars share a System Area Code (the node's place in the
 scenario, from 1) and are numbered by System Identification Code in scenario order (from 1).
@@ -28,7 +30,9 @@ from datetime import UTC, datetime
 
 from dronewarn.domain.report import (
     BearingMeasurement,
+    ObjectClass,
     PolarMeasurement,
+    PositionMeasurement,
     Report,
     SightingMeasurement,
 )
@@ -42,6 +46,12 @@ from dronewarn.formats.asterix.encode048 import (
     encode_service_message,
 )
 from dronewarn.formats.asterix.encode062 import pack_datablocks, time_of_day_s
+from dronewarn.formats.remote_id.messages import (
+    UaType,
+    encode_basic_id,
+    encode_location,
+    encode_pack,
+)
 from dronewarn.formats.sapient.encode import detection_message, sensor_registration_message
 from dronewarn.formats.sapient.framing import encode_message as frame
 from dronewarn.formats.sighting import Sighting, encode_sightings
@@ -52,6 +62,7 @@ from dronewarn.sim.scenario import (
     AirborneRadarSensor,
     CuasSensor,
     RadarSensor,
+    RemoteIdSensor,
     Scenario,
     Sensor,
 )
@@ -85,6 +96,8 @@ def wire_format(sensor: Sensor) -> WireFormat:
         return WireFormat.SAPIENT
     if isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
         return WireFormat.ACOUSTIC_JSON
+    if isinstance(sensor, RemoteIdSensor):
+        return WireFormat.ODID
     return WireFormat.SIGHTING_JSON
 
 
@@ -214,6 +227,31 @@ def _sighting_payloads(delivery: Delivery) -> tuple[bytes, ...]:
     return tuple(out)
 
 
+def _remote_id_payloads(delivery: Delivery) -> tuple[bytes, ...]:
+    out = []
+    for report in delivery.reports:
+        m = report.measurement
+        assert isinstance(m, PositionMeasurement)
+        rotor = report.class_hint is not None and (
+            report.class_hint.object_class is ObjectClass.MULTIROTOR
+        )
+        basic = encode_basic_id(
+            report.source.removeprefix("rid:"),
+            ua_type=UaType.HELICOPTER_OR_MULTIROTOR if rotor else UaType.AEROPLANE,
+        )
+        location = encode_location(
+            lat_deg=m.point.lat_deg,
+            lon_deg=m.point.lon_deg,
+            geodetic_alt_m=m.point.alt_m,
+            time_s=report.time_s,
+            # the declared accuracy is a 95 % bound, about two sigma
+            horizontal_accuracy_m=2.0 * m.sigma_h_m,
+            vertical_accuracy_m=None if m.sigma_v_m is None else 2.0 * m.sigma_v_m,
+        )
+        out.append(encode_pack([basic, location]))
+    return tuple(out)
+
+
 def with_wire(scenario: Scenario, deliveries: Sequence[Delivery]) -> list[Delivery]:
     """The deliveries with their payloads in each sensor's wire format (module doc)."""
     sensors = {s.id: s for s in scenario.sensors}
@@ -231,6 +269,8 @@ def with_wire(scenario: Scenario, deliveries: Sequence[Delivery]) -> list[Delive
             payloads = _sapient_payloads(sapient_node_id(scenario, sensor.id), sensor, delivery)
         elif isinstance(sensor, AcousticStripSensor | AcousticGridSensor):
             payloads = _acoustic_payloads(delivery)
+        elif isinstance(sensor, RemoteIdSensor):
+            payloads = _remote_id_payloads(delivery)
         else:
             payloads = _sighting_payloads(delivery)
         out.append(
