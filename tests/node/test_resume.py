@@ -112,3 +112,17 @@ def test_a_feed_in_the_wrong_edition_gets_a_hint() -> None:
     for item in read_capture(capture):
         right.decode(item.payload, item.timestamp_s or 0.0)
     assert right.edition_hint() == ""
+
+
+def test_the_store_reads_warnings_since_a_row(tmp_path: Path) -> None:
+    """What the picture's ledger reads each time: only the messages stored since it last read,
+    both directions, in the order they were stored."""
+    _, night, _ = _twenty_minutes(tmp_path)
+    store = night.nodes["PL"].store
+    everything = store.warnings_after(0)
+    assert {d for _, d, _ in everything} == {Direction.IN}
+    assert [w for _, _, w in everything] == store.warnings(Direction.IN)
+    rows = [row for row, _, _ in everything]
+    assert rows == sorted(rows) and len(set(rows)) == len(rows)
+    assert store.warnings_after(rows[-1]) == []
+    assert [w for _, _, w in store.warnings_after(rows[0])] == store.warnings(Direction.IN)[1:]

@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -30,7 +30,6 @@ from dronewarn.domain.track import TrackState
 from dronewarn.geo.borders import countries_in_box
 from dronewarn.node.node import Node
 from dronewarn.store.picture_history import PictureHistory
-from dronewarn.store.sqlite import Direction
 
 LinkStats = Callable[[], dict[str, dict[str, Any]]]
 
@@ -69,6 +68,9 @@ class PictureFeed:
         self._next_ledger_wall = -math.inf
         self._next_history_s = -math.inf
         self._ledger_marks: tuple[int, int, int] = (-1, -1, -1)
+        self._messages: list[dict[str, object]] = []
+        """The ledger's warning messages so far, in issue order (read incrementally)."""
+        self._message_row = 0
         self._warned_in: dict[str, frozenset[str]] = {}
 
     def step(self, now_s: float) -> None:
@@ -121,12 +123,15 @@ class PictureFeed:
 
     def ledger(self) -> WarningLedger:
         store = self.node.store
-        messages = [
-            {"direction": direction.value, **warning_to_dict(w)}
-            for direction in (Direction.OUT, Direction.IN)
-            for w in store.warnings(direction)
-        ]
-        messages.sort(key=lambda m: m["issued_s"])
+        new = store.warnings_after(self._message_row)
+        if new:
+            self._message_row = new[-1][0]
+            self._messages.extend(
+                {"direction": direction.value, **warning_to_dict(w)} for _, direction, w in new
+            )
+            # stable and nearly sorted already: new messages are the latest
+            self._messages.sort(key=lambda m: cast(float, m["issued_s"]))
+        messages = self._messages
         feedback = tuple({"sender": s, **body} for s, body in store.feedback_bodies())
         actions = tuple(
             {

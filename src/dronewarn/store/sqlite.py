@@ -117,6 +117,17 @@ class SqliteStore:
         )
         return [warning_from_dict(json.loads(body)) for (body,) in rows]
 
+    def warnings_after(self, row_id: int) -> list[tuple[int, Direction, Warning]]:
+        """Warning messages stored after row ``row_id`` (both directions), in row order, with
+        their row: a reader that has seen up to a row reads only what came since."""
+        rows = self._db.execute(
+            "SELECT id, direction, body FROM warning WHERE id > ? ORDER BY id", (row_id,)
+        )
+        return [
+            (int(i), Direction(direction), warning_from_dict(json.loads(body)))
+            for i, direction, body in rows
+        ]
+
     def count_warnings(self, direction: Direction, by: str) -> dict[str, int]:
         """Warning messages of one direction counted by ``sender`` or ``recipient``."""
         if by not in ("sender", "recipient"):
