@@ -181,3 +181,37 @@ def test_a_fresh_course_must_prove_itself_before_it_is_extrapolated(
     book = WarningBook("BY", "PL", region.frame, AssessConfig())
     messages = _cycle(book, region, [held, fresh], 0.0) + _cycle(book, region, [held, fresh], 10.0)
     assert [(m.track_id, m.state) for m in messages] == [("BY-T00007", WarningState.NEW)]
+
+
+def test_crossed_needs_the_track_inside_by_more_than_its_error(region: AirspaceMap) -> None:
+    """A warned track whose estimate is only just over the border (within two sigmas) keeps
+    its warning; one clearly inside closes it as CROSSED."""
+    book = WarningBook("BY", "PL", region.frame, AssessConfig())
+    track = _track(region, "BY-T00007", 0.0, 51.549, 23.835, 270.0)
+    now = 0.0
+    while not any(w.state is WarningState.NEW for w in _cycle(book, region, [track], now)):
+        now += 10.0
+        track = _advance(region, track, 10.0)
+        assert now < 600.0
+    while not predict_crossings([track], region, "POL", now, 3600.0)[0].inside_now:
+        now += 10.0
+        track = _advance(region, track, 10.0)
+        assert now < 3600.0
+    just_in = predict_crossings([track], region, "POL", now, 3600.0)[0]
+    depth = -float(
+        region.signed_distance_m("POL", np.array([track.east_m]), np.array([track.north_m]))[0]
+    )
+    assert depth < 2 * 150.0 and not just_in.inside_surely  # 10 s at 40 m/s: < 400 m in
+    assert not [w for w in _cycle(book, region, [track], now) if w.state.is_closing]
+    closed: list[Warning] = []
+    for _ in range(30):
+        now += 10.0
+        track = _advance(region, track, 10.0)
+        closed = [w for w in _cycle(book, region, [track], now) if w.state.is_closing]
+        if closed:
+            break
+    assert [w.state for w in closed] == [WarningState.CROSSED]
+    depth = -float(
+        region.signed_distance_m("POL", np.array([track.east_m]), np.array([track.north_m]))[0]
+    )
+    assert depth >= 2 * 150.0

@@ -140,3 +140,35 @@ def test_a_crosser_flying_with_a_watched_drone_warns_on_its_own() -> None:
         out += book.assess(now, tracks, preds, [])
     warned = {m.track_id for m in out if m.grade is WarningGrade.WARNING}
     assert "BY-T2" in warned
+
+
+@pytest.mark.parametrize(
+    ("recede_m_per_cycle", "closes_after"),
+    [(200.0, AssessConfig().away_cycles), (0.0, AssessConfig().clear_cycles)],
+)
+def test_flying_away_is_cleared_sooner_than_doubt(
+    recede_m_per_cycle: float, closes_after: int
+) -> None:
+    """Once a warned track's course no longer enters at all: flying away from the border
+    (200 m further each 10 s cycle at 40 m/s, a course 30 degrees off the border line) is an
+    all-clear after ``away_cycles``; flying along it, only after ``clear_cycles``."""
+    book = WarningBook("BY", "PL", FRAME, AssessConfig())
+    opened: list[Warning] = []
+    for k in range(3):
+        pred = dataclasses.replace(_pred(10.0 * k, 0.8, 600.0 - 10 * k), distance_m=20_000.0)
+        opened += book.assess(10.0 * k, [_track(10.0 * k, 3600.0)], [pred], [])
+    assert [m.state for m in opened] == [WarningState.NEW]
+    closed: list[Warning] = []
+    for k in range(1, 12):
+        now = 20.0 + 10.0 * k
+        pred = dataclasses.replace(
+            _pred(now, 0.0, math.inf),
+            p_geometric=0.0,
+            distance_m=20_000.0 + recede_m_per_cycle * k,
+        )
+        closed = book.assess(now, [_track(now, 3600.0)], [pred], [])
+        if closed:
+            assert [m.state for m in closed] == [WarningState.TURNED_AWAY]
+            assert k == closes_after
+            break
+    assert closed

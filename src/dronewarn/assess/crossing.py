@@ -51,6 +51,14 @@ class CrossingPrediction:
     entry_time_s: float
     earliest_s: float
     latest_s: float
+    distance_m: float = float("nan")
+    """Distance to the airspace's boundary now: positive outside, negative inside."""
+    inside_surely: bool = False
+    """Inside by more than ``CROSSED_SIGMAS`` position sigmas: the drone has crossed, not
+    only its estimate (a track flying along a border may sit just inside it)."""
+
+
+CROSSED_SIGMAS = 2.0
 
 
 def predict_crossings(
@@ -105,6 +113,9 @@ def predict_crossings(
         found[fan, 1:] = rest.found.reshape(len(fan), k - 1)
         eta[fan, 1:] = (rest.fraction * horizon_s).reshape(len(fan), k - 1)
     inside = nominal.fraction == 0.0
+    distance = airspace.signed_distance_m(area_id, pos[:, 0], pos[:, 1])
+    sigma_major = np.sqrt(np.maximum(np.linalg.eigvalsh(cov[:, :2, :2])[:, -1], 0.0))
+    surely = inside & (-distance >= CROSSED_SIGMAS * sigma_major)
     p_geo = (found * FAN_WEIGHTS[None, :]).sum(axis=1)
     nominal_eta = np.where(found[:, 0], eta[:, 0], np.nan)
     p_persist = np.where(found[:, 0], np.exp(-np.nan_to_num(nominal_eta) / persist_tau_s), 0.0)
@@ -145,6 +156,8 @@ def predict_crossings(
                 entry_time_s=now_s + float(eta[i, 0]) if enters else nan,
                 earliest_s=now_s + float(max(early[i] - 2 * sigma_t[i], 0.0)) if enters else nan,
                 latest_s=now_s + float(late[i] + 2 * sigma_t[i]) if enters else nan,
+                distance_m=float(distance[i]),
+                inside_surely=bool(surely[i]),
             )
         )
     return out

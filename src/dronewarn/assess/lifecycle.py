@@ -15,9 +15,11 @@ Each message carries a grade: *watch* (a crossing is possible) or *warning* (pro
   probability ``keep_probability``; after ``clear_cycles`` assessments without, it is
   downgraded to a watch if entry is still predicted at ``watch_keep_probability``, or closed
   as TURNED_AWAY (the all-clear); a watch closes the same way below
-  ``watch_keep_probability``. A track deleted after at least one cycle without support (a drone
-  turning away out of coverage) closes TURNED_AWAY; one deleted while still supporting its
-  warning closes it as LOST.
+  ``watch_keep_probability``. A track whose course no longer enters the airspace at all and
+  that gets further from it each cycle (it flies away, rather than in doubt) is closed as
+  TURNED_AWAY after ``away_cycles``. A track
+  deleted after at least one cycle without support (a drone turning away out of coverage)
+  closes TURNED_AWAY; one deleted while still supporting its warning closes it as LOST.
 * UPDATEs go out only when the prediction has moved (entry time by ``update_time_shift_s``
   or entry point by ``update_point_shift_m``) and not more often than ``update_interval_s``.
 * Drones flying together (within ``group_radius_m`` and ``group_speed_mps`` of an open
@@ -51,6 +53,11 @@ aircraft or multirotor crossing a border is still a violation a partner wants to
 URGENT_CLASSES = frozenset({ObjectClass.SHAHED, ObjectClass.JET_DRONE})
 
 
+AWAY_RATE = 0.25
+"""A track flies away when its distance to the airspace grows by at least this share of its
+speed (a course at least 15 degrees off the border line)."""
+
+
 @dataclass(frozen=True)
 class AssessConfig:
     horizon_s: float = 3600.0
@@ -68,6 +75,7 @@ class AssessConfig:
     min_updates: int = 5
     confirm_cycles: int = 2
     clear_cycles: int = 6
+    away_cycles: int = 2
     update_interval_s: float = 60.0
     update_time_shift_s: float = 60.0
     update_point_shift_m: float = 2000.0
@@ -96,6 +104,11 @@ class _Open:
     grade: WarningGrade = WarningGrade.WARNING
     warn_streak: int = 0
     """Consecutive cycles a watch has met the warning's bar (upgraded at ``confirm_cycles``)."""
+    away: int = 0
+    """Consecutive cycles flying away: the course no longer enters the airspace and the track
+    is further from it than the cycle before (``away_cycles``)."""
+    distance_m: float = math.nan
+    """The track's distance to the airspace at the last cycle."""
 
 
 class WarningBook:
@@ -276,8 +289,13 @@ class WarningBook:
     ) -> None:
         cfg = self.config
         current.last = track
+        was_m = current.distance_m
+        current.distance_m = math.nan if pred is None else pred.distance_m
         if pred is not None and pred.inside_now:
-            out.extend(self._close(now_s, track, WarningState.CROSSED, pred))
+            if pred.inside_surely:
+                out.extend(self._close(now_s, track, WarningState.CROSSED, pred))
+            # else only the estimate is inside, within its error of the border: the warning
+            # holds until the track is clearly in, or clearly goes elsewhere
             return
         if current.grade is WarningGrade.WATCH:
             current.warn_streak = current.warn_streak + 1 if self._opens(now_s, track, pred) else 0
@@ -288,12 +306,26 @@ class WarningBook:
                 return
         if pred is not None and self._holds(track, pred, current.grade):
             current.misses = 0
+            current.away = 0
             due = now_s - current.sent_s >= cfg.update_interval_s
             changed = current.handed_over or current.members != current.sent_members
             if due and (changed or self._moved(current, pred)):
                 out.append(self._emit(now_s, track, pred, current, WarningState.UPDATE))
             return
         current.misses += 1
+        # a course that no longer enters at all, flown away from the border, is a turn away,
+        # not a doubt: cleared after ``away_cycles``, not ``clear_cycles`` (a course along
+        # the border, or one that misses it by a little, keeps the slower rule)
+        # receding: at least a quarter of the way flown in a cycle taken away from the border
+        receding = (
+            pred is not None
+            and pred.p_geometric == 0.0
+            and pred.distance_m - was_m >= AWAY_RATE * track.speed_mps * cfg.cycle_s
+        )
+        current.away = current.away + 1 if receding else 0
+        if current.away >= cfg.away_cycles:
+            out.extend(self._close(now_s, track, WarningState.TURNED_AWAY, None))
+            return
         if current.misses < cfg.clear_cycles:
             return
         if (
