@@ -5,7 +5,10 @@ broadcast: a message pack, single messages, or the transport's own framing (the 
 element or Bluetooth service data, which ``formats.remote_id.transport`` unwraps). Basic ID
 and Location messages may come in separate datagrams (Bluetooth 4 sends one message per
 advertisement): the last Basic ID heard from the same receiver is kept for a short while to
-name the Locations that follow, as F3411 receivers do.
+name the Locations that follow, as F3411 receivers do. (With several Bluetooth 4 drones in
+range of one receiver whose datagrams do not say which transmitter sent them, that name may
+be another drone's: only the report's source is affected, not the track's cooperative
+status, which comes from the sensor.)
 
 Each Location with a position becomes a PositionMeasurement: the declared horizontal accuracy
 is a 95 % bound, so sigma is half of it (unknown accuracy: ``UNKNOWN_SIGMA_M``); height is the
