@@ -65,6 +65,28 @@ CREATE TABLE IF NOT EXISTS last_in (
     last_seq INTEGER NOT NULL,
     PRIMARY KEY (sender, channel)
 );
+CREATE TABLE IF NOT EXISTS outbox_tally (
+    partner TEXT NOT NULL,
+    state TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    retries INTEGER NOT NULL,
+    PRIMARY KEY (partner, state)
+);
+CREATE TRIGGER IF NOT EXISTS outbox_tally_in AFTER INSERT ON outbox BEGIN
+    INSERT INTO outbox_tally VALUES (NEW.partner, NEW.state, 1, max(NEW.attempts - 1, 0))
+    ON CONFLICT (partner, state) DO UPDATE SET n = n + 1, retries = retries + excluded.retries;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_tally_change AFTER UPDATE OF state, attempts ON outbox
+BEGIN
+    UPDATE outbox_tally SET n = n - 1, retries = retries - max(OLD.attempts - 1, 0)
+    WHERE partner = OLD.partner AND state = OLD.state;
+    INSERT INTO outbox_tally VALUES (NEW.partner, NEW.state, 1, max(NEW.attempts - 1, 0))
+    ON CONFLICT (partner, state) DO UPDATE SET n = n + 1, retries = retries + excluded.retries;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_tally_out AFTER DELETE ON outbox BEGIN
+    UPDATE outbox_tally SET n = n - 1, retries = retries - max(OLD.attempts - 1, 0)
+    WHERE partner = OLD.partner AND state = OLD.state;
+END;
 CREATE TABLE IF NOT EXISTS refused (
     id INTEGER PRIMARY KEY,
     time_s REAL NOT NULL,
@@ -112,7 +134,15 @@ class LinkStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        tallied = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='outbox_tally'"
+        ).fetchone()
         self._db.executescript(_SCHEMA)
+        if tallied is None:  # a store written before the tally: count what it holds, once
+            self._db.execute(
+                "INSERT INTO outbox_tally SELECT partner, state, COUNT(*),"
+                " SUM(MAX(attempts - 1, 0)) FROM outbox GROUP BY partner, state"
+            )
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -236,10 +266,9 @@ class LinkStore:
 
     def outbox_counts(self, partner: str) -> dict[str, int]:
         with self._lock:
+            # kept by triggers as rows change: a node's outbox grows for months
             rows = self._db.execute(
-                "SELECT state, COUNT(*), SUM(MAX(attempts - 1, 0)) FROM outbox WHERE partner=? "
-                "GROUP BY state",
-                (partner,),
+                "SELECT state, n, retries FROM outbox_tally WHERE partner=?", (partner,)
             ).fetchall()
         counts = {state.value: 0 for state in OutState}
         retried = 0
