@@ -87,7 +87,13 @@ def main() -> None:
         t0 = time.perf_counter()
         for area in PARTNERS:
             predictions = predict_crossings(
-                tracks, airspace, area, now, config.horizon_s, config.persist_tau_s
+                tracks,
+                airspace,
+                area,
+                now,
+                config.horizon_s,
+                config.persist_tau_s,
+                distance_for=books[area].warned_tracks(),
             )
             warnings += len(books[area].assess(now, tracks, list(predictions), []))
         cycle_s.append(time.perf_counter() - t0)

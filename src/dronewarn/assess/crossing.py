@@ -21,6 +21,7 @@ paths are one vectorised first-entry query (``geo.airspace``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,8 +70,13 @@ def predict_crossings(
     horizon_s: float,
     persist_tau_s: float = 1500.0,
     accel_sigma_mps2: float = 0.7,
+    distance_for: Collection[str] | None = None,
 ) -> list[CrossingPrediction]:
-    """One prediction per track (same order)."""
+    """One prediction per track (same order). ``distance_m`` and ``inside_surely`` are
+    measured for the tracks named in ``distance_for`` (a node names those under an open
+    warning: only the lifecycle's CROSSED and flying-away rules use them), for every track
+    when it is None; the rest get NaN and False. A nearest-edge query per track and airspace
+    would be a third of a cycle's cost."""
     if not tracks:
         return []
     n = len(tracks)
@@ -113,9 +119,18 @@ def predict_crossings(
         found[fan, 1:] = rest.found.reshape(len(fan), k - 1)
         eta[fan, 1:] = (rest.fraction * horizon_s).reshape(len(fan), k - 1)
     inside = nominal.fraction == 0.0
-    distance = airspace.signed_distance_m(area_id, pos[:, 0], pos[:, 1])
-    sigma_major = np.sqrt(np.maximum(np.linalg.eigvalsh(cov[:, :2, :2])[:, -1], 0.0))
-    surely = inside & (-distance >= CROSSED_SIGMAS * sigma_major)
+    distance = np.full(n, np.nan)
+    if distance_for is None:
+        measure = np.ones(n, dtype=bool)
+    else:
+        wanted = set(distance_for)
+        measure = np.array([t.track_id in wanted for t in tracks], dtype=bool)
+    surely = np.zeros(n, dtype=bool)
+    if measure.any():
+        idx = np.nonzero(measure)[0]
+        distance[idx] = airspace.signed_distance_m(area_id, pos[idx, 0], pos[idx, 1])
+        sigma_major = np.sqrt(np.maximum(np.linalg.eigvalsh(cov[idx, :2, :2])[:, -1], 0.0))
+        surely[idx] = inside[idx] & (-distance[idx] >= CROSSED_SIGMAS * sigma_major)
     p_geo = (found * FAN_WEIGHTS[None, :]).sum(axis=1)
     nominal_eta = np.where(found[:, 0], eta[:, 0], np.nan)
     p_persist = np.where(found[:, 0], np.exp(-np.nan_to_num(nominal_eta) / persist_tau_s), 0.0)

@@ -220,6 +220,7 @@ class Node:
                 self.config.assess.horizon_s,
                 self.config.assess.persist_tau_s,
                 self.config.tracker.accel_sigma_mps2,
+                distance_for=book.warned_tracks(),
             )
             by_id = {p.track_id: p for p in predicted}
             if partner_id not in by_country:
