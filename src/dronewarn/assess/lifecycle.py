@@ -17,9 +17,10 @@ Each message carries a grade: *watch* (a crossing is possible) or *warning* (pro
   as TURNED_AWAY (the all-clear); a watch closes the same way below
   ``watch_keep_probability``. A track whose course no longer enters the airspace at all and
   that gets further from it each cycle (it flies away, rather than in doubt) is closed as
-  TURNED_AWAY after ``away_cycles``. A track
-  deleted after at least one cycle without support (a drone turning away out of coverage)
-  closes TURNED_AWAY; one deleted while still supporting its warning closes it as LOST.
+  TURNED_AWAY after ``away_cycles``. A track deleted after at least one cycle without support
+  (a drone turning away out of coverage) closes TURNED_AWAY; one deleted while still
+  supporting its warning closes it as LOST. CROSSED needs the track inside the airspace by
+  two sigmas of its position (``crossing.CROSSED_SIGMAS``).
 * UPDATEs go out only when the prediction has moved (entry time by ``update_time_shift_s``
   or entry point by ``update_point_shift_m``) and not more often than ``update_interval_s``.
 * Drones flying together (within ``group_radius_m`` and ``group_speed_mps`` of an open
